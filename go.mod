@@ -1,0 +1,3 @@
+module github.com/gantry-etc/gantry
+
+go 1.26.8
