@@ -1,0 +1,367 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	es "github.com/gantry-etc/gantry/commands/eventstore"
+)
+
+// Clock gives the recorded time of appended events.
+type Clock interface{ Now() time.Time }
+
+// Store is the PostgreSQL event store. Safe for concurrent use.
+//
+// Append is one round trip (the gantry_append function): it checks the
+// expected version, records the command ID, inserts the events and extends
+// the stream's hash chain in one transaction. Global reads use the
+// transaction-id snapshot technique (see package eventstore).
+type Store struct {
+	pool      *pgxpool.Pool
+	clock     Clock
+	batchSize int
+	poll      time.Duration
+
+	mu      sync.Mutex
+	waiters map[chan struct{}]struct{}
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithBatchSize sets how many events ReadAll-based subscriptions fetch at once.
+func WithBatchSize(n int) Option { return func(s *Store) { s.batchSize = n } }
+
+// WithPollInterval sets how often subscriptions look for events appended by
+// other processes (appends in this process wake them at once).
+func WithPollInterval(d time.Duration) Option { return func(s *Store) { s.poll = d } }
+
+// NewStore returns a Store on pool; clock stamps recorded times.
+func NewStore(pool *pgxpool.Pool, clock Clock, opts ...Option) *Store {
+	s := &Store{pool: pool, clock: clock, batchSize: 1000, poll: 50 * time.Millisecond, waiters: map[chan struct{}]struct{}{}}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Pool returns the store's connection pool.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+const appendSQL = `SELECT first_version, last_version, tx, pos, duplicate
+FROM gantry_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+
+// Append implements eventstore.Store.
+func (s *Store) Append(ctx context.Context, stream string, expected es.ExpectedVersion, md es.Metadata, events ...es.EventData) (es.AppendResult, error) {
+	if stream == "" {
+		return es.AppendResult{}, errors.New("eventstore: empty stream id")
+	}
+	if len(events) == 0 {
+		return es.AppendResult{}, errors.New("eventstore: nothing to append")
+	}
+	meta, err := json.Marshal(md)
+	if err != nil {
+		return es.AppendResult{}, err
+	}
+	for attempt := 0; ; attempt++ {
+		exp := expected
+		if expected == es.Any {
+			// The canonical bytes include versions, so learn the head first;
+			// a race with another writer is retried below.
+			v, err := s.streamVersion(ctx, stream)
+			if err != nil {
+				return es.AppendResult{}, err
+			}
+			exp = es.ExpectedVersion(v)
+		}
+		res, err := s.append(ctx, stream, exp, md.CommandID, meta, events)
+		var wv *es.WrongVersionError
+		if expected == es.Any && errors.As(err, &wv) && attempt < 10 {
+			continue
+		}
+		if err != nil && errors.As(err, &wv) {
+			wv.Expected = expected
+		}
+		return res, err
+	}
+}
+
+func (s *Store) append(ctx context.Context, stream string, expected es.ExpectedVersion, commandID string, meta []byte, events []es.EventData) (es.AppendResult, error) {
+	now := es.TruncateTime(s.clock.Now())
+	n := len(events)
+	ids := make([]any, n)
+	types := make([]string, n)
+	schemas := make([]int32, n)
+	data := make([]string, n)
+	canon := make([][]byte, n)
+	for i, e := range events {
+		ids[i] = e.ID
+		types[i] = e.Type
+		schemas[i] = int32(e.SchemaVersion)
+		data[i] = string(e.Data)
+		canon[i] = es.Canonical(stream, int64(expected)+int64(i)+1, e.ID, e.Type, e.SchemaVersion, e.Data, meta, now)
+	}
+	var cmd *string
+	if commandID != "" {
+		cmd = &commandID
+	}
+	var (
+		res es.AppendResult
+		tx  string
+		pos int64
+	)
+	err := s.pool.QueryRow(ctx, appendSQL, stream, int64(expected), cmd, ids, types, schemas, data, string(meta), now, canon).
+		Scan(&res.FirstVersion, &res.LastVersion, &tx, &pos, &res.Duplicate)
+	if err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) {
+			switch {
+			case pgErr.Code == "GX409":
+				actual, _ := strconv.ParseInt(pgErr.Detail, 10, 64)
+				return es.AppendResult{}, &es.WrongVersionError{Stream: stream, Expected: expected, Actual: actual}
+			case pgErr.Code == "23505" && pgErr.ConstraintName == "events_pkey":
+				actual, verr := s.streamVersion(ctx, stream)
+				if verr != nil {
+					return es.AppendResult{}, verr
+				}
+				return es.AppendResult{}, &es.WrongVersionError{Stream: stream, Expected: expected, Actual: actual}
+			}
+		}
+		return es.AppendResult{}, translate(err)
+	}
+	res.StreamID = stream
+	commit, _ := strconv.ParseUint(tx, 10, 64)
+	res.Position = es.Position{Commit: commit, Prepare: uint64(pos)}
+	if !res.Duplicate {
+		s.wake()
+	}
+	return res, nil
+}
+
+func (s *Store) streamVersion(ctx context.Context, stream string) (int64, error) {
+	var v int64
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1`, stream).Scan(&v)
+	return v, translate(err)
+}
+
+const selectEvent = `SELECT event_id, stream_id, version, transaction_id::text, position, type, schema_version,
+ data::text, metadata::text, recorded_at, hash FROM events `
+
+func scanEvents(rows pgx.Rows) ([]es.RecordedEvent, error) {
+	defer rows.Close()
+	var out []es.RecordedEvent
+	for rows.Next() {
+		e, err := scanOne(rows)
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(e.RawMetadata, &e.Metadata); err != nil {
+			return nil, fmt.Errorf("event %s@%d (type %q): metadata cannot be decoded: %w", e.StreamID, e.Version, e.Type, err)
+		}
+		out = append(out, e)
+	}
+	return out, translate(rows.Err())
+}
+
+// scanOne reads one row of selectEvent, leaving Metadata undecoded.
+func scanOne(rows pgx.Rows) (es.RecordedEvent, error) {
+	var (
+		e          es.RecordedEvent
+		tx         string
+		pos        int64
+		data, meta string
+	)
+	if err := rows.Scan(&e.ID, &e.StreamID, &e.Version, &tx, &pos, &e.Type, &e.SchemaVersion, &data, &meta, &e.RecordedAt, &e.Hash); err != nil {
+		return e, translate(err)
+	}
+	commit, _ := strconv.ParseUint(tx, 10, 64)
+	e.Position = es.Position{Commit: commit, Prepare: uint64(pos)}
+	e.Data = []byte(data)
+	e.RawMetadata = []byte(meta)
+	e.RecordedAt = e.RecordedAt.UTC()
+	return e, nil
+}
+
+// ReadStream implements eventstore.Store.
+func (s *Store) ReadStream(ctx context.Context, stream string, dir es.Direction, from int64, max int) ([]es.RecordedEvent, error) {
+	if max <= 0 {
+		max = 1 << 30
+	}
+	var q string
+	switch {
+	case dir == es.Forwards:
+		q = selectEvent + `WHERE stream_id = $1 AND version >= $2 ORDER BY version LIMIT $3`
+	case from <= 0:
+		q = selectEvent + `WHERE stream_id = $1 AND $2::bigint <= 0 ORDER BY version DESC LIMIT $3`
+	default:
+		q = selectEvent + `WHERE stream_id = $1 AND version <= $2 ORDER BY version DESC LIMIT $3`
+	}
+	rows, err := s.pool.Query(ctx, q, stream, from, max)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return scanEvents(rows)
+}
+
+// ReadAll implements eventstore.Store.
+func (s *Store) ReadAll(ctx context.Context, from es.Position, max int) ([]es.RecordedEvent, error) {
+	if max <= 0 {
+		max = s.batchSize
+	}
+	rows, err := s.pool.Query(ctx, selectEvent+`
+WHERE (transaction_id, position) > ($1::text::xid8, $2)
+  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY transaction_id, position LIMIT $3`, strconv.FormatUint(from.Commit, 10), int64(from.Prepare), max)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return scanEvents(rows)
+}
+
+// Head implements eventstore.Store: the position of the last readable event.
+func (s *Store) Head(ctx context.Context) (es.Position, error) {
+	var (
+		tx  string
+		pos int64
+	)
+	err := s.pool.QueryRow(ctx, `SELECT transaction_id::text, position FROM events
+WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY transaction_id DESC, position DESC LIMIT 1`).Scan(&tx, &pos)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return es.Start, nil
+	}
+	if err != nil {
+		return es.Position{}, translate(err)
+	}
+	c, _ := strconv.ParseUint(tx, 10, 64)
+	return es.Position{Commit: c, Prepare: uint64(pos)}, nil
+}
+
+// Behind counts readable events after p (at most limit) and the recorded
+// time of the first of them: the lag of a reader at p.
+func (s *Store) Behind(ctx context.Context, p es.Position, limit int) (int64, time.Time, error) {
+	var (
+		n     int64
+		first *time.Time
+	)
+	err := s.pool.QueryRow(ctx, `SELECT count(*), min(recorded_at) FROM (
+  SELECT recorded_at FROM events
+  WHERE (transaction_id, position) > ($1::text::xid8, $2)
+    AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+  ORDER BY transaction_id, position LIMIT $3) t`, strconv.FormatUint(p.Commit, 10), int64(p.Prepare), limit).Scan(&n, &first)
+	if err != nil {
+		return 0, time.Time{}, translate(err)
+	}
+	if first == nil {
+		return n, time.Time{}, nil
+	}
+	return n, *first, nil
+}
+
+// Subscribe implements eventstore.Store by reading the global log in
+// batches; appends in this process wake it at once, others are seen within
+// the poll interval.
+func (s *Store) Subscribe(ctx context.Context, from es.Position) es.Subscription {
+	return &subscription{s: s, pos: from}
+}
+
+type subscription struct {
+	s   *Store
+	pos es.Position
+}
+
+func (sub *subscription) Reset(p es.Position) { sub.pos = p }
+
+func (sub *subscription) Next(ctx context.Context) ([]es.RecordedEvent, error) {
+	ch := sub.s.waiter()
+	defer sub.s.unwait(ch)
+	for {
+		evs, err := sub.s.ReadAll(ctx, sub.pos, sub.s.batchSize)
+		if err != nil {
+			return nil, err
+		}
+		if len(evs) > 0 {
+			sub.pos = evs[len(evs)-1].Position
+			return evs, nil
+		}
+		t := time.NewTimer(sub.s.poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-ch:
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Store) waiter() chan struct{} {
+	ch := make(chan struct{}, 1)
+	s.mu.Lock()
+	s.waiters[ch] = struct{}{}
+	s.mu.Unlock()
+	return ch
+}
+
+func (s *Store) unwait(ch chan struct{}) {
+	s.mu.Lock()
+	delete(s.waiters, ch)
+	s.mu.Unlock()
+}
+
+func (s *Store) wake() {
+	s.mu.Lock()
+	for ch := range s.waiters {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+	s.mu.Unlock()
+}
+
+// translate maps driver errors to the port's: a lost or refused connection is
+// ErrUnavailable (callers answer 503 and may retry).
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	if IsUnavailable(err) {
+		return fmt.Errorf("%w: %v", es.ErrUnavailable, err)
+	}
+	return err
+}
+
+// IsUnavailable reports whether err means the database cannot be reached
+// (connection refused or lost, server shutting down, too many connections).
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, es.ErrUnavailable) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code[:2] {
+		case "08", "57", "53": // connection exception, operator intervention, insufficient resources
+			return true
+		}
+		return false
+	}
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) {
+		return true
+	}
+	return pgconn.SafeToRetry(err) || pgconn.Timeout(err) || isNetErr(err)
+}

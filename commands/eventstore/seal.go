@@ -1,0 +1,235 @@
+package eventstore
+
+import (
+	"bytes"
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/gantry-etc/gantry/domain"
+)
+
+// KeyTable stores each data subject's data key, wrapped by the key-encryption
+// key. It never sees an unwrapped key.
+//
+// Put stores wrapped for subject unless a key (or its shredded tombstone)
+// exists; either way it returns what is stored. Get returns ErrNoKey for an
+// unknown subject and ErrShredded for a shredded one. Destroy deletes the
+// wrapped key for good, leaving a tombstone; destroying twice is fine.
+type KeyTable interface {
+	Put(ctx context.Context, subject string, wrapped []byte) ([]byte, error)
+	Get(ctx context.Context, subject string) ([]byte, error)
+	Destroy(ctx context.Context, subject string) error
+}
+
+var (
+	ErrNoKey    = errors.New("eventstore: no key for data subject")
+	ErrShredded = errors.New("eventstore: data subject shredded")
+)
+
+const sealedKey = "$sealed"
+
+// Sealer encrypts personal data per data subject (AES-256-GCM) with keys
+// kept in a KeyTable, wrapped by a key-encryption key (KEK) that lives only in
+// configuration. Shred destroys a subject's key: every sealed value of that
+// subject reads back as erased from then on, in every copy (events, outbox).
+//
+// Unwrapped keys are cached in memory; Shred drops the cache entry in this
+// process. Safe for concurrent use.
+type Sealer struct {
+	kek   cipher.AEAD
+	table KeyTable
+
+	mu    sync.Mutex
+	cache map[string]cipher.AEAD
+}
+
+// NewSealer returns a Sealer; kek must be 32 bytes.
+func NewSealer(kek []byte, table KeyTable) (*Sealer, error) {
+	if len(kek) != 32 {
+		return nil, fmt.Errorf("eventstore: key-encryption key must be 32 bytes, got %d", len(kek))
+	}
+	a, err := newGCM(kek)
+	if err != nil {
+		return nil, err
+	}
+	return &Sealer{kek: a, table: table, cache: map[string]cipher.AEAD{}}, nil
+}
+
+func newGCM(key []byte) (cipher.AEAD, error) {
+	b, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(b)
+}
+
+func (s *Sealer) key(ctx context.Context, subject string, create bool) (cipher.AEAD, error) {
+	s.mu.Lock()
+	a, ok := s.cache[subject]
+	s.mu.Unlock()
+	if ok {
+		return a, nil
+	}
+	wrapped, err := s.table.Get(ctx, subject)
+	if errors.Is(err, ErrNoKey) && create {
+		dek := make([]byte, 32)
+		if _, err := rand.Read(dek); err != nil {
+			return nil, err
+		}
+		nonce := make([]byte, s.kek.NonceSize())
+		if _, err := rand.Read(nonce); err != nil {
+			return nil, err
+		}
+		wrapped, err = s.table.Put(ctx, subject, s.kek.Seal(nonce, nonce, dek, []byte(subject)))
+		if err != nil {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	ns := s.kek.NonceSize()
+	if len(wrapped) < ns {
+		return nil, fmt.Errorf("eventstore: wrapped key of subject is malformed")
+	}
+	dek, err := s.kek.Open(nil, wrapped[:ns], wrapped[ns:], []byte(subject))
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: cannot unwrap data key (wrong key-encryption key?): %w", err)
+	}
+	a, err = newGCM(dek)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.cache[subject] = a
+	s.mu.Unlock()
+	return a, nil
+}
+
+// Shred destroys subject's key. Idempotent.
+func (s *Sealer) Shred(ctx context.Context, subject string) error {
+	s.mu.Lock()
+	delete(s.cache, subject)
+	s.mu.Unlock()
+	return s.table.Destroy(ctx, subject)
+}
+
+type sealedNode struct {
+	Subject string `json:"subject"`
+	Nonce   []byte `json:"nonce"`
+	CT      []byte `json:"ct"`
+}
+
+// SealJSON replaces every {"$pii":{subject,value}} member in data with
+// {"$sealed":{subject,nonce,ct}}. Data without personal values is returned
+// as is.
+func (s *Sealer) SealJSON(ctx context.Context, data []byte) ([]byte, error) {
+	if !bytes.Contains(data, []byte(`"`+domain.PersonalKey+`"`)) {
+		return data, nil
+	}
+	return s.rewrite(ctx, data, func(m map[string]any) (any, bool, error) {
+		inner, ok := m[domain.PersonalKey].(map[string]any)
+		if !ok || len(m) != 1 {
+			return nil, false, nil
+		}
+		subject, _ := inner["subject"].(string)
+		if subject == "" {
+			return nil, false, errors.New("eventstore: personal value without a subject")
+		}
+		if erased, _ := inner["erased"].(bool); erased {
+			return m, true, nil
+		}
+		plain, err := json.Marshal(inner["value"])
+		if err != nil {
+			return nil, false, err
+		}
+		a, err := s.key(ctx, subject, true)
+		if err != nil {
+			return nil, false, fmt.Errorf("sealing personal data: %w", err)
+		}
+		nonce := make([]byte, a.NonceSize())
+		if _, err := rand.Read(nonce); err != nil {
+			return nil, false, err
+		}
+		return map[string]any{sealedKey: sealedNode{Subject: subject, Nonce: nonce, CT: a.Seal(nil, nonce, plain, []byte(subject))}}, true, nil
+	})
+}
+
+// OpenJSON reverses SealJSON. Values whose subject was shredded come back
+// as {"$pii":{"subject":…,"erased":true}}.
+func (s *Sealer) OpenJSON(ctx context.Context, data []byte) ([]byte, error) {
+	if !bytes.Contains(data, []byte(`"`+sealedKey+`"`)) {
+		return data, nil
+	}
+	return s.rewrite(ctx, data, func(m map[string]any) (any, bool, error) {
+		raw, ok := m[sealedKey]
+		if !ok || len(m) != 1 {
+			return nil, false, nil
+		}
+		b, _ := json.Marshal(raw)
+		var n sealedNode
+		if err := json.Unmarshal(b, &n); err != nil {
+			return nil, false, fmt.Errorf("eventstore: malformed sealed value: %w", err)
+		}
+		erased := map[string]any{domain.PersonalKey: map[string]any{"subject": n.Subject, "erased": true}}
+		a, err := s.key(ctx, n.Subject, false)
+		if errors.Is(err, ErrShredded) || errors.Is(err, ErrNoKey) {
+			return erased, true, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		plain, err := a.Open(nil, n.Nonce, n.CT, []byte(n.Subject))
+		if err != nil {
+			return nil, false, fmt.Errorf("eventstore: sealed value does not open: %w", err)
+		}
+		return map[string]any{domain.PersonalKey: map[string]any{"subject": n.Subject, "value": json.RawMessage(plain)}}, true, nil
+	})
+}
+
+// rewrite walks the JSON tree and replaces objects for which fn says so.
+func (s *Sealer) rewrite(ctx context.Context, data []byte, fn func(map[string]any) (any, bool, error)) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var tree any
+	if err := dec.Decode(&tree); err != nil {
+		return nil, err
+	}
+	var walk func(v any) (any, error)
+	walk = func(v any) (any, error) {
+		switch t := v.(type) {
+		case map[string]any:
+			if r, ok, err := fn(t); err != nil {
+				return nil, err
+			} else if ok {
+				return r, nil
+			}
+			for k, c := range t {
+				n, err := walk(c)
+				if err != nil {
+					return nil, err
+				}
+				t[k] = n
+			}
+		case []any:
+			for i, c := range t {
+				n, err := walk(c)
+				if err != nil {
+					return nil, err
+				}
+				t[i] = n
+			}
+		}
+		return v, nil
+	}
+	out, err := walk(tree)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(out)
+}

@@ -1,0 +1,183 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Position is a place in the global log. The zero Position is before the
+// first event.
+type Position struct {
+	Commit  uint64
+	Prepare uint64
+}
+
+// Start is the position before the first event.
+var Start = Position{}
+
+// Less reports whether p comes before q in the global log.
+func (p Position) Less(q Position) bool {
+	return p.Commit < q.Commit || (p.Commit == q.Commit && p.Prepare < q.Prepare)
+}
+
+// String renders "commit/prepare".
+func (p Position) String() string {
+	return strconv.FormatUint(p.Commit, 10) + "/" + strconv.FormatUint(p.Prepare, 10)
+}
+
+// ParsePosition parses the form written by String.
+func ParsePosition(s string) (Position, error) {
+	c, pr, ok := strings.Cut(s, "/")
+	if !ok {
+		return Position{}, fmt.Errorf("position %q: want commit/prepare", s)
+	}
+	cv, err := strconv.ParseUint(c, 10, 64)
+	if err != nil {
+		return Position{}, fmt.Errorf("position %q: %w", s, err)
+	}
+	pv, err := strconv.ParseUint(pr, 10, 64)
+	if err != nil {
+		return Position{}, fmt.Errorf("position %q: %w", s, err)
+	}
+	return Position{cv, pv}, nil
+}
+
+// ExpectedVersion is the optimistic-concurrency condition of an append. A
+// stream's version is the number of events in it; NoStream (0) expects an
+// empty stream, a positive value exactly that many events, Any no condition.
+type ExpectedVersion int64
+
+const (
+	Any      ExpectedVersion = -1
+	NoStream ExpectedVersion = 0
+)
+
+// Actor says who caused an event.
+type Actor struct {
+	Role   string `json:"role,omitempty"`   // customer, staff, store_admin, finance, system…
+	ID     string `json:"id,omitempty"`     // staff ID, application ID, "scheduler"…
+	Store  string `json:"store,omitempty"`  // store ID when acting for a store
+	Device string `json:"device,omitempty"` // tablet or PC ID
+}
+
+// Metadata travels with every event. It holds no personal data.
+type Metadata struct {
+	CorrelationID string `json:"correlation_id,omitempty"`
+	CausationID   string `json:"causation_id,omitempty"`
+	CommandID     string `json:"command_id,omitempty"`
+	Actor         Actor  `json:"actor"`
+}
+
+// EventData is an event to append. ID must be a UUIDv7 (NewEventID). Data
+// is the event's JSON, already sealed by the Codec.
+type EventData struct {
+	ID            uuid.UUID
+	Type          string
+	SchemaVersion int
+	Data          []byte
+}
+
+// RecordedEvent is an event as stored.
+type RecordedEvent struct {
+	ID            uuid.UUID
+	StreamID      string
+	Version       int64 // 1 for the first event of a stream
+	Position      Position
+	Type          string
+	SchemaVersion int
+	Data          []byte // JSON, personal data sealed
+	Metadata      Metadata
+	RawMetadata   []byte // Metadata exactly as stored (hashed)
+	RecordedAt    time.Time
+	Hash          []byte // SHA-256(previous hash ‖ Canonical(event))
+}
+
+// AppendResult is what an append did (or, for a repeated command ID, what the
+// first append did).
+type AppendResult struct {
+	StreamID     string
+	FirstVersion int64
+	LastVersion  int64 // the stream's version after the append
+	Position     Position
+	Duplicate    bool // the command ID had been appended before; nothing was written now
+}
+
+// Direction of a stream read.
+type Direction int
+
+const (
+	Forwards Direction = iota
+	Backwards
+)
+
+// Store is the event-store port.
+//
+// Append writes events atomically at the end of one stream if the stream's
+// version matches expected; otherwise it returns a *WrongVersionError and
+// writes nothing. When md.CommandID is set and was appended before, Append
+// writes nothing and returns the original result with Duplicate set, so a
+// re-sent command is harmless.
+//
+// ReadStream returns up to max events from version from (inclusive) in the
+// given direction; Backwards from 0 means from the end.
+//
+// ReadAll returns up to max committed events strictly after from, in global
+// order; it never returns an event while an earlier one could still appear.
+//
+// Subscribe delivers the global log from after `from` in batches, forever,
+// with the same guarantee, until ctx ends.
+type Store interface {
+	Append(ctx context.Context, stream string, expected ExpectedVersion, md Metadata, events ...EventData) (AppendResult, error)
+	ReadStream(ctx context.Context, stream string, dir Direction, from int64, max int) ([]RecordedEvent, error)
+	ReadAll(ctx context.Context, from Position, max int) ([]RecordedEvent, error)
+	Subscribe(ctx context.Context, from Position) Subscription
+	Head(ctx context.Context) (Position, error)
+}
+
+// Subscription yields batches of the global log in order.
+type Subscription interface {
+	// Next blocks until at least one event after the last batch is committed
+	// and readable, then returns up to the adapter's batch size of them.
+	Next(ctx context.Context) ([]RecordedEvent, error)
+	// Reset moves the subscription to just after p.
+	Reset(p Position)
+}
+
+// Errors of the port. Adapters translate driver errors into these.
+var (
+	// ErrWrongExpectedVersion: the stream changed since it was read.
+	ErrWrongExpectedVersion = errors.New("eventstore: wrong expected version")
+	// ErrUnavailable: the store cannot be reached now; retrying later may work.
+	ErrUnavailable = errors.New("eventstore: store unavailable")
+	// ErrStreamNotFound: the stream has no events.
+	ErrStreamNotFound = errors.New("eventstore: stream not found")
+)
+
+// WrongVersionError carries the stream's actual version with
+// ErrWrongExpectedVersion.
+type WrongVersionError struct {
+	Stream   string
+	Expected ExpectedVersion
+	Actual   int64
+}
+
+func (e *WrongVersionError) Error() string {
+	return fmt.Sprintf("eventstore: stream %q is at version %d, expected %d", e.Stream, e.Actual, e.Expected)
+}
+
+func (e *WrongVersionError) Unwrap() error { return ErrWrongExpectedVersion }
+
+// NewEventID returns a new UUIDv7 (time-ordered) event ID.
+func NewEventID() uuid.UUID {
+	id, err := uuid.NewV7()
+	if err != nil { // only when the system random source fails
+		panic(err)
+	}
+	return id
+}
