@@ -101,12 +101,18 @@ func TestComplete(t *testing.T) {
 	}{
 		{name: "person_completes", cmd: func(c application.Complete) application.Complete { return c }, want: events(completed())},
 		{name: "corporation_with_agent_completes_for_three_units", cmd: func(c application.Complete) application.Complete {
-			c.Details = withDetails(func(d *application.Details) { d.Applicant.CorporationName = "株式会社ガントリー"; d.Agent = agent })
+			c.Details = withDetails(func(d *application.Details) {
+				d.Applicant.CorporationName = "株式会社ガントリー"
+				d.Agent = agent
+			})
 			c.Units = 3
 			return c
 		}, want: func() []domain.Event {
 			e := completed()
-			e.Details = domain.Seal(appID.String(), withDetails(func(d *application.Details) { d.Applicant.CorporationName = "株式会社ガントリー"; d.Agent = agent }))
+			e.Details = domain.Seal(appID.String(), withDetails(func(d *application.Details) {
+				d.Applicant.CorporationName = "株式会社ガントリー"
+				d.Agent = agent
+			}))
 			e.Units = 3
 			return events(e)
 		}()},
@@ -117,7 +123,10 @@ func TestComplete(t *testing.T) {
 			return c
 		}, wantErr: application.ErrMissingApplicant, field: "applicant.name"},
 		{name: "corporation_without_person_in_charge", cmd: func(c application.Complete) application.Complete {
-			c.Details = withDetails(func(d *application.Details) { d.Applicant.CorporationName = "株式会社ガントリー"; d.Applicant.Name = "" })
+			c.Details = withDetails(func(d *application.Details) {
+				d.Applicant.CorporationName = "株式会社ガントリー"
+				d.Applicant.Name = ""
+			})
 			return c
 		}, wantErr: application.ErrMissingApplicant, field: "applicant.name"},
 		{name: "missing_address", cmd: func(c application.Complete) application.Complete {
