@@ -35,24 +35,30 @@ const (
 	StepDone
 )
 
-var stepNames = [...]string{
-	StepStart:         "start (受付)",
-	StepVisitor:       "record visitor (来店者の記録)",
-	StepIdentity:      "identity check (本人確認)",
-	StepMultipleUnits: "several-OBUs answer (車載器の複数台取付け有無確認)",
-	StepVehicle:       "vehicle data (車両情報)",
-	StepOBU:           "OBU data (車載器情報)",
-	StepCard:          "write setup card (セットアップカード書込み)",
-	StepExecute:       "execute setup (セットアップ実行)",
-	StepNotify:        "completion notice (セットアップ完了通知)",
-	StepDone:          "done (完了)",
-}
-
 func (s Step) String() string {
-	if s < 0 || int(s) >= len(stepNames) {
-		return "unknown"
+	switch s {
+	case StepStart:
+		return "start (受付)"
+	case StepVisitor:
+		return "record visitor (来店者の記録)"
+	case StepIdentity:
+		return "identity check (本人確認)"
+	case StepMultipleUnits:
+		return "several-OBUs answer (車載器の複数台取付け有無確認)"
+	case StepVehicle:
+		return "vehicle data (車両情報)"
+	case StepOBU:
+		return "OBU data (車載器情報)"
+	case StepCard:
+		return "write setup card (セットアップカード書込み)"
+	case StepExecute:
+		return "execute setup (セットアップ実行)"
+	case StepNotify:
+		return "completion notice (セットアップ完了通知)"
+	case StepDone:
+		return "done (完了)"
 	}
-	return stepNames[s]
+	return "unknown"
 }
 
 // Setup is the Setup aggregate. The zero value (or New()) has not started.
