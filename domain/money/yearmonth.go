@@ -96,7 +96,9 @@ func (ym YearMonth) Before(o YearMonth) bool { return ym.index() < o.index() }
 func (ym YearMonth) After(o YearMonth) bool { return ym.index() > o.index() }
 
 // FirstDay is the 1st of the month.
-func (ym YearMonth) FirstDay() domain.Date { return domain.Date{Year: ym.year, Month: ym.month, Day: 1} }
+func (ym YearMonth) FirstDay() domain.Date {
+	return domain.Date{Year: ym.year, Month: ym.month, Day: 1}
+}
 
 // LastDay is the last day of the month (28–31).
 func (ym YearMonth) LastDay() domain.Date { return ym.AddMonths(1).FirstDay().AddDays(-1) }
