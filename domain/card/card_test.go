@@ -144,7 +144,11 @@ func TestIssue(t *testing.T) {
 		{name: "lease_ending_2027_03_15_expires_2027_03", req: issueReq(num(1)), lease: leaseTo("2027-03-15"), today: "2026-11-02", wantExpiry: "2027-03"},
 		{name: "second_in_use_card_for_vehicle_conflicts", req: issueReq(num(1)), lease: leaseTo("2027-03-15"), inUse: true, today: "2026-11-02", wantErr: card.ErrCardInUse},
 		{name: "vehicle_not_on_lease_invalid", req: func() card.IssueRequest { r := issueReq(num(1)); r.Vehicle = otherCar; return r }(), lease: leaseTo("2027-03-15"), today: "2026-11-02", wantErr: card.ErrVehicleNotLeased},
-		{name: "lease_of_other_contract_mismatch", req: func() card.IssueRequest { r := issueReq(num(1)); r.Contract = must(contract.ParseNumber("L-9")); return r }(), lease: leaseTo("2027-03-15"), today: "2026-11-02", wantErr: contract.ErrLeaseMismatch},
+		{name: "lease_of_other_contract_mismatch", req: func() card.IssueRequest {
+			r := issueReq(num(1))
+			r.Contract = must(contract.ParseNumber("L-9"))
+			return r
+		}(), lease: leaseTo("2027-03-15"), today: "2026-11-02", wantErr: contract.ErrLeaseMismatch},
 		{name: "ended_lease_refused", req: issueReq(num(1)), lease: leaseTo("2026-10-31"), today: "2026-11-02", wantErr: contract.ErrLeaseEnded},
 		{name: "existing_card_number_conflicts", given: []domain.Event{issued()}, req: issueReq(num(1)), lease: leaseTo("2027-03-15"), today: "2026-11-02", wantErr: card.ErrCardExists},
 	}
@@ -279,7 +283,9 @@ func TestParseReissueReasonUnknown(t *testing.T) {
 	}
 }
 
-func contains(s, sub string) bool { return len(sub) == 0 || len(s) >= len(sub) && (s[:len(sub)] == sub || contains(s[1:], sub)) }
+func contains(s, sub string) bool {
+	return len(sub) == 0 || len(s) >= len(sub) && (s[:len(sub)] == sub || contains(s[1:], sub))
+}
 
 func TestCancelAtMonthEnd(t *testing.T) {
 	nov := money.MustYearMonth(2026, time.November)
