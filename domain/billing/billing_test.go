@@ -180,7 +180,7 @@ func TestComputeTaxRoundedOncePerInvoice(t *testing.T) {
 	}
 	want := billing.Summary{
 		Tolls: 1250, IssueFees: 999, AnnualFees: 0,
-		Taxes:    []billing.RateTotal{{Rate: 10, Base: 999, Tax: 99}}, // not 3 × ¥33 = ¥99… and not ¥100 rounded up
+		Taxes:    []billing.RateTotal{{Rate: 10, Base: 999, Tax: 99}}, // ¥99.9 rounded down once
 		Rounding: billing.RoundDown,
 		Total:    1250 + 999 + 99,
 	}

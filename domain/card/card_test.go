@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -277,7 +278,7 @@ func TestParseReissueReasonUnknown(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	for _, label := range []string{"紛失", "カード種類変更", "磁気不良", "破損"} {
-		if !contains(de.Detail, label) {
+		if !strings.Contains(de.Detail, label) {
 			t.Errorf("detail %q does not list %s", de.Detail, label)
 		}
 	}

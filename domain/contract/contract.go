@@ -61,9 +61,6 @@ func (c *Contract) Conclude(app Application, lease Lease, today domain.Date) ([]
 		return nil, ErrLeaseEnded.Withf("lease", "Lease %s ended on %s.", lease.Number(), lease.End())
 	}
 	cal := app.BusinessDays
-	if cal.Equal(BusinessCalendar{}) {
-		cal = StandardBusinessCalendar()
-	}
 	return []domain.Event{Concluded{
 		Contract:     app.Contract,
 		CustomerName: name,
@@ -81,9 +78,6 @@ func (c *Contract) Conclude(app Application, lease Lease, today domain.Date) ([]
 func (c *Contract) ChangeBusinessDays(cal BusinessCalendar, today domain.Date) ([]domain.Event, error) {
 	if !c.Concluded() {
 		return nil, ErrContractNotFound
-	}
-	if cal.Equal(BusinessCalendar{}) {
-		return nil, ErrInvalidBusinessDays.With("business_days", "Give the weekly days off; an empty calendar is not a calendar.")
 	}
 	if cal.Equal(c.businessDays) {
 		return nil, nil
