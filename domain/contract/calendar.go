@@ -25,7 +25,8 @@ func (f HolidayFunc) IsHoliday(d domain.Date) bool { return f(d) }
 // BusinessCalendar is a customer's business days (営業日): weekdays that are
 // always off, whether national holidays are off, and extra company holidays
 // (year-end closure, founding day). It is what the non-business-day usage
-// report (利用日確認帳票) checks each usage date against.
+// report (利用日確認帳票) checks each usage date against. The zero value has
+// no day off: every day is a business day.
 type BusinessCalendar struct {
 	weeklyOff       [7]bool // indexed by time.Weekday
 	holidaysOff     bool
