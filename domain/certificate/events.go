@@ -1,0 +1,79 @@
+package certificate
+
+import (
+	"time"
+
+	"github.com/gantry-etc/gantry/domain"
+)
+
+// Event type names, stored on disk: never change a value.
+const (
+	EventIssued       = "certificate.issued"
+	EventLinkSent     = "certificate.link_sent"
+	EventLinkReissued = "certificate.link_reissued"
+	EventDownloaded   = "certificate.downloaded"
+	EventPrinted      = "certificate.printed"
+)
+
+// EventTypes lists every event type of this package, for codec registration.
+func EventTypes() []string {
+	return []string{EventIssued, EventLinkSent, EventLinkReissued, EventDownloaded, EventPrinted}
+}
+
+// Content is what a setup certificate shows. It holds no personal data (the
+// plate number identifies a vehicle and is written into the OBU itself).
+type Content struct {
+	Number        string      `json:"number"`
+	OBUNumber     string      `json:"obu_number"`
+	VehicleType   string      `json:"vehicle_type"`
+	Plate         string      `json:"plate"`
+	GrossWeightKg int         `json:"gross_weight_kg"`
+	Towing        bool        `json:"towing"`
+	SetupDate     domain.Date `json:"setup_date"`
+	StoreID       string      `json:"store_id"`
+}
+
+// Issued: the certificate was issued on the completion notice.
+type Issued struct {
+	Content       Content   `json:"content"`
+	SetupID       string    `json:"setup_id"`
+	ApplicationID string    `json:"application_id"`
+	At            time.Time `json:"at"`
+}
+
+// LinkSent: the download link was mailed. Valid while now < ExpiresAt (SentAt + 60 days).
+type LinkSent struct {
+	Number    string    `json:"number"`
+	Token     string    `json:"token"`
+	SentAt    time.Time `json:"sent_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// LinkReissued: a new link replaced the old one, which is dead from now on.
+type LinkReissued struct {
+	Number    string    `json:"number"`
+	Token     string    `json:"token"`
+	SentAt    time.Time `json:"sent_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// Downloaded: the customer downloaded the certificate; Count is the running total.
+type Downloaded struct {
+	Number string    `json:"number"`
+	Count  int       `json:"count"`
+	At     time.Time `json:"at"`
+}
+
+// Printed: store staff printed the certificate (required after proxy filing).
+type Printed struct {
+	Number  string    `json:"number"`
+	StoreID string    `json:"store_id"`
+	StaffID string    `json:"staff_id"`
+	At      time.Time `json:"at"`
+}
+
+func (Issued) EventType() string       { return EventIssued }
+func (LinkSent) EventType() string     { return EventLinkSent }
+func (LinkReissued) EventType() string { return EventLinkReissued }
+func (Downloaded) EventType() string   { return EventDownloaded }
+func (Printed) EventType() string      { return EventPrinted }
