@@ -1,0 +1,244 @@
+// Package api is Gantry's HTTP API (echo/v4): the route table that also
+// writes /openapi.json, authentication, RFC 9457 problems from one mapping
+// table, Idempotency-Key replay, If-Match versions, health and metrics.
+// Features add their routes with Server.Handle from their own packages
+// (api/setupapi, api/cardsapi).
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gantry-etc/gantry/commands"
+	es "github.com/gantry-etc/gantry/commands/eventstore"
+)
+
+// Health is what /healthz and /readyz ask.
+type Health interface {
+	// Ready: the database answers and every projector is running.
+	Ready(ctx context.Context) (bool, []string)
+	// Live: nothing has stopped for good (a failed projector).
+	Live() (bool, []string)
+}
+
+// Server is the HTTP API.
+type Server struct {
+	echo    *echo.Echo
+	tokens  *Tokens
+	pool    func() *pgxpool.Pool // nil until the database is reached
+	health  Health
+	log     *slog.Logger
+	metrics *prometheus.Registry
+	ops     []Op
+	reqs    *prometheus.HistogramVec
+}
+
+// Config of a Server.
+type Config struct {
+	Tokens  *Tokens
+	Pool    func() *pgxpool.Pool
+	Health  Health
+	Log     *slog.Logger
+	Metrics *prometheus.Registry
+}
+
+// New returns a Server with the engine's routes (health, metrics, OpenAPI).
+func New(cfg Config) *Server {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	s := &Server{echo: e, tokens: cfg.Tokens, pool: cfg.Pool, health: cfg.Health, log: cfg.Log, metrics: cfg.Metrics}
+	s.reqs = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "gantry_http_request_duration_seconds", Help: "HTTP requests by route and status.",
+		Buckets: prometheus.DefBuckets,
+	}, []string{"method", "route", "status"})
+	cfg.Metrics.MustRegister(s.reqs)
+	e.HTTPErrorHandler = s.handleError
+	e.Use(s.requestContext)
+	e.Use(s.recoverer)
+
+	s.Handle(Op{Method: http.MethodGet, Path: "/healthz", ID: "healthz", Tag: "ops", Summary: "Liveness: 503 with reasons when a projector has stopped on a failure.", Handler: s.healthz})
+	s.Handle(Op{Method: http.MethodGet, Path: "/readyz", ID: "readyz", Tag: "ops", Summary: "Readiness: the database answers and every projector runs.", Handler: s.readyz})
+	s.Handle(Op{Method: http.MethodGet, Path: "/metrics", ID: "metrics", Tag: "ops", Summary: "Prometheus metrics (projector lag, request latencies).", Handler: echo.WrapHandler(promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{}))})
+	s.Handle(Op{Method: http.MethodGet, Path: "/openapi.json", ID: "openapi", Tag: "ops", Summary: "This API's OpenAPI 3.1 description.", Handler: s.openapi})
+	return s
+}
+
+// Echo returns the underlying echo instance (for http.Server and tests).
+func (s *Server) Echo() *echo.Echo { return s.echo }
+
+// Tokens returns the token issuer (login endpoints call Issue).
+func (s *Server) Tokens() *Tokens { return s.tokens }
+
+// Ops returns the registered operations.
+func (s *Server) Ops() []Op { return s.ops }
+
+// Op is one route: how it is served and how /openapi.json describes it.
+type Op struct {
+	Method  string
+	Path    string // echo form: /v1/applications/:id
+	ID      string // operationId
+	Tag     string
+	Summary string
+	// Roles that may call it; empty means public.
+	Roles []Role
+	// Command routes accept Idempotency-Key (replay) and If-Match (version).
+	Command bool
+	// Request and Response are example values whose types document the JSON
+	// bodies (nil: none / not described).
+	Request  any
+	Response any
+	// Status is the success status (200 when zero).
+	Status int
+	// Produces overrides the success content type (application/pdf, text/csv).
+	Produces string
+	Handler  echo.HandlerFunc
+}
+
+// Handle registers op.
+func (s *Server) Handle(op Op) {
+	var mw []echo.MiddlewareFunc
+	if len(op.Roles) > 0 {
+		mw = append(mw, s.authenticate(op.Roles))
+	}
+	if op.Command {
+		mw = append(mw, s.ifMatch, s.idempotency)
+	}
+	s.echo.Add(op.Method, op.Path, op.Handler, mw...)
+	s.ops = append(s.ops, op)
+}
+
+// requestContext gives each request an ID (X-Request-ID), command metadata
+// for the event store, a structured log line without personal data (route
+// template, not the URL), and a latency metric.
+func (s *Server) requestContext(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		rid := req.Header.Get(echo.HeaderXRequestID)
+		if rid == "" || len(rid) > 100 {
+			rid = uuid.NewString()
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, rid)
+		corr := req.Header.Get("X-Correlation-ID")
+		if corr == "" || len(corr) > 100 {
+			corr = rid
+		}
+		start := time.Now()
+		ctx := commands.WithMetadata(req.Context(), es.Metadata{CorrelationID: corr, CausationID: rid})
+		c.SetRequest(req.WithContext(ctx))
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		st := c.Response().Status
+		s.reqs.WithLabelValues(req.Method, c.Path(), strconv.Itoa(st)).Observe(time.Since(start).Seconds())
+		lvl := slog.LevelInfo
+		if st >= 500 {
+			lvl = slog.LevelError
+		}
+		s.log.Log(req.Context(), lvl, "request", "method", req.Method, "route", c.Path(), "status", st,
+			"ms", time.Since(start).Milliseconds(), "request_id", rid, "role", string(PrincipalOf(c).Role))
+		return nil
+	}
+}
+
+// Actor fills the event metadata's actor from the authenticated principal;
+// handlers call it before running a command. Device comes from X-Device-ID.
+func Actor(c echo.Context) context.Context {
+	p := PrincipalOf(c)
+	md := commands.MetadataFrom(c.Request().Context())
+	md.Actor = es.Actor{Role: string(p.Role), ID: p.Subject, Store: p.Store, Device: c.Request().Header.Get("X-Device-ID")}
+	if md.Actor.Role == "" {
+		md.Actor.Role = "anonymous"
+	}
+	return commands.WithMetadata(c.Request().Context(), md)
+}
+
+func (s *Server) recoverer(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Error("panic in handler", "route", c.Path(), "panic", r)
+				err = errors.New("panic")
+			}
+		}()
+		return next(c)
+	}
+}
+
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	p := ProblemFor(err)
+	if p.Status >= 500 && !errors.Is(err, es.ErrUnavailable) {
+		s.log.Error("request failed", "route", c.Path(), "err", err.Error(), "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+	}
+	if p.Status == http.StatusServiceUnavailable {
+		c.Response().Header().Set("Retry-After", "5")
+	}
+	p.Type = problemType(p.Code)
+	p.Instance = c.Request().URL.Path
+	p.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
+	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
+	c.Response().WriteHeader(p.Status)
+	_ = jsonEncode(c.Response(), p)
+}
+
+// ifMatch reads If-Match: "7" (or 7, or W/"7") into the command context.
+func (s *Server) ifMatch(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := strings.TrimSpace(c.Request().Header.Get("If-Match"))
+		if h == "" || h == "*" {
+			return next(c)
+		}
+		v, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), 10, 64)
+		if err != nil || v < 0 {
+			return BadRequest("bad_if_match", `If-Match must be the version from the ETag you read, e.g. "3".`)
+		}
+		c.SetRequest(c.Request().WithContext(commands.WithIfMatch(c.Request().Context(), v)))
+		return next(c)
+	}
+}
+
+// SetVersion sets the ETag of a response to a stream version.
+func SetVersion(c echo.Context, v int64) {
+	c.Response().Header().Set("ETag", `"`+strconv.FormatInt(v, 10)+`"`)
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	ok, problems := s.health.Live()
+	return s.healthAnswer(c, ok, problems)
+}
+
+func (s *Server) readyz(c echo.Context) error {
+	ok, problems := s.health.Ready(c.Request().Context())
+	return s.healthAnswer(c, ok, problems)
+}
+
+func (s *Server) healthAnswer(c echo.Context, ok bool, problems []string) error {
+	body := map[string]any{"status": "ok"}
+	st := http.StatusOK
+	if !ok {
+		body["status"], st = "unavailable", http.StatusServiceUnavailable
+	}
+	if len(problems) > 0 {
+		body["problems"] = problems
+	}
+	return c.JSON(st, body)
+}
+
+// Bind decodes a JSON body strictly (unknown fields are refused) into v.
+func Bind(c echo.Context, v any) error {
+	return decodeStrict(c.Request().Body, v)
+}

@@ -1,0 +1,206 @@
+// Package app is Gantry's composition root: it builds every part from a
+// Config and passes them in explicitly. main and the end-to-end tests both
+// build through it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/gantry-etc/gantry/adapters/bus"
+	"github.com/gantry-etc/gantry/adapters/postgres"
+	"github.com/gantry-etc/gantry/api"
+	"github.com/gantry-etc/gantry/commands"
+	es "github.com/gantry-etc/gantry/commands/eventstore"
+	"github.com/gantry-etc/gantry/projections"
+)
+
+// App is a built Gantry.
+type App struct {
+	Config   Config
+	Log      *slog.Logger
+	Clock    commands.Clock
+	Pool     *pgxpool.Pool
+	Store    *postgres.Store
+	Registry *es.Registry
+	Sealer   *es.Sealer
+	Codec    *es.Codec
+	Streams  commands.Streams
+	Runner   *projections.Runner
+	Bus      *bus.Bus
+	API      *api.Server
+	Metrics  *prometheus.Registry
+	Features []Feature
+	Jobs     []Job
+
+	ready atomic.Bool // migrations applied, background work started
+}
+
+// Build builds Gantry without touching the database (it may be down; Start
+// waits for it).
+func Build(cfg Config, clock commands.Clock, log *slog.Logger) (*App, error) {
+	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	pcfg.MaxConns = 32
+	pool, err := pgxpool.NewWithConfig(context.Background(), pcfg)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Log: log, Clock: clock, Pool: pool, Metrics: prometheus.NewRegistry()}
+	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.Store = postgres.NewStore(pool, clock, postgres.WithPollInterval(cfg.PollEvery))
+	a.Sealer, err = es.NewSealer(cfg.KEK, postgres.NewKeyTable(pool))
+	if err != nil {
+		return nil, err
+	}
+	a.Registry = es.NewRegistry()
+	a.Codec = es.NewCodec(a.Registry, a.Sealer)
+	a.Streams = commands.Streams{Store: a.Store, Codec: a.Codec}
+
+	deps := Deps{Pool: pool, Streams: a.Streams, Sealer: a.Sealer, Clock: clock, Log: log, Config: cfg,
+		WaitFor: func(ctx context.Context, pos es.Position) error { return a.Runner.WaitFor(ctx, pos) }}
+	a.Features, err = features(deps)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		projs    []projections.Projector
+		handlers []bus.Handler
+	)
+	for _, f := range a.Features {
+		f.Events(a.Registry)
+		projs = append(projs, f.Projectors()...)
+		handlers = append(handlers, f.Handlers()...)
+		a.Jobs = append(a.Jobs, f.Jobs()...)
+	}
+	a.Bus, err = bus.New(bus.Config{Backend: cfg.Bus, NATSURL: cfg.NATSURL, Pool: pool, Store: a.Store, Codec: a.Codec, Log: log, Metrics: a.Metrics}, handlers)
+	if err != nil {
+		return nil, err
+	}
+	projs = append(projs, a.Bus.Outbox())
+	a.Runner = projections.NewRunner(pool, a.Store, a.Codec, log, projs...)
+	a.Metrics.MustRegister(projections.NewCollector(a.Runner))
+
+	a.API = api.New(api.Config{
+		Tokens:  api.NewTokens(cfg.TokenKey, cfg.TokenTTL, clock.Now),
+		Pool:    func() *pgxpool.Pool { return pool },
+		Health:  health{a},
+		Log:     log,
+		Metrics: a.Metrics,
+	})
+	for _, f := range a.Features {
+		f.Routes(a.API)
+	}
+	return a, nil
+}
+
+// Start waits for the database (retrying with backoff and saying why),
+// applies migrations, then runs projectors, the integration bus and the
+// scheduler until ctx ends. The returned channel closes when all of them have
+// stopped.
+func (a *App) Start(ctx context.Context) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		delay := 500 * time.Millisecond
+		for {
+			err := postgres.Migrate(ctx, a.Pool, a.Log)
+			if err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			a.Log.Error("database not reachable or not migratable; retrying", "in", delay.String(), "err", err.Error())
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(delay):
+			}
+			delay = min(delay*2, 30*time.Second)
+		}
+		var wg sync.WaitGroup
+		wg.Add(3)
+		go func() { defer wg.Done(); a.Runner.Run(ctx) }()
+		go func() {
+			defer wg.Done()
+			if err := a.Bus.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				a.Log.Error("integration bus stopped", "err", err.Error())
+			}
+		}()
+		go func() { defer wg.Done(); a.schedule(ctx) }()
+		a.ready.Store(true)
+		wg.Wait()
+	}()
+	return done
+}
+
+// RunJob runs the named job now (tests move the clock and call this).
+func (a *App) RunJob(ctx context.Context, name string) error {
+	for _, j := range a.Jobs {
+		if j.Name == name {
+			return j.Run(commands.WithMetadata(ctx, es.Metadata{CorrelationID: "job:" + name, Actor: es.Actor{Role: "system", ID: "scheduler"}}))
+		}
+	}
+	return fmt.Errorf("no job %q", name)
+}
+
+func (a *App) schedule(ctx context.Context) {
+	if len(a.Jobs) == 0 || a.Config.JobEvery <= 0 {
+		return
+	}
+	t := time.NewTicker(a.Config.JobEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			for _, j := range a.Jobs {
+				if err := a.RunJob(ctx, j.Name); err != nil {
+					a.Log.Error("job failed", "job", j.Name, "err", err.Error())
+				}
+			}
+		}
+	}
+}
+
+// Close releases the pool.
+func (a *App) Close() { a.Pool.Close() }
+
+type health struct{ a *App }
+
+func (h health) Live() (bool, []string) { return h.a.Runner.Healthy() }
+
+func (h health) Ready(ctx context.Context) (bool, []string) {
+	var problems []string
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := h.a.Pool.Ping(ctx); err != nil {
+		problems = append(problems, "database unreachable")
+	}
+	if !h.a.ready.Load() {
+		problems = append(problems, "starting: migrations not applied yet")
+	}
+	for _, s := range h.a.Runner.Statuses(ctx) {
+		if s.State != projections.StateRunning {
+			msg := "projector " + s.Name + " is " + s.State
+			if s.Error != "" {
+				msg += ": " + s.Error
+			}
+			problems = append(problems, msg)
+		}
+	}
+	return len(problems) == 0, problems
+}

@@ -1,0 +1,156 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	es "github.com/gantry-etc/gantry/commands/eventstore"
+)
+
+// Rebuild rebuilds p from the start of the log into fresh tables (schema
+// proj_<name>__next) while the live tables keep serving queries and the live
+// projector keeps running, then swaps them in atomically:
+//
+//  1. replay the whole log into __next, batch by batch;
+//  2. in one transaction holding the checkpoint row (the live projector
+//     waits on it): catch up the last events, rename the live schema away,
+//     rename __next to the live name, drop the old one, and store the new
+//     checkpoint with a bumped generation.
+//
+// The live projector then sees its checkpoint moved and carries on from it; a
+// projector that had stopped on a failure restarts. progress, if not nil, is
+// called after each batch with the number of events replayed.
+func Rebuild(ctx context.Context, pool *pgxpool.Pool, src Source, codec *es.Codec, p Projector, progress func(n int64)) (es.Position, error) {
+	live := Schema(p.Name())
+	next := live + "__next"
+	old := live + "__old"
+	ident := func(s string) string { return pgx.Identifier{s}.Sanitize() }
+
+	if _, err := pool.Exec(ctx, `INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING`, p.Name()); err != nil {
+		return es.Position{}, err
+	}
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DROP SCHEMA IF EXISTS `+ident(next)+` CASCADE`); err != nil {
+			return err
+		}
+		return setupIn(ctx, tx, p, next)
+	})
+	if err != nil {
+		return es.Position{}, fmt.Errorf("rebuild %s: setup: %w", p.Name(), err)
+	}
+	applyBatch := func(tx pgx.Tx, batch []es.RecordedEvent) error {
+		evs, err := codec.DecodeAll(ctx, batch)
+		if err != nil {
+			return err
+		}
+		return p.Apply(ctx, tx, evs)
+	}
+	pos := es.Start
+	var n int64
+	for {
+		batch, err := src.ReadAll(ctx, pos, 5000)
+		if err != nil {
+			return pos, err
+		}
+		if len(batch) == 0 {
+			break
+		}
+		err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SET LOCAL search_path TO `+ident(next)+`, public`); err != nil {
+				return err
+			}
+			return applyBatch(tx, batch)
+		})
+		if err != nil {
+			return pos, fmt.Errorf("rebuild %s: %w", p.Name(), err)
+		}
+		pos = batch[len(batch)-1].Position
+		n += int64(len(batch))
+		if progress != nil {
+			progress(n)
+		}
+	}
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM projection_checkpoints WHERE name = $1 FOR UPDATE`, p.Name()); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `SET LOCAL search_path TO `+ident(next)+`, public`); err != nil {
+			return err
+		}
+		for {
+			batch, err := src.ReadAll(ctx, pos, 5000)
+			if err != nil {
+				return err
+			}
+			if len(batch) == 0 {
+				break
+			}
+			if err := applyBatch(tx, batch); err != nil {
+				return err
+			}
+			pos = batch[len(batch)-1].Position
+			n += int64(len(batch))
+		}
+		for _, q := range []string{
+			`DROP SCHEMA IF EXISTS ` + ident(old) + ` CASCADE`,
+			`ALTER SCHEMA ` + ident(live) + ` RENAME TO ` + ident(old),
+			`ALTER SCHEMA ` + ident(next) + ` RENAME TO ` + ident(live),
+			`DROP SCHEMA ` + ident(old) + ` CASCADE`,
+		} {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET commit_pos = $2, prepare_pos = $3,
+generation = generation + 1, status = 'running', error = NULL, updated_at = now() WHERE name = $1`,
+			p.Name(), int64(pos.Commit), int64(pos.Prepare))
+		return err
+	})
+	if err != nil {
+		return pos, fmt.Errorf("rebuild %s: swap: %w", p.Name(), err)
+	}
+	if progress != nil {
+		progress(n)
+	}
+	return pos, nil
+}
+
+// StoredStatus reads the checkpoints table (for `gantry projections status`
+// from another process) with each projector's lag.
+func StoredStatus(ctx context.Context, pool *pgxpool.Pool, src Source) ([]Status, error) {
+	rows, err := pool.Query(ctx, `SELECT name, commit_pos, prepare_pos, status, coalesce(error, '') FROM projection_checkpoints ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	var out []Status
+	for rows.Next() {
+		var (
+			s     Status
+			c, pr int64
+		)
+		if err := rows.Scan(&s.Name, &c, &pr, &s.State, &s.Error); err != nil {
+			return nil, err
+		}
+		s.Position = es.Position{Commit: uint64(c), Prepare: uint64(pr)}
+		s.Checkpoint = s.Position.String()
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		n, first, err := src.Behind(ctx, out[i].Position, 1_000_000)
+		if err != nil {
+			return nil, err
+		}
+		out[i].LagEvents = n
+		if n > 0 {
+			out[i].LagSeconds = time.Since(first).Seconds()
+		}
+	}
+	return out, nil
+}

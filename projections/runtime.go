@@ -1,0 +1,398 @@
+// Package projections runs projectors: each builds PostgreSQL read models
+// from the global event log, in order, exactly once.
+//
+// A projector has a durable name (its checkpoint key — renaming one replays
+// it from the start) and owns one schema, proj_<name>. The runtime delivers
+// events in global order from the checkpoint in batches; the projector's
+// writes and the new checkpoint commit in one transaction, so a crash between
+// them never applies an event twice or loses one. Within that transaction
+// search_path is the projector's schema, so projectors write unqualified
+// table names; queries read proj_<name>.<table>.
+//
+// A failing batch is retried with backoff; if it keeps failing the batch is
+// replayed one event at a time, and the event that still fails stops the
+// projector with its stream, version, type and error (log, /healthz,
+// metrics). Nothing is skipped silently.
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	es "github.com/gantry-etc/gantry/commands/eventstore"
+)
+
+// Projector builds read models from events.
+//
+// Setup creates the projector's tables (CREATE TABLE IF NOT EXISTS, unqualified
+// names) in the current schema; it runs when the projector starts and before a
+// rebuild. Apply writes the effect of a batch of events, in order, in tx; it
+// must use only tx and the events (their recorded time, never the wall clock),
+// so a replay builds the same view.
+type Projector interface {
+	Name() string
+	Setup(ctx context.Context, tx pgx.Tx) error
+	Apply(ctx context.Context, tx pgx.Tx, events []es.Event) error
+}
+
+// Schema is the schema a projector's live tables are in.
+func Schema(name string) string { return "proj_" + name }
+
+// Source is what the runtime reads: the global log and how far behind a
+// position is.
+type Source interface {
+	Subscribe(ctx context.Context, from es.Position) es.Subscription
+	ReadAll(ctx context.Context, from es.Position, max int) ([]es.RecordedEvent, error)
+	Behind(ctx context.Context, p es.Position, limit int) (int64, time.Time, error)
+	Head(ctx context.Context) (es.Position, error)
+}
+
+// State of a projector.
+const (
+	StateStarting = "starting"
+	StateRunning  = "running"
+	StateRetrying = "retrying"
+	StateFailed   = "failed"
+)
+
+// Status reports one projector.
+type Status struct {
+	Name       string      `json:"name"`
+	State      string      `json:"state"`
+	Position   es.Position `json:"-"`
+	Checkpoint string      `json:"checkpoint"`
+	Error      string      `json:"error,omitempty"`
+	LagEvents  int64       `json:"lag_events"`
+	LagSeconds float64     `json:"lag_seconds"`
+}
+
+// Runner runs projectors. Safe for concurrent use.
+type Runner struct {
+	pool        *pgxpool.Pool
+	src         Source
+	codec       *es.Codec
+	log         *slog.Logger
+	projectors  []Projector
+	maxAttempts int
+	backoff     time.Duration
+
+	mu     sync.Mutex
+	status map[string]*Status
+	moved  chan struct{} // closed and replaced when any checkpoint moves
+}
+
+// NewRunner returns a Runner for projectors.
+func NewRunner(pool *pgxpool.Pool, src Source, codec *es.Codec, log *slog.Logger, projectors ...Projector) *Runner {
+	r := &Runner{pool: pool, src: src, codec: codec, log: log, projectors: projectors,
+		maxAttempts: 5, backoff: 100 * time.Millisecond, status: map[string]*Status{}, moved: make(chan struct{})}
+	for _, p := range projectors {
+		r.status[p.Name()] = &Status{Name: p.Name(), State: StateStarting}
+	}
+	return r
+}
+
+// SetRetry sets how often a failing event is tried and the first backoff
+// (doubled each time).
+func (r *Runner) SetRetry(attempts int, backoff time.Duration) {
+	r.maxAttempts, r.backoff = attempts, backoff
+}
+
+// Projectors returns the runner's projectors.
+func (r *Runner) Projectors() []Projector { return r.projectors }
+
+// Run runs every projector until ctx ends.
+func (r *Runner) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, p := range r.projectors {
+		wg.Add(1)
+		go func(p Projector) {
+			defer wg.Done()
+			r.runOne(ctx, p)
+		}(p)
+	}
+	wg.Wait()
+}
+
+func (r *Runner) set(name string, f func(s *Status)) {
+	r.mu.Lock()
+	f(r.status[name])
+	r.mu.Unlock()
+}
+
+func (r *Runner) runOne(ctx context.Context, p Projector) {
+	name := p.Name()
+	for ctx.Err() == nil {
+		pos, gen, err := r.prepare(ctx, p)
+		if err != nil {
+			r.set(name, func(s *Status) { s.State, s.Error = StateRetrying, err.Error() })
+			r.log.Warn("projector cannot start; retrying", "projector", name, "err", err)
+			sleep(ctx, time.Second)
+			continue
+		}
+		r.set(name, func(s *Status) { s.State, s.Error, s.Position = StateRunning, "", pos })
+		err = r.follow(ctx, p, pos, gen)
+		if ctx.Err() != nil {
+			return
+		}
+		var failed *FailedError
+		if errors.As(err, &failed) {
+			r.set(name, func(s *Status) { s.State, s.Error = StateFailed, failed.Error() })
+			r.log.Error("projector stopped", "projector", name, "err", failed.Error())
+			_, _ = r.pool.Exec(context.Background(), `UPDATE projection_checkpoints SET status = 'failed', error = $2, updated_at = now() WHERE name = $1`, name, failed.Error())
+			r.awaitRebuild(ctx, name, gen)
+			continue
+		}
+		// Anything else (database lost, rebuild swapped the tables): start again.
+		if err != nil && !errors.Is(err, errSwapped) {
+			r.set(name, func(s *Status) { s.State, s.Error = StateRetrying, err.Error() })
+			r.log.Warn("projector interrupted; resuming", "projector", name, "err", err)
+			sleep(ctx, r.backoff)
+		}
+	}
+}
+
+// awaitRebuild waits until a rebuild bumps the projector's generation.
+func (r *Runner) awaitRebuild(ctx context.Context, name string, gen int) {
+	for sleep(ctx, 2*time.Second) {
+		var g int
+		if err := r.pool.QueryRow(ctx, `SELECT generation FROM projection_checkpoints WHERE name = $1`, name).Scan(&g); err == nil && g != gen {
+			return
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// prepare makes the checkpoint row, the schema and the tables, and returns
+// the checkpoint.
+func (r *Runner) prepare(ctx context.Context, p Projector) (es.Position, int, error) {
+	var (
+		pos es.Position
+		gen int
+	)
+	err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING`, p.Name()); err != nil {
+			return err
+		}
+		var c, pr int64
+		if err := tx.QueryRow(ctx, `SELECT commit_pos, prepare_pos, generation FROM projection_checkpoints WHERE name = $1 FOR UPDATE`, p.Name()).Scan(&c, &pr, &gen); err != nil {
+			return err
+		}
+		pos = es.Position{Commit: uint64(c), Prepare: uint64(pr)}
+		return setupIn(ctx, tx, p, Schema(p.Name()))
+	})
+	return pos, gen, err
+}
+
+func setupIn(ctx context.Context, tx pgx.Tx, p Projector, schema string) error {
+	if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{schema}.Sanitize()); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `SET LOCAL search_path TO `+pgx.Identifier{schema}.Sanitize()+`, public`); err != nil {
+		return err
+	}
+	return p.Setup(ctx, tx)
+}
+
+var errSwapped = errors.New("projections: checkpoint moved by a rebuild")
+
+// FailedError stops a projector: an event that could not be decoded or
+// applied after every retry.
+type FailedError struct {
+	Projector string
+	Stream    string
+	Version   int64
+	Type      string
+	Err       error
+}
+
+func (e *FailedError) Error() string {
+	return fmt.Sprintf("projector %s stopped at %s@%d (%s): %v", e.Projector, e.Stream, e.Version, e.Type, e.Err)
+}
+
+func (e *FailedError) Unwrap() error { return e.Err }
+
+func (r *Runner) follow(ctx context.Context, p Projector, pos es.Position, gen int) error {
+	sub := r.src.Subscribe(ctx, pos)
+	for {
+		batch, err := sub.Next(ctx)
+		if err != nil {
+			return err
+		}
+		evs, err := r.codec.DecodeAll(ctx, batch)
+		if err != nil {
+			var de *es.DecodeError
+			if errors.As(err, &de) {
+				// Apply what precedes the undecodable event, then stop there.
+				for i, b := range batch {
+					if b.StreamID == de.Stream && b.Version == de.Version {
+						if i > 0 {
+							good, _ := r.codec.DecodeAll(ctx, batch[:i])
+							if err := r.commit(ctx, p, pos, good); err != nil {
+								return err
+							}
+						}
+						break
+					}
+				}
+				return &FailedError{Projector: p.Name(), Stream: de.Stream, Version: de.Version, Type: de.Type, Err: de.Err}
+			}
+			return err
+		}
+		if err := r.applyWithRetry(ctx, p, pos, evs); err != nil {
+			return err
+		}
+		pos = evs[len(evs)-1].Position
+		r.set(p.Name(), func(s *Status) { s.State, s.Error, s.Position = StateRunning, "", pos })
+		r.signal()
+	}
+}
+
+func (r *Runner) applyWithRetry(ctx context.Context, p Projector, from es.Position, evs []es.Event) error {
+	err := r.commit(ctx, p, from, evs)
+	if err == nil || errors.Is(err, errSwapped) || errors.Is(err, es.ErrUnavailable) || ctx.Err() != nil {
+		return err
+	}
+	// Isolate the failing event: one event per transaction, each retried.
+	for _, e := range evs {
+		delay := r.backoff
+		for attempt := 1; ; attempt++ {
+			err = r.commit(ctx, p, from, []es.Event{e})
+			if err == nil {
+				break
+			}
+			if errors.Is(err, errSwapped) || ctx.Err() != nil {
+				return err
+			}
+			if attempt >= r.maxAttempts {
+				return &FailedError{Projector: p.Name(), Stream: e.StreamID, Version: e.Version, Type: e.Type, Err: err}
+			}
+			r.set(p.Name(), func(s *Status) { s.State, s.Error = StateRetrying, err.Error() })
+			r.log.Warn("projector retrying event", "projector", p.Name(), "stream", e.StreamID, "version", e.Version, "attempt", attempt, "err", err)
+			if !sleep(ctx, delay) {
+				return ctx.Err()
+			}
+			delay *= 2
+		}
+		from = e.Position
+	}
+	return nil
+}
+
+// commit applies evs and moves the checkpoint from `from` to the last event
+// in one transaction. If the stored checkpoint is not `from` (a rebuild swapped
+// the tables), nothing is written and errSwapped is returned.
+func (r *Runner) commit(ctx context.Context, p Projector, from es.Position, evs []es.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		var c, pr int64
+		if err := tx.QueryRow(ctx, `SELECT commit_pos, prepare_pos FROM projection_checkpoints WHERE name = $1 FOR UPDATE`, p.Name()).Scan(&c, &pr); err != nil {
+			return err
+		}
+		if (es.Position{Commit: uint64(c), Prepare: uint64(pr)}) != from {
+			return errSwapped
+		}
+		if _, err := tx.Exec(ctx, `SET LOCAL search_path TO `+pgx.Identifier{Schema(p.Name())}.Sanitize()+`, public`); err != nil {
+			return err
+		}
+		if err := p.Apply(ctx, tx, evs); err != nil {
+			return err
+		}
+		last := evs[len(evs)-1].Position
+		_, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET commit_pos = $2, prepare_pos = $3, status = 'running', error = NULL, updated_at = now() WHERE name = $1`,
+			p.Name(), int64(last.Commit), int64(last.Prepare))
+		return err
+	})
+}
+
+func (r *Runner) signal() {
+	r.mu.Lock()
+	close(r.moved)
+	r.moved = make(chan struct{})
+	r.mu.Unlock()
+}
+
+// WaitFor blocks until every projector has processed the log up to pos (or
+// stopped failing at an earlier event, which is an error).
+func (r *Runner) WaitFor(ctx context.Context, pos es.Position) error {
+	for {
+		r.mu.Lock()
+		ch := r.moved
+		done := true
+		for _, s := range r.status {
+			if s.State == StateFailed {
+				r.mu.Unlock()
+				return fmt.Errorf("projections: %s", s.Error)
+			}
+			if s.Position.Less(pos) {
+				done = false
+			}
+		}
+		r.mu.Unlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Statuses reports every projector with its lag behind the head of the log.
+func (r *Runner) Statuses(ctx context.Context) []Status {
+	r.mu.Lock()
+	out := make([]Status, 0, len(r.status))
+	for _, s := range r.status {
+		out = append(out, *s)
+	}
+	r.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	for i := range out {
+		out[i].Checkpoint = out[i].Position.String()
+		n, first, err := r.src.Behind(ctx, out[i].Position, 1_000_000)
+		if err != nil {
+			continue
+		}
+		out[i].LagEvents = n
+		if n > 0 {
+			out[i].LagSeconds = time.Since(first).Seconds()
+		}
+	}
+	return out
+}
+
+// Healthy reports whether every projector is running (not failed).
+func (r *Runner) Healthy() (bool, []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var problems []string
+	for _, s := range r.status {
+		if s.State == StateFailed {
+			problems = append(problems, s.Error)
+		}
+	}
+	sort.Strings(problems)
+	return len(problems) == 0, problems
+}
