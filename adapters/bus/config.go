@@ -121,15 +121,22 @@ type outbox struct{ b *Bus }
 func (outbox) Name() string { return OutboxName }
 
 // Setup creates the message tables of every topic (SQL backend).
-func (o outbox) Setup(ctx context.Context, tx pgx.Tx) error {
-	if o.b.nats != nil {
+func (o outbox) Setup(ctx context.Context, tx pgx.Tx) error { return o.b.initSchema(ctx, tx) }
+
+// initSchema creates the bus schema and every topic's tables, under an
+// advisory lock (concurrent CREATE … IF NOT EXISTS can still collide).
+func (b *Bus) initSchema(ctx context.Context, tx pgx.Tx) error {
+	if b.nats != nil {
 		return nil
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(72731)`); err != nil {
+		return err
 	}
 	if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS bus`); err != nil {
 		return err
 	}
 	topics := []string{PoisonTopic}
-	for _, h := range o.b.handlers {
+	for _, h := range b.handlers {
 		topics = append(topics, h.Name)
 	}
 	for _, t := range topics {
@@ -196,6 +203,9 @@ func (b *Bus) Run(ctx context.Context) error {
 	if len(b.handlers) == 0 {
 		<-ctx.Done()
 		return nil
+	}
+	if err := pgx.BeginFunc(ctx, b.cfg.Pool, func(tx pgx.Tx) error { return b.initSchema(ctx, tx) }); err != nil {
+		return fmt.Errorf("bus: creating message tables: %w", err)
 	}
 	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, b.logger)
 	if err != nil {
