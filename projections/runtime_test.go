@@ -248,6 +248,12 @@ func TestRebuildSwapsWhileServing(t *testing.T) {
 	if err := <-queryErrs; err != nil {
 		t.Fatalf("a query failed during the rebuild: %v", err)
 	}
+	for i := 0; i < 300; i++ {
+		if n, _ := counts(t, e.pool, "a"); n == 500 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if n, _ := counts(t, e.pool, "a"); n != 500 {
 		t.Fatalf("after rebuild n=%d, want 500", n)
 	}
