@@ -78,4 +78,3 @@ func (h NotifyCompletionHandler) Handle(ctx context.Context, cmd NotifyCompletio
 	}
 	return Completed{CertificateNumber: number, Result: res}, nil
 }
-
