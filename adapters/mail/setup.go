@@ -25,7 +25,9 @@ type Loader interface {
 
 // SetupMails renders and sends the setup mails from events.
 type SetupMails struct {
-	Sender    interface{ Send(context.Context, Message) error }
+	Sender interface {
+		Send(context.Context, Message) error
+	}
 	Streams   Loader
 	PublicURL string
 }
