@@ -14,8 +14,8 @@ import (
 
 	"github.com/gantry-etc/gantry/adapters/certpdf"
 	"github.com/gantry-etc/gantry/commands"
-	cmds "github.com/gantry-etc/gantry/commands/setup"
 	es "github.com/gantry-etc/gantry/commands/eventstore"
+	cmds "github.com/gantry-etc/gantry/commands/setup"
 )
 
 // API holds what the handlers need; cmd/gantry/app builds it.
