@@ -87,6 +87,7 @@ func start(t *testing.T) *env {
 		SMTPAddr: ln.Addr().String(), MailFrom: "noreply@gantry.test", EDIDir: t.TempDir(), PublicURL: "http://gantry.test",
 		Extra: map[string]string{"GANTRY_BOOTSTRAP_ADMIN": "root:bootstrap-password", "GANTRY_BCRYPT_COST": "4"}}
 	cfg.TestKeys()
+	cfg.TokenTTL = 12 * time.Hour
 	clock := commands.NewManualClock(time.Date(2026, 4, 1, 10, 0, 0, 0, domain.Tokyo))
 	a, err := app.Build(cfg, clock, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
