@@ -12,10 +12,11 @@ import (
 	"github.com/gantry-etc/gantry/domain/certificate"
 )
 
-// Handler names are durable: they name the bus topic and consumer group.
+// Handler names are durable: they name the bus topic and consumer group
+// (and SQL tables: letters, digits and underscores only).
 const (
-	ApplicationMailHandler = "mail.setup.application_completed"
-	CertificateMailHandler = "mail.setup.certificate_link"
+	ApplicationMailHandler = "mail_setup_application_completed"
+	CertificateMailHandler = "mail_setup_certificate_link"
 )
 
 // Loader loads an application stream (commands.Streams).

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -89,7 +90,7 @@ func start(t *testing.T) *env {
 	cfg.TestKeys()
 	cfg.TokenTTL = 12 * time.Hour
 	clock := commands.NewManualClock(time.Date(2026, 4, 1, 10, 0, 0, 0, domain.Tokyo))
-	a, err := app.Build(cfg, clock, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := app.Build(cfg, clock, slog.New(slog.NewTextHandler(logOut(), nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,3 +181,10 @@ var applicant = map[string]any{
 }
 
 func decodeB64(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }
+
+func logOut() io.Writer {
+	if os.Getenv("E2E_LOG") != "" {
+		return os.Stderr
+	}
+	return io.Discard
+}
