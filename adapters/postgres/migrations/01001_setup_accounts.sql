@@ -1,4 +1,8 @@
 -- +goose Up
+-- The bus schema exists before the bus starts (the outbox projector and the
+-- subscribers both create their tables in it).
+CREATE SCHEMA IF NOT EXISTS bus;
+
 -- Setup stores (セットアップ登録店) and staff accounts. Staff log in with
 -- staff ID + password (bcrypt); other methods (IC card + face) can add
 -- their own credential tables keyed by staff_id later.
