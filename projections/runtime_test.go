@@ -104,7 +104,7 @@ func TestProjectorAppliesEachEventOnceAcrossRestarts(t *testing.T) {
 	done := make(chan struct{})
 	go func() { r.Run(ctx); close(done) }()
 	// Stop it while more events arrive, then start a new runner (a restart).
-	go e.tick(t, "b", 1, 200)
+	go func() { e.tick(t, "b", 1, 200) }()
 	time.Sleep(30 * time.Millisecond)
 	cancel()
 	<-done
@@ -233,7 +233,7 @@ func TestRebuildSwapsWhileServing(t *testing.T) {
 			}
 		}
 	}()
-	go e.tick(t, "b", 1, 100)
+	go func() { e.tick(t, "b", 1, 100) }()
 	if _, err := projections.Rebuild(ctx, e.pool, e.store, e.codec, &counter{}, nil); err != nil {
 		t.Fatal(err)
 	}
