@@ -256,11 +256,12 @@ func (b *Bus) subscriber(group string) (message.Subscriber, error) {
 		return b.nats.subscriber(group)
 	}
 	return wsql.NewSubscriber(wsql.BeginnerFromPgx(b.cfg.Pool), wsql.SubscriberConfig{
-		ConsumerGroup:  group,
-		SchemaAdapter:  sqlSchema(),
-		OffsetsAdapter: sqlOffsets(),
-		PollInterval:   100 * time.Millisecond,
-		ResendInterval: b.cfg.RetryInterval,
+		ConsumerGroup:    group,
+		InitializeSchema: true, // the subscriber may start before the outbox projector has created the tables
+		SchemaAdapter:    sqlSchema(),
+		OffsetsAdapter:   sqlOffsets(),
+		PollInterval:     100 * time.Millisecond,
+		ResendInterval:   b.cfg.RetryInterval,
 	}, b.logger)
 }
 

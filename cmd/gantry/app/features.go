@@ -5,7 +5,7 @@ package app
 func features(d Deps) ([]Feature, error) {
 	var out []Feature
 	for _, build := range []func(Deps) (Feature, error){
-		// newSetupFeature,  // issue: setup domain (setup.go)
+		newSetupFeature, // issue 3: setup domain (setup.go)
 		// newCardsFeature,  // issue: cards and billing (cards.go)
 	} {
 		f, err := build(d)
