@@ -52,12 +52,10 @@ func tax(s billing.Summary) int64 {
 
 func (Invoices) Apply(ctx context.Context, tx pgx.Tx, events []es.Event) error {
 	b := &pgx.Batch{}
-	customers := map[string]string{}
 	for _, ev := range events {
 		switch e := ev.Payload.(type) {
 		case billing.InvoiceIssued:
 			s := e.Statement
-			customers[s.Contract.String()] = s.Recipient
 			b.Queue(`INSERT INTO documents VALUES ($1,'invoice',$1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT DO NOTHING`,
 				e.Invoice.String(), s.Contract.String(), s.Recipient, s.Period.String(), e.IssuedOn.String(),
 				int64(s.Summary.Tolls), int64(s.Summary.IssueFees+s.Summary.AnnualFees), tax(s.Summary), int64(s.Summary.Total))
