@@ -6,7 +6,7 @@ func features(d Deps) ([]Feature, error) {
 	var out []Feature
 	for _, build := range []func(Deps) (Feature, error){
 		// newSetupFeature,  // issue: setup domain (setup.go)
-		// newCardsFeature,  // issue: cards and billing (cards.go)
+		newCardsFeature, // issue: cards and billing (cards.go)
 	} {
 		f, err := build(d)
 		if err != nil {
