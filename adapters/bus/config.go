@@ -2,8 +2,16 @@ package bus
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
+	"time"
 
+	"github.com/ThreeDotsLabs/watermill"
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,33 +29,262 @@ type Config struct {
 	Codec   *es.Codec
 	Log     *slog.Logger
 	Metrics *prometheus.Registry
+	// MaxRetries before a message goes to the poison queue (default 8, with
+	// exponential backoff from RetryInterval, default 500ms, capped at 1 min).
+	MaxRetries    int
+	RetryInterval time.Duration
 }
 
 // Bus is the outbox projector plus the delivery router.
 type Bus struct {
-	cfg      Config
-	handlers []Handler
+	cfg       Config
+	handlers  []Handler
+	byType    map[string][]string // event type → handler names (topics)
+	logger    watermill.LoggerAdapter
+	nats      *natsBackend
+	delivered *prometheus.CounterVec
+	poisoned  *prometheus.CounterVec
 }
+
+// PoisonTopic receives messages that kept failing, for an operator to look
+// at (table bus.watermill_gantry_poison on the SQL backend).
+const PoisonTopic = "gantry_poison"
+
+// messageNamespace makes message IDs: UUIDv5(event ID ‖ handler name).
+var messageNamespace = uuid.MustParse("6d1c1f39-7c38-4b8f-9a0e-5f5d7c0b7a11")
 
 // New returns a Bus delivering to handlers.
 func New(cfg Config, handlers []Handler) (*Bus, error) {
-	return &Bus{cfg: cfg, handlers: handlers}, nil
+	if cfg.MaxRetries == 0 {
+		cfg.MaxRetries = 8
+	}
+	if cfg.RetryInterval == 0 {
+		cfg.RetryInterval = 500 * time.Millisecond
+	}
+	b := &Bus{cfg: cfg, handlers: handlers, byType: map[string][]string{}, logger: watermill.NewSlogLogger(cfg.Log)}
+	seen := map[string]bool{}
+	for _, h := range handlers {
+		if seen[h.Name] {
+			return nil, fmt.Errorf("bus: two handlers named %q", h.Name)
+		}
+		seen[h.Name] = true
+		for _, t := range h.Types {
+			b.byType[t] = append(b.byType[t], h.Name)
+		}
+	}
+	switch cfg.Backend {
+	case "", "sql":
+	case "nats":
+		b.nats = &natsBackend{url: cfg.NATSURL, logger: b.logger}
+	default:
+		return nil, fmt.Errorf("bus: unknown backend %q (want sql or nats)", cfg.Backend)
+	}
+	b.delivered = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gantry_bus_delivered_total", Help: "Integration messages delivered, by handler."}, []string{"handler"})
+	b.poisoned = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gantry_bus_poisoned_total", Help: "Integration messages moved to the poison queue, by handler."}, []string{"handler"})
+	if cfg.Metrics != nil {
+		cfg.Metrics.MustRegister(b.delivered, b.poisoned)
+	}
+	return b, nil
+}
+
+// sqlSchema keeps watermill's tables in their own schema, "bus".
+func sqlSchema() wsql.DefaultPostgreSQLSchema {
+	return wsql.DefaultPostgreSQLSchema{
+		GenerateMessagesTableName: func(topic string) string { return `"bus"."watermill_` + topic + `"` },
+		SubscribeBatchSize:        50,
+	}
+}
+
+func sqlOffsets() wsql.DefaultPostgreSQLOffsetsAdapter {
+	return wsql.DefaultPostgreSQLOffsetsAdapter{
+		GenerateMessagesOffsetsTableName: func(topic string) string { return `"bus"."watermill_offsets_` + topic + `"` },
+	}
 }
 
 // OutboxName is the outbox projector's durable name. It is never rebuilt:
 // replaying it would publish every message again.
 const OutboxName = "outbox"
 
+// Ref is a message's payload: which event to deliver.
+type Ref struct {
+	EventID string `json:"event_id"`
+	Stream  string `json:"stream"`
+	Version int64  `json:"version"`
+	Type    string `json:"type"`
+}
+
 // Outbox returns the projector that turns committed events into messages.
 func (b *Bus) Outbox() projections.Projector { return outbox{b} }
 
 type outbox struct{ b *Bus }
 
-func (outbox) Name() string                               { return OutboxName }
-func (outbox) Setup(ctx context.Context, tx pgx.Tx) error { return nil }
+func (outbox) Name() string { return OutboxName }
+
+// Setup creates the message tables of every topic (SQL backend).
+func (o outbox) Setup(ctx context.Context, tx pgx.Tx) error {
+	if o.b.nats != nil {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS bus`); err != nil {
+		return err
+	}
+	topics := []string{PoisonTopic}
+	for _, h := range o.b.handlers {
+		topics = append(topics, h.Name)
+	}
+	for _, t := range topics {
+		qs, err := sqlSchema().SchemaInitializingQueries(wsql.SchemaInitializingQueriesParams{Topic: t})
+		if err != nil {
+			return err
+		}
+		oq, err := sqlOffsets().SchemaInitializingQueries(wsql.OffsetsSchemaInitializingQueriesParams{Topic: t})
+		if err != nil {
+			return err
+		}
+		for _, q := range append(qs, oq...) {
+			if _, err := tx.Exec(ctx, q.Query, q.Args...); err != nil {
+				return fmt.Errorf("bus schema for %s: %w", t, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Apply publishes a message per (event, interested handler).
 func (o outbox) Apply(ctx context.Context, tx pgx.Tx, evs []es.Event) error {
-	return o.b.publish(ctx, tx, evs)
+	byTopic := map[string][]*message.Message{}
+	var order []string
+	for _, e := range evs {
+		for _, topic := range o.b.byType[e.Type] {
+			payload, _ := json.Marshal(Ref{EventID: e.ID.String(), Stream: e.StreamID, Version: e.Version, Type: e.Type})
+			m := message.NewMessage(uuid.NewSHA1(messageNamespace, []byte(e.ID.String()+"/"+topic)).String(), payload)
+			middleware.SetCorrelationID(e.Metadata.CorrelationID, m)
+			m.Metadata.Set("event_type", e.Type)
+			if _, ok := byTopic[topic]; !ok {
+				order = append(order, topic)
+			}
+			byTopic[topic] = append(byTopic[topic], m)
+		}
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	var pub message.Publisher
+	if o.b.nats != nil {
+		p, err := o.b.nats.publisher()
+		if err != nil {
+			return err
+		}
+		pub = p
+	} else {
+		p, err := wsql.NewPublisher(wsql.TxFromPgx(tx), wsql.PublisherConfig{SchemaAdapter: sqlSchema()}, o.b.logger)
+		if err != nil {
+			return err
+		}
+		pub = p
+	}
+	for _, t := range order {
+		if err := pub.Publish(t, byTopic[t]...); err != nil {
+			return fmt.Errorf("bus: publishing to %s: %w", t, err)
+		}
+	}
+	return nil
 }
 
 // Run runs the delivery router until ctx ends.
-func (b *Bus) Run(ctx context.Context) error { return b.run(ctx) }
+func (b *Bus) Run(ctx context.Context) error {
+	if len(b.handlers) == 0 {
+		<-ctx.Done()
+		return nil
+	}
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, b.logger)
+	if err != nil {
+		return err
+	}
+	poisonPub, err := b.publisherForPoison()
+	if err != nil {
+		return err
+	}
+	for _, h := range b.handlers {
+		sub, err := b.subscriber(h.Name)
+		if err != nil {
+			return err
+		}
+		poison, err := middleware.PoisonQueue(poisonPub, PoisonTopic)
+		if err != nil {
+			return err
+		}
+		handler := router.AddConsumerHandler(h.Name, h.Name, sub, b.deliver(h))
+		handler.AddMiddleware(
+			middleware.CorrelationID,
+			b.countPoison(h.Name),
+			poison,
+			middleware.Retry{MaxRetries: b.cfg.MaxRetries, InitialInterval: b.cfg.RetryInterval, MaxInterval: time.Minute, Multiplier: 2, Logger: b.logger}.Middleware,
+		)
+	}
+	go func() {
+		<-ctx.Done()
+		_ = router.Close()
+	}()
+	return router.Run(ctx)
+}
+
+func (b *Bus) countPoison(name string) message.HandlerMiddleware {
+	return func(h message.HandlerFunc) message.HandlerFunc {
+		return func(m *message.Message) ([]*message.Message, error) {
+			out, err := h(m)
+			if err != nil {
+				b.poisoned.WithLabelValues(name).Inc()
+			}
+			return out, err
+		}
+	}
+}
+
+func (b *Bus) subscriber(group string) (message.Subscriber, error) {
+	if b.nats != nil {
+		return b.nats.subscriber(group)
+	}
+	return wsql.NewSubscriber(wsql.BeginnerFromPgx(b.cfg.Pool), wsql.SubscriberConfig{
+		ConsumerGroup:  group,
+		SchemaAdapter:  sqlSchema(),
+		OffsetsAdapter: sqlOffsets(),
+		PollInterval:   100 * time.Millisecond,
+		ResendInterval: b.cfg.RetryInterval,
+	}, b.logger)
+}
+
+func (b *Bus) publisherForPoison() (message.Publisher, error) {
+	if b.nats != nil {
+		return b.nats.publisher()
+	}
+	return wsql.NewPublisher(wsql.BeginnerFromPgx(b.cfg.Pool), wsql.PublisherConfig{SchemaAdapter: sqlSchema()}, b.logger)
+}
+
+// deliver reads the referenced event, decodes it (personal data unsealed, or
+// Erased after shredding) and hands it to the handler.
+func (b *Bus) deliver(h Handler) message.NoPublishHandlerFunc {
+	return func(m *message.Message) error {
+		var ref Ref
+		if err := json.Unmarshal(m.Payload, &ref); err != nil {
+			return fmt.Errorf("bus: message %s is not an event reference: %w", m.UUID, err)
+		}
+		ctx := m.Context()
+		evs, err := b.cfg.Store.ReadStream(ctx, ref.Stream, es.Forwards, ref.Version, 1)
+		if err != nil {
+			return err
+		}
+		if len(evs) != 1 || evs[0].ID.String() != ref.EventID {
+			return fmt.Errorf("bus: event %s@%d (%s) not found", ref.Stream, ref.Version, ref.EventID)
+		}
+		payload, err := b.cfg.Codec.Decode(ctx, evs[0])
+		if err != nil {
+			return err
+		}
+		if err := h.Handle(ctx, es.Event{RecordedEvent: evs[0], Payload: payload}); err != nil {
+			return err
+		}
+		b.delivered.WithLabelValues(h.Name).Inc()
+		return nil
+	}
+}

@@ -1,0 +1,150 @@
+// Command gantry runs and operates Gantry.
+//
+//	gantry serve                      run the HTTP API, projectors, bus and scheduler
+//	gantry migrate                    apply database migrations
+//	gantry projections status         each projector's checkpoint, state and lag
+//	gantry projections rebuild NAME   rebuild a projector into fresh tables, swap atomically
+//	gantry verify                     walk every stream's hash chain
+//	gantry lease|usage|billing …      cards and billing operations
+//
+// Configuration comes from the environment (see README and app.Config).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/gantry-etc/gantry/adapters/bus"
+	"github.com/gantry-etc/gantry/adapters/postgres"
+	"github.com/gantry-etc/gantry/cmd/gantry/app"
+	"github.com/gantry-etc/gantry/commands"
+	"github.com/gantry-etc/gantry/projections"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, log); err != nil {
+		fmt.Fprintln(os.Stderr, "gantry:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: gantry serve | migrate | verify | projections status | projections rebuild NAME | lease import FILE | usage import FILE | billing run YYYY-MM`
+
+func run(ctx context.Context, args []string, out io.Writer, log *slog.Logger) error {
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	cfg, err := app.FromEnv()
+	if err != nil {
+		return err
+	}
+	a, err := app.Build(cfg, commands.SystemClock{}, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	switch args[0] {
+	case "serve":
+		return serve(ctx, a, log)
+	case "migrate":
+		return postgres.Migrate(ctx, a.Pool, log)
+	case "verify":
+		res, err := postgres.Verify(ctx, a.Pool)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out, res)
+		if !res.Intact {
+			return errors.New("hash chain broken")
+		}
+		return nil
+	case "projections":
+		return projectionsCmd(ctx, a, args[1:], out)
+	default:
+		if cli, ok := app.CLI(args[0]); ok {
+			if err := postgres.Migrate(ctx, a.Pool, nil); err != nil {
+				return err
+			}
+			return cli(ctx, a, args, out)
+		}
+		return errors.New(usage)
+	}
+}
+
+func projectionsCmd(ctx context.Context, a *app.App, args []string, out io.Writer) error {
+	if err := postgres.Migrate(ctx, a.Pool, nil); err != nil {
+		return err
+	}
+	switch {
+	case len(args) == 1 && args[0] == "status":
+		st, err := projections.StoredStatus(ctx, a.Pool, a.Store)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "PROJECTOR\tSTATE\tCHECKPOINT\tLAG EVENTS\tLAG SECONDS\tERROR")
+		for _, s := range st {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%.1f\t%s\n", s.Name, s.State, s.Checkpoint, s.LagEvents, s.LagSeconds, s.Error)
+		}
+		return w.Flush()
+	case len(args) == 2 && args[0] == "rebuild":
+		if args[1] == bus.OutboxName {
+			return errors.New("the outbox is never rebuilt: replaying it would send every message again")
+		}
+		for _, p := range a.Runner.Projectors() {
+			if p.Name() == args[1] {
+				start := time.Now()
+				pos, err := projections.Rebuild(ctx, a.Pool, a.Store, a.Codec, p, nil)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "rebuilt %s up to %s in %s; swapped in\n", p.Name(), pos, time.Since(start).Round(time.Millisecond))
+				return nil
+			}
+		}
+		return fmt.Errorf("no projector named %q", args[1])
+	}
+	return errors.New(usage)
+}
+
+func serve(ctx context.Context, a *app.App, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", a.Config.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: a.API.Echo(), ReadHeaderTimeout: 10 * time.Second}
+	bg, cancelBG := context.WithCancel(context.Background())
+	done := a.Start(bg)
+	fmt.Printf("Gantry API listening on http://%s (OpenAPI: /openapi.json, health: /readyz)\n", ln.Addr())
+	log.Info("listening", "addr", ln.Addr().String())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		cancelBG()
+		<-done
+		return err
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	cancelBG() // projectors finish their batch and commit their checkpoints
+	<-done
+	log.Info("stopped")
+	return err
+}

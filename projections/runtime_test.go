@@ -1,0 +1,261 @@
+package projections_test
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/gantry-etc/gantry/adapters/postgres"
+	"github.com/gantry-etc/gantry/commands"
+	es "github.com/gantry-etc/gantry/commands/eventstore"
+	"github.com/gantry-etc/gantry/projections"
+	"github.com/gantry-etc/gantry/test/pgtest"
+)
+
+type ticked struct {
+	N int `json:"n"`
+}
+
+func (ticked) EventType() string { return "test.ticked" }
+
+// counter keeps one row per stream with the number of events and their sum;
+// it fails on the event whose N equals failOn (when set).
+type counter struct {
+	failOn  int
+	applied atomic.Int64
+}
+
+func (*counter) Name() string { return "counter" }
+
+func (*counter) Setup(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS counts (stream text PRIMARY KEY, n bigint NOT NULL, total bigint NOT NULL)`)
+	return err
+}
+
+func (c *counter) Apply(ctx context.Context, tx pgx.Tx, evs []es.Event) error {
+	b := &pgx.Batch{}
+	for _, e := range evs {
+		t := e.Payload.(ticked)
+		if c.failOn != 0 && t.N == c.failOn {
+			return fmt.Errorf("cannot apply n=%d", t.N)
+		}
+		b.Queue(`INSERT INTO counts VALUES ($1, 1, $2) ON CONFLICT (stream) DO UPDATE SET n = counts.n + 1, total = counts.total + $2`, e.StreamID, t.N)
+	}
+	c.applied.Add(int64(len(evs)))
+	return tx.SendBatch(ctx, b).Close()
+}
+
+type env struct {
+	pool  *pgxpool.Pool
+	store *postgres.Store
+	codec *es.Codec
+	s     commands.Streams
+}
+
+func newEnv(t *testing.T) env {
+	pool := pgtest.Pool(t)
+	kek := make([]byte, 32)
+	_, _ = rand.Read(kek)
+	sealer, _ := es.NewSealer(kek, postgres.NewKeyTable(pool))
+	reg := es.NewRegistry()
+	es.Register[ticked](reg, 1)
+	store := postgres.NewStore(pool, commands.SystemClock{}, postgres.WithPollInterval(5*time.Millisecond))
+	codec := es.NewCodec(reg, sealer)
+	return env{pool, store, codec, commands.Streams{Store: store, Codec: codec}}
+}
+
+func (e env) tick(t *testing.T, stream string, from, to int) es.Position {
+	var last es.Position
+	for i := from; i <= to; i++ {
+		r, err := e.s.Append(context.Background(), stream, -1, ticked{N: i})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = r.Position
+	}
+	return last
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func counts(t *testing.T, pool *pgxpool.Pool, stream string) (n, total int64) {
+	err := pool.QueryRow(context.Background(), `SELECT n, total FROM proj_counter.counts WHERE stream = $1`, stream).Scan(&n, &total)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		t.Fatal(err)
+	}
+	return
+}
+
+func TestProjectorAppliesEachEventOnceAcrossRestarts(t *testing.T) {
+	e := newEnv(t)
+	e.tick(t, "a", 1, 300)
+	ctx, cancel := context.WithCancel(context.Background())
+	r := projections.NewRunner(e.pool, e.store, e.codec, quiet(), &counter{})
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	// Stop it while more events arrive, then start a new runner (a restart).
+	go e.tick(t, "b", 1, 200)
+	time.Sleep(30 * time.Millisecond)
+	cancel()
+	<-done
+	last := e.tick(t, "a", 301, 400)
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
+	r2 := projections.NewRunner(e.pool, e.store, e.codec, quiet(), &counter{})
+	go r2.Run(ctx2)
+	time.Sleep(50 * time.Millisecond)
+	head, _ := e.store.Head(context.Background())
+	if head.Less(last) {
+		t.Fatal("head behind last append")
+	}
+	wctx, wcancel := context.WithTimeout(ctx2, 30*time.Second)
+	defer wcancel()
+	if err := r2.WaitFor(wctx, head); err != nil {
+		t.Fatal(err)
+	}
+	// b may still be appending; wait for its 200 events.
+	for i := 0; i < 200; i++ {
+		if n, _ := counts(t, e.pool, "b"); n == 200 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n, total := counts(t, e.pool, "a"); n != 400 || total != 400*401/2 {
+		t.Fatalf("stream a: n=%d total=%d, want 400 and %d", n, total, 400*401/2)
+	}
+	if n, total := counts(t, e.pool, "b"); n != 200 || total != 200*201/2 {
+		t.Fatalf("stream b: n=%d total=%d, want 200 and %d", n, total, 200*201/2)
+	}
+}
+
+func TestFailingEventStopsProjectorAndSaysWhere(t *testing.T) {
+	e := newEnv(t)
+	e.tick(t, "a", 1, 10)
+	r := projections.NewRunner(e.pool, e.store, e.codec, quiet(), &counter{failOn: 7})
+	r.SetRetry(3, time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go r.Run(ctx)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ok, problems := r.Healthy()
+		if !ok {
+			if len(problems) != 1 || !strings.Contains(problems[0], "a@7") || !strings.Contains(problems[0], "test.ticked") || !strings.Contains(problems[0], "cannot apply n=7") {
+				t.Fatalf("problem: %v", problems)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("projector did not stop on the failing event")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Events before the failing one are applied, none after: nothing skipped.
+	if n, total := counts(t, e.pool, "a"); n != 6 || total != 21 {
+		t.Fatalf("applied n=%d total=%d, want the 6 events before the failure", n, total)
+	}
+	var status, msg string
+	_ = e.pool.QueryRow(ctx, `SELECT status, error FROM projection_checkpoints WHERE name = 'counter'`).Scan(&status, &msg)
+	if status != "failed" || !strings.Contains(msg, "a@7") {
+		t.Fatalf("stored status %q %q", status, msg)
+	}
+}
+
+func TestUndecodableEventStopsReplayWithItsName(t *testing.T) {
+	e := newEnv(t)
+	e.tick(t, "a", 1, 3)
+	if _, err := e.store.Append(context.Background(), "a", 3, es.Metadata{}, es.EventData{ID: es.NewEventID(), Type: "test.from_the_future", SchemaVersion: 1, Data: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	e.tick(t, "a", 5, 6)
+	r := projections.NewRunner(e.pool, e.store, e.codec, quiet(), &counter{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go r.Run(ctx)
+	for i := 0; ; i++ {
+		if ok, problems := r.Healthy(); !ok {
+			if !strings.Contains(problems[0], "a@4") || !strings.Contains(problems[0], "test.from_the_future") {
+				t.Fatalf("problem: %v", problems)
+			}
+			break
+		}
+		if i > 1000 {
+			t.Fatal("no failure reported")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n, _ := counts(t, e.pool, "a"); n != 3 {
+		t.Fatalf("applied %d events, want the 3 before the undecodable one", n)
+	}
+}
+
+func TestRebuildSwapsWhileServing(t *testing.T) {
+	e := newEnv(t)
+	e.tick(t, "a", 1, 500)
+	live := &counter{}
+	r := projections.NewRunner(e.pool, e.store, e.codec, quiet(), live)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go r.Run(ctx)
+	head, _ := e.store.Head(ctx)
+	if err := r.WaitFor(ctx, head); err != nil {
+		t.Fatal(err)
+	}
+	// Damage the live view, as a bug would; the rebuild must repair it while
+	// queries keep being answered.
+	if _, err := e.pool.Exec(ctx, `UPDATE proj_counter.counts SET n = 0`); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	queryErrs := make(chan error, 1)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				queryErrs <- nil
+				return
+			default:
+			}
+			var n int64
+			if err := e.pool.QueryRow(ctx, `SELECT coalesce(sum(n),0) FROM proj_counter.counts`).Scan(&n); err != nil {
+				queryErrs <- err
+				return
+			}
+		}
+	}()
+	go e.tick(t, "b", 1, 100)
+	if _, err := projections.Rebuild(ctx, e.pool, e.store, e.codec, &counter{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	close(stop)
+	if err := <-queryErrs; err != nil {
+		t.Fatalf("a query failed during the rebuild: %v", err)
+	}
+	if n, _ := counts(t, e.pool, "a"); n != 500 {
+		t.Fatalf("after rebuild n=%d, want 500", n)
+	}
+	for i := 0; i < 300; i++ {
+		if n, _ := counts(t, e.pool, "b"); n == 100 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n, total := counts(t, e.pool, "b"); n != 100 || total != 5050 {
+		t.Fatalf("events during and after the rebuild: n=%d total=%d", n, total)
+	}
+	var gen int
+	_ = e.pool.QueryRow(ctx, `SELECT generation FROM projection_checkpoints WHERE name = 'counter'`).Scan(&gen)
+	if gen != 2 {
+		t.Fatalf("generation %d, want 2", gen)
+	}
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Prints export lines for development keys, made once under .local/ (git-ignored).
+# Production sets GANTRY_KEK and GANTRY_TOKEN_KEY itself; the key-encryption key
+# must never be stored in the database.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+f=$root/.local/dev.env
+if [ ! -f "$f" ]; then
+  mkdir -p "$root/.local"
+  umask 077
+  {
+    echo "export GANTRY_KEK=$(head -c 32 /dev/urandom | base64)"
+    echo "export GANTRY_TOKEN_KEY=$(head -c 32 /dev/urandom | base64)"
+  } >"$f"
+fi
+cat "$f"
