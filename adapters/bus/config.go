@@ -197,6 +197,9 @@ func (b *Bus) Run(ctx context.Context) error {
 		<-ctx.Done()
 		return nil
 	}
+	if err := b.waitForTables(ctx); err != nil {
+		return err
+	}
 	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, b.logger)
 	if err != nil {
 		return err
@@ -227,6 +230,30 @@ func (b *Bus) Run(ctx context.Context) error {
 		_ = router.Close()
 	}()
 	return router.Run(ctx)
+}
+
+// waitForTables waits until the outbox projector's Setup has created the
+// topic tables (SQL backend): Run and the projector runner start together,
+// and subscribing before the tables exist fails.
+func (b *Bus) waitForTables(ctx context.Context) error {
+	if b.nats != nil {
+		return nil
+	}
+	last := `bus.watermill_offsets_` + b.handlers[len(b.handlers)-1].Name
+	for {
+		var ok bool
+		if err := b.cfg.Pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, last).Scan(&ok); err != nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 func (b *Bus) countPoison(name string) message.HandlerMiddleware {
