@@ -158,7 +158,9 @@ func TestCardsEndToEnd(t *testing.T) {
 			}
 			time.Sleep(25 * time.Millisecond)
 		}
-		t.Fatalf("printer file %s not complete", path)
+		ents, _ := os.ReadDir(e.a.Config.EDIDir)
+		n := e.count(`SELECT count(*) FROM printer_edi`)
+		t.Fatalf("printer file %s not complete: %v rows=%d", path, ents, n)
 		return ""
 	}
 	first := waitLines()
@@ -188,7 +190,7 @@ func TestCardsEndToEnd(t *testing.T) {
 			t.Fatalf("card %s appears %d times:\n%s", x.Card, n, first)
 		}
 	}
-	if !strings.Contains(first, "YAMADA UNYU CO., LTD.,品川 300 あ 12-34,BLUE01,"+c[0].Card+",2028/03\n") {
+	if !strings.Contains(first, "\"YAMADA UNYU CO., LTD.\",品川 300 あ 12-34,BLUE01,"+c[0].Card+",2028/03\n") {
 		t.Fatalf("printer line layout:\n%s", first)
 	}
 }

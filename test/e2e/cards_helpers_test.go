@@ -38,8 +38,9 @@ func newCardsEnv(t *testing.T) *cardsEnv {
 	cfg := app.Config{DatabaseURL: pgtest.URL(t), HTTPAddr: "127.0.0.1:0", Bus: "sql", PollEvery: 5 * time.Millisecond,
 		SMTPAddr: "127.0.0.1:1", MailFrom: "noreply@gantry.example", EDIDir: t.TempDir(), Extra: map[string]string{}}
 	cfg.TestKeys()
+	cfg.TokenTTL = 400 * 24 * time.Hour
 	clock := commands.NewManualClock(time.Date(2026, 11, 2, 10, 0, 0, 0, domain.Tokyo))
-	a, err := app.Build(cfg, clock, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := app.Build(cfg, clock, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,8 +42,8 @@ const (
 // Durable bus handler names (topic and consumer group): renaming one
 // re-delivers or skips messages.
 const (
-	PrinterEDIHandler    = "cards.printer_edi"
-	RenewalNoticeHandler = "cards.renewal_notice_mail"
+	PrinterEDIHandler    = "cards_printer_edi"
+	RenewalNoticeHandler = "cards_renewal_notice_mail"
 )
 
 // Job names (gantry jobs, a.RunJob).
