@@ -1,0 +1,467 @@
+// Package cardsapi is the HTTP API of the corporate ETC card business:
+// contracts and cards (operator_admin), usage import, billing, invoices and
+// customer reports (finance).
+package cardsapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gantry-etc/gantry/adapters/edi"
+	"github.com/gantry-etc/gantry/api"
+	"github.com/gantry-etc/gantry/commands"
+	cmdcards "github.com/gantry-etc/gantry/commands/cards"
+	es "github.com/gantry-etc/gantry/commands/eventstore"
+	"github.com/gantry-etc/gantry/domain"
+	"github.com/gantry-etc/gantry/domain/billing"
+	"github.com/gantry-etc/gantry/domain/card"
+	"github.com/gantry-etc/gantry/domain/contract"
+	"github.com/gantry-etc/gantry/domain/money"
+	projcards "github.com/gantry-etc/gantry/projections/cards"
+)
+
+// Service is what the routes call.
+type Service struct {
+	Conclude  cmdcards.ConcludeContractHandler
+	Issue     cmdcards.IssueCardHandler
+	Renew     cmdcards.RenewCardHandler
+	Reissue   cmdcards.ReissueCardHandler
+	Usage     cmdcards.ImportUsageHandler
+	Billing   cmdcards.RunBillingHandler
+	Reader    projcards.Reader
+	Streams   commands.Streams
+	Holidays  contract.Holidays
+	WaitFor   func(ctx context.Context, pos es.Position) error
+	RenderPDF func(number, issuedOn string, st billing.Statement) ([]byte, error)
+}
+
+var (
+	admin   = []api.Role{api.RoleOperatorAdmin}
+	finance = []api.Role{api.RoleFinance}
+	both    = []api.Role{api.RoleOperatorAdmin, api.RoleFinance}
+)
+
+// Routes registers every route.
+func (s *Service) Routes(srv *api.Server) {
+	srv.Handle(api.Op{Method: http.MethodPost, Path: "/v1/contracts", ID: "concludeContract", Tag: "cards", Roles: admin, Command: true, Status: http.StatusCreated,
+		Summary: "Conclude the ETC service contract of a corporate customer after checking the lease system.", Request: ContractRequest{}, Response: projcards.ContractRow{}, Handler: s.conclude})
+	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/contracts/:contract", ID: "getContract", Tag: "cards", Roles: both,
+		Summary: "A concluded contract.", Response: projcards.ContractRow{}, Handler: s.getContract})
+	srv.Handle(api.Op{Method: http.MethodPost, Path: "/v1/cards", ID: "issueCard", Tag: "cards", Roles: admin, Command: true, Status: http.StatusCreated,
+		Summary: "Issue a new card (新規発行) for a leased vehicle; 409 card_in_use when the vehicle has one.", Request: IssueRequest{}, Response: projcards.CardRow{}, Handler: s.issue})
+	srv.Handle(api.Op{Method: http.MethodPost, Path: "/v1/cards/:card/renewal", ID: "renewCard", Tag: "cards", Roles: admin, Command: true, Status: http.StatusCreated,
+		Summary: "Renew a card (更新発行): a new card, the old one becomes renewed.", Request: RenewRequest{}, Response: projcards.CardRow{}, Handler: s.renew})
+	srv.Handle(api.Op{Method: http.MethodPost, Path: "/v1/cards/:card/reissue", ID: "reissueCard", Tag: "cards", Roles: admin, Command: true, Status: http.StatusCreated,
+		Summary: "Reissue a card (再発行) for lost, card_type_change, magnetic_fault or damage.", Request: ReissueRequest{}, Response: projcards.CardRow{}, Handler: s.reissue})
+	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/cards/:card", ID: "getCard", Tag: "cards", Roles: both,
+		Summary: "A card's status.", Response: projcards.CardRow{}, Handler: s.getCard})
+	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/cards", ID: "listCards", Tag: "cards", Roles: both,
+		Summary: "Cards by contract (customer), vehicle, state; renewal_due_by=YYYY-MM lists renewals due.", Response: []projcards.CardRow{}, Handler: s.listCards})
+	srv.Handle(api.Op{Method: http.MethodPost, Path: "/v1/usage-files", ID: "importUsage", Tag: "billing", Roles: finance, Command: true,
+		Summary: "Import a road operator usage CSV (UTF-8 or Shift_JIS, docs/usage-format.md); any bad line rejects the file with a per-line report.", Response: cmdcards.UsageImportResult{}, Handler: s.importUsage})
+	srv.Handle(api.Op{Method: http.MethodPost, Path: "/v1/billing-runs", ID: "runBilling", Tag: "billing", Roles: finance, Command: true,
+		Summary: "Bill every contract for a month; re-running changes nothing, late usage gives adjustments.", Request: BillingRequest{}, Response: []cmdcards.BillingOutcome{}, Handler: s.runBilling})
+	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/invoices", ID: "searchInvoices", Tag: "billing", Roles: finance,
+		Summary: "Search invoices and adjustments: issued_from, issued_to, min_total, max_total, customer, period (combinable).", Response: []projcards.DocumentRow{}, Handler: s.searchInvoices})
+	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/invoices/:invoice", ID: "getInvoice", Tag: "billing", Roles: finance,
+		Summary: "An invoice's effective content (issued plus adjustments) as JSON.", Response: InvoiceResponse{}, Handler: s.getInvoice})
+	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/invoices/:invoice/csv", ID: "getInvoiceCSV", Tag: "billing", Roles: finance, Produces: "text/csv",
+		Summary: "An invoice's lines as CSV.", Handler: s.getInvoiceCSV})
+	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/invoices/:invoice/pdf", ID: "getInvoicePDF", Tag: "billing", Roles: finance, Produces: "application/pdf",
+		Summary: "An invoice as PDF (Japanese).", Handler: s.getInvoicePDF})
+	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/billing-totals", ID: "billingTotals", Tag: "billing", Roles: finance,
+		Summary: "Billing totals per month (period=YYYY-MM for one).", Response: []projcards.MonthTotal{}, Handler: s.totals})
+	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/reports/:contract/:month/non-business-day-usage", ID: "nonBusinessDayUsage", Tag: "reports", Roles: finance,
+		Summary: "利用日確認帳票: usage on the customer's non-business days (format=csv for CSV).", Response: []ReportLine{}, Handler: s.nonBusinessDays})
+	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/reports/:contract/:month/other-vehicle-usage", ID: "otherVehicleUsage", Tag: "reports", Roles: finance,
+		Summary: "利用車両確認帳票: usage by a vehicle other than the card's (format=csv for CSV).", Response: []ReportLine{}, Handler: s.otherVehicles})
+}
+
+// ContractRequest is the ETC service application.
+type ContractRequest struct {
+	Contract       string   `json:"contract"`
+	CustomerName   string   `json:"customer_name"`
+	AlphaName      string   `json:"alpha_name"`
+	Address        string   `json:"address"`
+	Phone          string   `json:"phone"`
+	Representative string   `json:"representative"`
+	BankCode       string   `json:"bank_code"`
+	BranchCode     string   `json:"branch_code"`
+	AccountType    string   `json:"account_type"`
+	AccountNumber  string   `json:"account_number"`
+	HolderKana     string   `json:"holder_kana"`
+	WeeklyDaysOff  []string `json:"weekly_days_off"` // "saturday", "sunday"…; omitted: Saturday and Sunday
+	HolidaysOff    *bool    `json:"national_holidays_off"`
+	CompanyHoliday []string `json:"company_holidays"`
+}
+
+func (r ContractRequest) application() (contract.Application, error) {
+	var app contract.Application
+	var err error
+	if app.Contract, err = contract.ParseNumber(r.Contract); err != nil {
+		return app, err
+	}
+	app.CustomerName = r.CustomerName
+	if app.AlphaName, err = contract.ParseAlphaName(r.AlphaName); err != nil {
+		return app, err
+	}
+	if app.Contact, err = contract.NewContact(r.Address, r.Phone, r.Representative); err != nil {
+		return app, err
+	}
+	if app.BankAccount, err = contract.NewBankAccount(r.BankCode, r.BranchCode, contract.AccountType(r.AccountType), r.AccountNumber, r.HolderKana); err != nil {
+		return app, err
+	}
+	days := []time.Weekday{time.Saturday, time.Sunday}
+	if r.WeeklyDaysOff != nil {
+		days = nil
+		for _, n := range r.WeeklyDaysOff {
+			found := false
+			for w := time.Sunday; w <= time.Saturday; w++ {
+				if n == w.String() || n == lower(w.String()) {
+					days, found = append(days, w), true
+				}
+			}
+			if !found {
+				return app, contract.ErrInvalidBusinessDays.Withf("weekly_days_off", "%q is not a weekday name (sunday … saturday).", n)
+			}
+		}
+	}
+	off := true
+	if r.HolidaysOff != nil {
+		off = *r.HolidaysOff
+	}
+	var hs []domain.Date
+	for _, s := range r.CompanyHoliday {
+		d, err := domain.ParseDate(s)
+		if err != nil {
+			return app, contract.ErrInvalidBusinessDays.Withf("company_holidays", "%q is not a date (YYYY-MM-DD).", s)
+		}
+		hs = append(hs, d)
+	}
+	app.BusinessDays, err = contract.NewBusinessCalendar(days, off, hs)
+	return app, err
+}
+
+func lower(s string) string { return string(bytes.ToLower([]byte(s))) }
+
+func (s *Service) conclude(c echo.Context) error {
+	var req ContractRequest
+	if err := api.Bind(c, &req); err != nil {
+		return err
+	}
+	app, err := req.application()
+	if err != nil {
+		return err
+	}
+	res, err := s.Conclude.Handle(api.Actor(c), cmdcards.ConcludeContract{Application: app})
+	if err != nil {
+		return err
+	}
+	if err := s.WaitFor(c.Request().Context(), res.Position); err != nil {
+		return err
+	}
+	api.SetVersion(c, res.LastVersion)
+	rows, err := s.Reader.Contracts(c.Request().Context(), app.Contract.String())
+	if err != nil || len(rows) == 0 {
+		return errors.Join(err, contract.ErrContractNotFound)
+	}
+	return c.JSON(http.StatusCreated, rows[0])
+}
+
+func (s *Service) getContract(c echo.Context) error {
+	rows, err := s.Reader.Contracts(c.Request().Context(), c.Param("contract"))
+	if err != nil {
+		return err
+	}
+	if len(rows) == 0 {
+		return contract.ErrContractNotFound
+	}
+	return c.JSON(http.StatusOK, rows[0])
+}
+
+// IssueRequest is a card issue request.
+type IssueRequest struct {
+	Contract string `json:"contract"`
+	Vehicle  string `json:"vehicle"`
+	CardType string `json:"card_type"`
+}
+
+// RenewRequest optionally changes the card type.
+type RenewRequest struct {
+	CardType string `json:"card_type,omitempty"`
+}
+
+// ReissueRequest gives the reason (code or Japanese label).
+type ReissueRequest struct {
+	Reason   string `json:"reason"`
+	CardType string `json:"card_type,omitempty"`
+}
+
+func (s *Service) cardAnswer(c echo.Context, n card.CardNumber, res es.AppendResult) error {
+	if err := s.WaitFor(c.Request().Context(), res.Position); err != nil {
+		return err
+	}
+	rows, err := s.Reader.Cards(c.Request().Context(), projcards.CardFilter{Card: n.String()})
+	if err != nil || len(rows) == 0 {
+		return errors.Join(err, card.ErrCardNotFound)
+	}
+	return c.JSON(http.StatusCreated, rows[0])
+}
+
+func (s *Service) issue(c echo.Context) error {
+	var req IssueRequest
+	if err := api.Bind(c, &req); err != nil {
+		return err
+	}
+	n, err := contract.ParseNumber(req.Contract)
+	if err != nil {
+		return err
+	}
+	v, err := contract.ParseVehicleNumber(req.Vehicle)
+	if err != nil {
+		return err
+	}
+	t, err := card.ParseType(req.CardType)
+	if err != nil {
+		return err
+	}
+	num, res, err := s.Issue.Handle(api.Actor(c), cmdcards.IssueCard{Contract: n, Vehicle: v, Type: t})
+	if err != nil {
+		return err
+	}
+	return s.cardAnswer(c, num, res)
+}
+
+func optType(s string) (card.Type, error) {
+	if s == "" {
+		return card.Type{}, nil
+	}
+	return card.ParseType(s)
+}
+
+func (s *Service) renew(c echo.Context) error {
+	var req RenewRequest
+	if err := api.Bind(c, &req); err != nil {
+		return err
+	}
+	old, err := card.ParseCardNumber(c.Param("card"))
+	if err != nil {
+		return err
+	}
+	t, err := optType(req.CardType)
+	if err != nil {
+		return err
+	}
+	num, res, err := s.Renew.Handle(api.Actor(c), cmdcards.RenewCard{Card: old, Type: t})
+	if err != nil {
+		return err
+	}
+	return s.cardAnswer(c, num, res)
+}
+
+func (s *Service) reissue(c echo.Context) error {
+	var req ReissueRequest
+	if err := api.Bind(c, &req); err != nil {
+		return err
+	}
+	old, err := card.ParseCardNumber(c.Param("card"))
+	if err != nil {
+		return err
+	}
+	t, err := optType(req.CardType)
+	if err != nil {
+		return err
+	}
+	num, res, err := s.Reissue.Handle(api.Actor(c), cmdcards.ReissueCard{Card: old, Reason: req.Reason, Type: t})
+	if err != nil {
+		return err
+	}
+	return s.cardAnswer(c, num, res)
+}
+
+func (s *Service) getCard(c echo.Context) error {
+	rows, err := s.Reader.Cards(c.Request().Context(), projcards.CardFilter{Card: c.Param("card")})
+	if err != nil {
+		return err
+	}
+	if len(rows) == 0 {
+		return card.ErrCardNotFound
+	}
+	api.SetVersion(c, rows[0].Version)
+	return c.JSON(http.StatusOK, rows[0])
+}
+
+func (s *Service) listCards(c echo.Context) error {
+	rows, err := s.Reader.Cards(c.Request().Context(), projcards.CardFilter{Contract: c.QueryParam("contract"), Vehicle: c.QueryParam("vehicle"),
+		State: c.QueryParam("state"), RenewalDueBy: c.QueryParam("renewal_due_by")})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, rows)
+}
+
+// UsageFileProblem turns a rejected usage file into a 422 with one entry per line.
+func UsageFileProblem(err error) error {
+	var fe *edi.FileError
+	if !errors.As(err, &fe) {
+		return err
+	}
+	ps := make([]api.FieldProblem, len(fe.Problems))
+	for i, p := range fe.Problems {
+		ps[i] = api.FieldProblem{Line: p.Line, Field: p.Field, Reason: p.Reason}
+	}
+	return api.Invalid("invalid_usage_file", "The usage file ("+fe.Encoding+") has invalid lines; nothing was imported. Fix every line listed and send the whole file again.", ps)
+}
+
+func (s *Service) importUsage(c echo.Context) error {
+	data, err := io.ReadAll(io.LimitReader(c.Request().Body, 512<<20))
+	if err != nil {
+		return api.BadRequest("unreadable_body", "The request body could not be read.")
+	}
+	name := c.QueryParam("name")
+	res, err := s.Usage.Handle(api.Actor(c), cmdcards.ImportUsage{Name: name, Data: data})
+	if err != nil {
+		return UsageFileProblem(err)
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+// BillingRequest names the month to bill.
+type BillingRequest struct {
+	Month string `json:"month"` // YYYY-MM
+}
+
+func (s *Service) runBilling(c echo.Context) error {
+	var req BillingRequest
+	if err := api.Bind(c, &req); err != nil {
+		return err
+	}
+	m, err := money.ParseYearMonth(req.Month)
+	if err != nil {
+		return err
+	}
+	out, pos, err := s.Billing.Handle(api.Actor(c), cmdcards.RunBilling{Month: m})
+	if err != nil {
+		return err
+	}
+	if err := s.WaitFor(c.Request().Context(), pos); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func optInt(c echo.Context, name string) (*int64, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return nil, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return nil, api.BadRequest("bad_query", name+" must be a whole number of yen.")
+	}
+	return &n, nil
+}
+
+func (s *Service) searchInvoices(c echo.Context) error {
+	minT, err := optInt(c, "min_total")
+	if err != nil {
+		return err
+	}
+	maxT, err := optInt(c, "max_total")
+	if err != nil {
+		return err
+	}
+	rows, err := s.Reader.Documents(c.Request().Context(), projcards.DocumentFilter{IssuedFrom: c.QueryParam("issued_from"), IssuedTo: c.QueryParam("issued_to"),
+		MinTotal: minT, MaxTotal: maxT, Customer: c.QueryParam("customer"), Period: c.QueryParam("period")})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, rows)
+}
+
+// InvoiceResponse is an invoice's effective content.
+type InvoiceResponse struct {
+	Invoice     string            `json:"invoice"`
+	IssuedOn    string            `json:"issued_on"`
+	Adjustments int               `json:"adjustments"`
+	Statement   billing.Statement `json:"statement"`
+}
+
+func (s *Service) loadInvoice(c echo.Context) (InvoiceResponse, error) {
+	n, err := billing.ParseInvoiceNumber(c.Param("invoice"))
+	if err != nil {
+		return InvoiceResponse{}, err
+	}
+	var inv billing.Invoice
+	v, err := s.Streams.Load(c.Request().Context(), cmdcards.InvoiceStream(n), inv.Apply)
+	if err != nil {
+		return InvoiceResponse{}, err
+	}
+	if !inv.Issued() {
+		return InvoiceResponse{}, billing.ErrInvoiceNotIssued
+	}
+	api.SetVersion(c, v)
+	return InvoiceResponse{Invoice: n.String(), IssuedOn: inv.IssuedOn().String(), Adjustments: inv.Adjustments(), Statement: inv.Effective()}, nil
+}
+
+func (s *Service) getInvoice(c echo.Context) error {
+	r, err := s.loadInvoice(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r)
+}
+
+func (s *Service) getInvoiceCSV(c echo.Context) error {
+	r, err := s.loadInvoice(c)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	_ = w.Write([]string{"invoice", "card", "vehicle", "kind", "usage_date", "entry_ic", "exit_ic", "exit_at", "amount", "tax_rate"})
+	for _, l := range r.Statement.Lines {
+		exit := ""
+		if !l.ExitAt.IsZero() {
+			exit = l.ExitAt.In(domain.Tokyo).Format("2006-01-02 15:04:05")
+		}
+		ud := ""
+		if !l.UsageDate.IsZero() {
+			ud = l.UsageDate.String()
+		}
+		_ = w.Write([]string{r.Invoice, l.Card.String(), l.Vehicle.String(), string(l.Kind), ud, l.EntryIC, l.ExitIC, exit,
+			strconv.FormatInt(int64(l.Amount), 10), strconv.Itoa(int(l.TaxRate))})
+	}
+	sm := r.Statement.Summary
+	_ = w.Write([]string{r.Invoice, "", "", "total", "", "", "", "", strconv.FormatInt(int64(sm.Total), 10), ""})
+	w.Flush()
+	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+}
+
+func (s *Service) getInvoicePDF(c echo.Context) error {
+	r, err := s.loadInvoice(c)
+	if err != nil {
+		return err
+	}
+	b, err := s.RenderPDF(r.Invoice, r.IssuedOn, r.Statement)
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "application/pdf", b)
+}
+
+func (s *Service) totals(c echo.Context) error {
+	rows, err := s.Reader.Totals(c.Request().Context(), c.QueryParam("period"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, rows)
+}

@@ -1,0 +1,231 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/smtp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gantry-etc/gantry/adapters/bus"
+	"github.com/gantry-etc/gantry/adapters/edi"
+	"github.com/gantry-etc/gantry/adapters/invoicepdf"
+	"github.com/gantry-etc/gantry/adapters/jpholiday"
+	"github.com/gantry-etc/gantry/adapters/lease"
+	"github.com/gantry-etc/gantry/api"
+	"github.com/gantry-etc/gantry/api/cardsapi"
+	cmdcards "github.com/gantry-etc/gantry/commands/cards"
+	es "github.com/gantry-etc/gantry/commands/eventstore"
+	"github.com/gantry-etc/gantry/domain"
+	"github.com/gantry-etc/gantry/domain/billing"
+	"github.com/gantry-etc/gantry/domain/card"
+	"github.com/gantry-etc/gantry/domain/contract"
+	"github.com/gantry-etc/gantry/domain/money"
+	"github.com/gantry-etc/gantry/projections"
+	projcards "github.com/gantry-etc/gantry/projections/cards"
+)
+
+// Card and billing defaults (README: GANTRY_ISSUER_NAME, GANTRY_ISSUER_REGISTRATION,
+// GANTRY_ANNUAL_FEE, GANTRY_CARD_PREFIX, GANTRY_LEASE_URL).
+const (
+	DefaultIssuerName         = "Gantry Leasing K.K."
+	DefaultIssuerRegistration = "T7000012050002"
+	DefaultCardPrefix         = "91234"
+	// DefaultRenewalMailTo receives renewal notices: the contract records no
+	// customer e-mail address, so the notice goes to the leasing company's
+	// card desk, which forwards it (GANTRY_RENEWAL_MAIL_TO overrides).
+	DefaultRenewalMailTo = "etc-cards@gantry.example"
+)
+
+// Durable bus handler names (topic and consumer group): renaming one
+// re-delivers or skips messages.
+const (
+	PrinterEDIHandler    = "cards_printer_edi"
+	RenewalNoticeHandler = "cards_renewal_notice_mail"
+)
+
+// Job names (gantry jobs, a.RunJob).
+const (
+	JobCardsMonthEnd      = "cards-month-end"
+	JobCardsRenewalNotice = "cards-renewal-notices"
+)
+
+// CardsFeature is the corporate ETC card and billing feature.
+type CardsFeature struct {
+	d        Deps
+	Service  *cardsapi.Service
+	Leases   lease.Registry
+	MonthEnd cmdcards.MonthEndHandler
+	Notices  cmdcards.RenewalNoticesHandler
+	Printer  edi.PrinterSink
+	printMu  sync.Mutex
+	mailTo   string
+}
+
+// UpcastConcludedV1 fills the business calendar that schema v1 of
+// contract.concluded lacked with the standard one (Saturday, Sunday and
+// national holidays off).
+func UpcastConcludedV1(data json.RawMessage) (json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	if _, ok := m["business_days"]; !ok {
+		cal, err := json.Marshal(contract.StandardBusinessCalendar())
+		if err != nil {
+			return nil, err
+		}
+		m["business_days"] = cal
+	}
+	return json.Marshal(m)
+}
+
+func newCardsFeature(d Deps) (Feature, error) {
+	name := d.Config.Extra["GANTRY_ISSUER_NAME"]
+	if name == "" {
+		name = DefaultIssuerName
+	}
+	regS := d.Config.Extra["GANTRY_ISSUER_REGISTRATION"]
+	if regS == "" {
+		regS = DefaultIssuerRegistration
+	}
+	reg, err := money.ParseRegistrationNumber(regS)
+	if err != nil {
+		return nil, fmt.Errorf("GANTRY_ISSUER_REGISTRATION: %w", err)
+	}
+	annual, err := d.Config.Int("GANTRY_ANNUAL_FEE", int64(billing.DefaultAnnualFee))
+	if err != nil {
+		return nil, err
+	}
+	settings, err := billing.NewSettings(name, reg, billing.DefaultIssueFee, money.Yen(annual))
+	if err != nil {
+		return nil, fmt.Errorf("cards settings: %w", err)
+	}
+	prefix := d.Config.Extra["GANTRY_CARD_PREFIX"]
+	if prefix == "" {
+		prefix = DefaultCardPrefix
+	}
+	if _, err := card.NewCardNumber(prefix, 0); err != nil {
+		return nil, fmt.Errorf("GANTRY_CARD_PREFIX: %w", err)
+	}
+	f := &CardsFeature{d: d, Leases: lease.Registry{Pool: d.Pool}, Printer: edi.PrinterSink{Pool: d.Pool, Dir: d.Config.EDIDir}, mailTo: DefaultRenewalMailTo}
+	if v := d.Config.Extra["GANTRY_RENEWAL_MAIL_TO"]; v != "" {
+		f.mailTo = v
+	}
+	var leases cmdcards.LeaseLookup = f.Leases
+	if u := d.Config.Extra["GANTRY_LEASE_URL"]; u != "" {
+		leases = lease.NewHTTPClient(u, 5*time.Second)
+	}
+	numbers := cmdcards.PGCardNumbers{Pool: d.Pool, Prefix: prefix}
+	inUse := cmdcards.PGInUse{Pool: d.Pool}
+	reader := projcards.Reader{Pool: d.Pool}
+	waitHead := func(ctx context.Context) error {
+		var head es.Position
+		head, err := d.Streams.Store.Head(ctx)
+		if err != nil {
+			return err
+		}
+		return d.WaitFor(ctx, head)
+	}
+	f.Service = &cardsapi.Service{
+		Conclude:  cmdcards.ConcludeContractHandler{Streams: d.Streams, Leases: leases, Clock: d.Clock},
+		Issue:     cmdcards.IssueCardHandler{Streams: d.Streams, Leases: leases, Numbers: numbers, InUse: inUse, Clock: d.Clock},
+		Renew:     cmdcards.RenewCardHandler{Streams: d.Streams, Leases: leases, Numbers: numbers, InUse: inUse, Clock: d.Clock},
+		Reissue:   cmdcards.ReissueCardHandler{Streams: d.Streams, Numbers: numbers, InUse: inUse, Clock: d.Clock},
+		Usage:     cmdcards.ImportUsageHandler{Streams: d.Streams, Loader: cmdcards.UsageLoader{Pool: d.Pool}, Clock: d.Clock},
+		Billing:   cmdcards.RunBillingHandler{Streams: d.Streams, Reader: reader, Settings: settings, Clock: d.Clock, WaitFor: waitHead},
+		Reader:    reader,
+		Streams:   d.Streams,
+		Holidays:  jpholiday.Calendar{},
+		WaitFor:   d.WaitFor,
+		RenderPDF: invoicepdf.Renderer{FontPath: invoicepdf.DefaultFont}.Render,
+	}
+	f.MonthEnd = cmdcards.MonthEndHandler{Streams: d.Streams, Pool: d.Pool, InUse: inUse, Clock: d.Clock, CardsView: projcards.CardsName}
+	f.Notices = cmdcards.RenewalNoticesHandler{Streams: d.Streams, Pool: d.Pool, Clock: d.Clock, CardsView: projcards.CardsName}
+	return f, nil
+}
+
+func (f *CardsFeature) Events(reg *es.Registry) {
+	es.Register[contract.Concluded](reg, 2)
+	reg.Upcast(contract.EventConcluded, 1, UpcastConcludedV1)
+	es.Register[contract.BusinessDaysChanged](reg, 1)
+	es.Register[card.Issued](reg, 1)
+	es.Register[card.Renewed](reg, 1)
+	es.Register[card.Invalidated](reg, 1)
+	es.Register[card.Cancelled](reg, 1)
+	es.Register[card.RenewalNoticeRecorded](reg, 1)
+	es.Register[billing.InvoiceIssued](reg, 1)
+	es.Register[billing.AdjustmentIssued](reg, 1)
+	es.Register[billing.UsageFileImported](reg, 1)
+}
+
+func (f *CardsFeature) Projectors() []projections.Projector {
+	return []projections.Projector{projcards.Cards{}, projcards.Invoices{}}
+}
+
+func (f *CardsFeature) Handlers() []bus.Handler {
+	return []bus.Handler{
+		{Name: PrinterEDIHandler, Types: []string{card.EventIssued}, Handle: f.handlePrinter},
+		{Name: RenewalNoticeHandler, Types: []string{card.EventRenewalNoticeRecorded}, Handle: f.handleNotice},
+	}
+}
+
+// handlePrinter writes the issued card to the day's printer batch file;
+// idempotent (see edi.PrinterSink).
+func (f *CardsFeature) handlePrinter(ctx context.Context, ev es.Event) error {
+	e, ok := ev.Payload.(card.Issued)
+	if !ok {
+		return nil
+	}
+	f.printMu.Lock()
+	defer f.printMu.Unlock()
+	return f.Printer.Write(ctx, ev.ID, domain.DateOf(ev.RecordedAt), e.PrinterRecord())
+}
+
+// handleNotice mails the renewal notice once per event (mail_sent).
+func (f *CardsFeature) handleNotice(ctx context.Context, ev es.Event) error {
+	e, ok := ev.Payload.(card.RenewalNoticeRecorded)
+	if !ok {
+		return nil
+	}
+	var sent bool
+	if err := f.d.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM mail_sent WHERE event_id = $1 AND handler = $2)`, ev.ID, RenewalNoticeHandler).Scan(&sent); err != nil {
+		return err
+	}
+	if sent {
+		return nil
+	}
+	body := strings.Join([]string{
+		"From: " + f.d.Config.MailFrom, "To: " + f.mailTo,
+		"Subject: ETC card renewal notice " + e.Card.String(),
+		"MIME-Version: 1.0", "Content-Type: text/plain; charset=UTF-8", "",
+		"ETCカード " + e.Card.String() + " の有効期限は " + e.Expiry.EDI() + " です。更新をご希望の場合はお申し出ください。",
+		"Card " + e.Card.String() + " expires at the end of " + e.Expiry.String() + ". Ask us to renew it.", "",
+	}, "\r\n")
+	if err := smtp.SendMail(f.d.Config.SMTPAddr, nil, f.d.Config.MailFrom, []string{f.mailTo}, []byte(body)); err != nil {
+		return err
+	}
+	_, err := f.d.Pool.Exec(ctx, `INSERT INTO mail_sent (event_id, handler) VALUES ($1,$2) ON CONFLICT DO NOTHING`, ev.ID, RenewalNoticeHandler)
+	return err
+}
+
+func (f *CardsFeature) Routes(s *api.Server) { f.Service.Routes(s) }
+
+func (f *CardsFeature) Jobs() []Job {
+	return []Job{
+		{Name: JobCardsMonthEnd, Every: time.Hour, Run: func(ctx context.Context) error { _, err := f.MonthEnd.Handle(ctx); return err }},
+		{Name: JobCardsRenewalNotice, Every: time.Hour, Run: func(ctx context.Context) error { _, err := f.Notices.Handle(ctx); return err }},
+	}
+}
+
+// Cards returns the cards feature of a, or nil.
+func (a *App) Cards() *CardsFeature {
+	for _, f := range a.Features {
+		if c, ok := f.(*CardsFeature); ok {
+			return c
+		}
+	}
+	return nil
+}

@@ -1,0 +1,56 @@
+package cards
+
+import (
+	"context"
+
+	"github.com/gantry-etc/gantry/commands"
+	es "github.com/gantry-etc/gantry/commands/eventstore"
+	"github.com/gantry-etc/gantry/domain"
+	"github.com/gantry-etc/gantry/domain/card"
+)
+
+// ReissueCard reissues a card in use (再発行) for one of the four reasons,
+// as given by the customer (code or Japanese label).
+type ReissueCard struct {
+	Card   card.CardNumber
+	Reason string
+	Type   card.Type
+}
+
+// ReissueCardHandler runs ReissueCard (see appendSuccession).
+type ReissueCardHandler struct {
+	Streams commands.Streams
+	Numbers CardNumbers
+	InUse   InUse
+	Clock   commands.Clock
+}
+
+func (h ReissueCardHandler) Handle(ctx context.Context, cmd ReissueCard) (card.CardNumber, es.AppendResult, error) {
+	reason, err := card.ParseReissueReason(cmd.Reason)
+	if err != nil {
+		return card.CardNumber{}, es.AppendResult{}, err
+	}
+	var c card.Card
+	v, err := h.Streams.Load(ctx, CardStream(cmd.Card), c.Apply)
+	if err != nil {
+		return card.CardNumber{}, es.AppendResult{}, err
+	}
+	if err := commands.CheckIfMatch(CardStream(cmd.Card), commands.IfMatchFrom(ctx), v); err != nil {
+		return card.CardNumber{}, es.AppendResult{}, err
+	}
+	today := domain.DateOf(h.Clock.Now())
+	probe, _ := card.NewCardNumber("9", 0)
+	if _, err := c.Reissue(card.ReissueRequest{NewCard: probe, Reason: reason, Type: cmd.Type}, today); err != nil {
+		return card.CardNumber{}, es.AppendResult{}, err
+	}
+	n, err := h.Numbers.Next(ctx)
+	if err != nil {
+		return card.CardNumber{}, es.AppendResult{}, err
+	}
+	sc, err := c.Reissue(card.ReissueRequest{NewCard: n, Reason: reason, Type: cmd.Type}, today)
+	if err != nil {
+		return card.CardNumber{}, es.AppendResult{}, err
+	}
+	res, err := appendSuccession(ctx, h.Streams, h.InUse, sc, v, card.StateInvalid)
+	return n, res, err
+}

@@ -1,0 +1,106 @@
+package cards
+
+import (
+	"context"
+
+	"github.com/gantry-etc/gantry/commands"
+	es "github.com/gantry-etc/gantry/commands/eventstore"
+	"github.com/gantry-etc/gantry/domain"
+	"github.com/gantry-etc/gantry/domain/billing"
+	"github.com/gantry-etc/gantry/domain/contract"
+	"github.com/gantry-etc/gantry/domain/money"
+	projcards "github.com/gantry-etc/gantry/projections/cards"
+)
+
+// RunBilling bills every contract for Month.
+type RunBilling struct{ Month money.YearMonth }
+
+// BillingOutcome is what the run did for one contract.
+type BillingOutcome struct {
+	Invoice    string    `json:"invoice"`
+	Contract   string    `json:"contract"`
+	Action     string    `json:"action"` // issued, adjusted, unchanged, nothing_to_bill
+	Adjustment string    `json:"adjustment,omitempty"`
+	Total      money.Yen `json:"total"` // effective total after the run
+}
+
+// RunBillingHandler runs RunBilling: per contract it computes the month
+// with billing.Compute from the card view and the month's usage records,
+// then issues the invoice (stream per invoice number, InvoiceNumberFor) or,
+// when already issued, reconciles: identical content → nothing; otherwise
+// one adjustment referencing the original. Re-running a month changes
+// nothing; an issued invoice is never rewritten.
+type RunBillingHandler struct {
+	Streams  commands.Streams
+	Reader   projcards.Reader
+	Settings billing.Settings
+	Clock    commands.Clock
+	// WaitFor brings the views up to the store's head before reading.
+	WaitFor func(ctx context.Context) error
+}
+
+func (h RunBillingHandler) Handle(ctx context.Context, cmd RunBilling) ([]BillingOutcome, es.Position, error) {
+	if err := h.WaitFor(ctx); err != nil {
+		return nil, es.Position{}, err
+	}
+	contracts, err := h.Reader.Contracts(ctx, "")
+	if err != nil {
+		return nil, es.Position{}, err
+	}
+	today := domain.DateOf(h.Clock.Now())
+	out := []BillingOutcome{}
+	var last es.Position
+	for _, row := range contracts {
+		n, err := contract.ParseNumber(row.Contract)
+		if err != nil {
+			return nil, es.Position{}, err
+		}
+		cards, err := h.Reader.CardRecords(ctx, row.Contract)
+		if err != nil {
+			return nil, es.Position{}, err
+		}
+		usage, err := h.Reader.Usage(ctx, cards, cmd.Month)
+		if err != nil {
+			return nil, es.Position{}, err
+		}
+		st, err := billing.Compute(h.Settings, billing.Customer{Contract: n, Name: row.CustomerName}, cmd.Month, cards, usage)
+		if err != nil {
+			return nil, es.Position{}, err
+		}
+		number := billing.InvoiceNumberFor(n, cmd.Month)
+		stream := InvoiceStream(number)
+		var inv billing.Invoice
+		v, err := h.Streams.Load(ctx, stream, inv.Apply)
+		if err != nil {
+			return nil, es.Position{}, err
+		}
+		o := BillingOutcome{Invoice: number.String(), Contract: row.Contract}
+		var evs []domain.Event
+		switch {
+		case !inv.Issued() && len(st.Lines) == 0:
+			o.Action = "nothing_to_bill"
+		case !inv.Issued():
+			evs, err = inv.Issue(number, st, today)
+			o.Action, o.Total = "issued", st.Summary.Total
+		default:
+			evs, err = inv.Reconcile(st, today)
+			o.Action, o.Total = "unchanged", inv.Effective().Summary.Total
+			if len(evs) > 0 {
+				a := evs[0].(billing.AdjustmentIssued)
+				o.Action, o.Adjustment, o.Total = "adjusted", a.Adjustment.String(), st.Summary.Total
+			}
+		}
+		if err != nil {
+			return nil, es.Position{}, err
+		}
+		if len(evs) > 0 {
+			res, err := h.Streams.Append(ctx, stream, v, evs...)
+			if err != nil {
+				return nil, es.Position{}, err
+			}
+			last = res.Position
+		}
+		out = append(out, o)
+	}
+	return out, last, nil
+}

@@ -1,0 +1,99 @@
+// Package cards holds the read models of the ETC card business: contracts,
+// card status (per card, vehicle, customer; renewals due) and invoices
+// (searchable; billing totals per month). Each projector is a pure function
+// of the event log.
+package cards
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/jackc/pgx/v5"
+
+	es "github.com/gantry-etc/gantry/commands/eventstore"
+	"github.com/gantry-etc/gantry/domain/card"
+	"github.com/gantry-etc/gantry/domain/contract"
+)
+
+// CardsName is the card status projector's durable name (checkpoint key and
+// schema proj_cards); renaming it rebuilds the view from scratch.
+const CardsName = "cards"
+
+// Cards projects contracts and cards.
+type Cards struct{}
+
+func (Cards) Name() string { return CardsName }
+
+func (Cards) Setup(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, `
+CREATE TABLE IF NOT EXISTS contracts (
+    contract      text PRIMARY KEY,
+    customer_name text NOT NULL,
+    alpha_name    text NOT NULL,
+    lease_start   date NOT NULL,
+    lease_end     date NOT NULL,
+    business_days jsonb NOT NULL,
+    concluded_on  date NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cards (
+    card             text PRIMARY KEY,
+    contract         text NOT NULL,
+    vehicle          text NOT NULL,
+    vehicle_key      text NOT NULL,
+    card_type        text NOT NULL,
+    expiry           text NOT NULL,
+    state            text NOT NULL,
+    first_issued_on  date NOT NULL,
+    issued_on        date NOT NULL,
+    reason           text NOT NULL,
+    previous         text NOT NULL DEFAULT '',
+    successor        text NOT NULL DEFAULT '',
+    ended_on         date,
+    renewal_notice_on date,
+    version          bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cards_contract ON cards (contract);
+CREATE INDEX IF NOT EXISTS cards_vehicle ON cards (vehicle_key);
+CREATE UNIQUE INDEX IF NOT EXISTS cards_one_in_use ON cards (vehicle_key) WHERE state = 'in_use';
+`)
+	return err
+}
+
+func (Cards) Apply(ctx context.Context, tx pgx.Tx, events []es.Event) error {
+	b := &pgx.Batch{}
+	for _, ev := range events {
+		switch e := ev.Payload.(type) {
+		case contract.Concluded:
+			cal, _ := json.Marshal(e.BusinessDays)
+			b.Queue(`INSERT INTO contracts VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (contract) DO NOTHING`,
+				e.Contract.String(), e.CustomerName, e.AlphaName.String(), e.Lease.Start().String(), e.Lease.End().String(), cal, e.ConcludedOn.String())
+		case contract.BusinessDaysChanged:
+			cal, _ := json.Marshal(e.BusinessDays)
+			b.Queue(`UPDATE contracts SET business_days = $2 WHERE contract = $1`, e.Contract.String(), cal)
+		case card.Issued:
+			// A successor is inserted before its predecessor's end event
+			// commits, so end the previous card here too (keeps the
+			// one-in-use index true at every step).
+			if !e.Previous.IsZero() {
+				b.Queue(`UPDATE cards SET state = CASE WHEN $2 = 'renewal' THEN 'renewed' ELSE 'invalid' END, successor = $3, ended_on = $4 WHERE card = $1 AND state = 'in_use'`,
+					e.Previous.String(), string(e.Reason), e.Card.String(), e.IssuedOn.String())
+			}
+			b.Queue(`INSERT INTO cards (card, contract, vehicle, vehicle_key, card_type, expiry, state, first_issued_on, issued_on, reason, previous, version)
+				VALUES ($1,$2,$3,$4,$5,$6,'in_use',$7,$8,$9,$10,$11) ON CONFLICT (card) DO NOTHING`,
+				e.Card.String(), e.Contract.String(), e.Vehicle.String(), e.Vehicle.Key(), e.Type.String(), e.Expiry.String(),
+				e.FirstIssuedOn.String(), e.IssuedOn.String(), string(e.Reason), e.Previous.String(), ev.Version)
+		case card.Renewed:
+			b.Queue(`UPDATE cards SET state = 'renewed', successor = $2, ended_on = $3, version = $4 WHERE card = $1`, e.Card.String(), e.Successor.String(), e.RenewedOn.String(), ev.Version)
+		case card.Invalidated:
+			b.Queue(`UPDATE cards SET state = 'invalid', successor = $2, ended_on = $3, version = $4 WHERE card = $1`, e.Card.String(), e.Successor.String(), e.InvalidatedOn.String(), ev.Version)
+		case card.Cancelled:
+			b.Queue(`UPDATE cards SET state = 'cancelled', ended_on = $2, version = $3 WHERE card = $1`, e.Card.String(), e.CancelledOn.String(), ev.Version)
+		case card.RenewalNoticeRecorded:
+			b.Queue(`UPDATE cards SET renewal_notice_on = $2, version = $3 WHERE card = $1`, e.Card.String(), e.RecordedOn.String(), ev.Version)
+		}
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	return tx.SendBatch(ctx, b).Close()
+}

@@ -1,0 +1,249 @@
+package cards
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/gantry-etc/gantry/domain"
+	"github.com/gantry-etc/gantry/domain/billing"
+	"github.com/gantry-etc/gantry/domain/card"
+	"github.com/gantry-etc/gantry/domain/contract"
+	"github.com/gantry-etc/gantry/domain/money"
+	"github.com/gantry-etc/gantry/projections"
+)
+
+// Reader answers queries from the views (and usage_records).
+type Reader struct{ Pool *pgxpool.Pool }
+
+var (
+	cardsT     = projections.Schema(CardsName) + ".cards"
+	contractsT = projections.Schema(CardsName) + ".contracts"
+	docsT      = projections.Schema(InvoicesName) + ".documents"
+)
+
+// ContractRow is a concluded contract.
+type ContractRow struct {
+	Contract     string                    `json:"contract"`
+	CustomerName string                    `json:"customer_name"`
+	AlphaName    string                    `json:"alpha_name"`
+	LeaseStart   string                    `json:"lease_start"`
+	LeaseEnd     string                    `json:"lease_end"`
+	BusinessDays contract.BusinessCalendar `json:"business_days"`
+	ConcludedOn  string                    `json:"concluded_on"`
+}
+
+// Contracts lists contracts, all or one.
+func (r Reader) Contracts(ctx context.Context, only string) ([]ContractRow, error) {
+	rows, err := r.Pool.Query(ctx, `SELECT contract, customer_name, alpha_name, lease_start::text, lease_end::text, business_days, concluded_on::text
+		FROM `+contractsT+` WHERE $1 = '' OR contract = $1 ORDER BY contract`, only)
+	if err != nil {
+		return nil, err
+	}
+	out := []ContractRow{}
+	for rows.Next() {
+		var c ContractRow
+		var cal []byte
+		if err := rows.Scan(&c.Contract, &c.CustomerName, &c.AlphaName, &c.LeaseStart, &c.LeaseEnd, &cal, &c.ConcludedOn); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		_ = json.Unmarshal(cal, &c.BusinessDays)
+		out = append(out, c)
+	}
+	rows.Close()
+	return out, rows.Err()
+}
+
+// CardRow is a card's status.
+type CardRow struct {
+	Card            string  `json:"card"`
+	Contract        string  `json:"contract"`
+	Vehicle         string  `json:"vehicle"`
+	Type            string  `json:"card_type"`
+	Expiry          string  `json:"expiry"`
+	State           string  `json:"state"`
+	StateLabel      string  `json:"state_label"`
+	FirstIssuedOn   string  `json:"first_issued_on"`
+	IssuedOn        string  `json:"issued_on"`
+	Reason          string  `json:"reason"`
+	Previous        string  `json:"previous,omitempty"`
+	Successor       string  `json:"successor,omitempty"`
+	EndedOn         *string `json:"ended_on,omitempty"`
+	RenewalNoticeOn *string `json:"renewal_notice_on,omitempty"`
+	Version         int64   `json:"version"`
+}
+
+// CardFilter selects cards; empty fields match all. RenewalDueBy (YYYY-MM)
+// selects in-use cards expiring by that month (renewals due).
+type CardFilter struct {
+	Card, Contract, Vehicle, State, RenewalDueBy string
+}
+
+// Cards lists cards by filter, in card number order.
+func (r Reader) Cards(ctx context.Context, f CardFilter) ([]CardRow, error) {
+	vk := ""
+	if f.Vehicle != "" {
+		if v, err := contract.ParseVehicleNumber(f.Vehicle); err == nil {
+			vk = v.Key()
+		}
+	}
+	rows, err := r.Pool.Query(ctx, `SELECT card, contract, vehicle, card_type, expiry, state, first_issued_on::text, issued_on::text, reason, previous, successor,
+		ended_on::text, renewal_notice_on::text, version FROM `+cardsT+`
+		WHERE ($1 = '' OR card = $1) AND ($2 = '' OR contract = $2) AND ($3 = '' OR vehicle_key = $3) AND ($4 = '' OR state = $4)
+		AND ($5 = '' OR (state = 'in_use' AND expiry <= $5)) ORDER BY card`, f.Card, f.Contract, vk, f.State, f.RenewalDueBy)
+	if err != nil {
+		return nil, err
+	}
+	out := []CardRow{}
+	for rows.Next() {
+		var c CardRow
+		if err := rows.Scan(&c.Card, &c.Contract, &c.Vehicle, &c.Type, &c.Expiry, &c.State, &c.FirstIssuedOn, &c.IssuedOn, &c.Reason, &c.Previous, &c.Successor,
+			&c.EndedOn, &c.RenewalNoticeOn, &c.Version); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		c.StateLabel = card.State(c.State).Label()
+		out = append(out, c)
+	}
+	rows.Close()
+	return out, rows.Err()
+}
+
+// CardRecords are the billing facts of a contract's cards.
+func (r Reader) CardRecords(ctx context.Context, contractNo string) ([]billing.CardRecord, error) {
+	cs, err := r.Cards(ctx, CardFilter{Contract: contractNo})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]billing.CardRecord, 0, len(cs))
+	for _, c := range cs {
+		rec := billing.CardRecord{Reason: card.IssueReason(c.Reason)}
+		rec.Card, _ = card.ParseCardNumber(c.Card)
+		rec.Vehicle, _ = contract.ParseVehicleNumber(c.Vehicle)
+		rec.FirstIssuedOn, _ = domain.ParseDate(c.FirstIssuedOn)
+		rec.IssuedOn, _ = domain.ParseDate(c.IssuedOn)
+		if c.EndedOn != nil {
+			rec.EndedOn, _ = domain.ParseDate(*c.EndedOn)
+		}
+		if c.Previous != "" {
+			rec.Previous, _ = card.ParseCardNumber(c.Previous)
+		}
+		out = append(out, rec)
+	}
+	return out, nil
+}
+
+// Usage returns the usage records of the given cards with usage dates in month.
+func (r Reader) Usage(ctx context.Context, cards []billing.CardRecord, month money.YearMonth) ([]billing.UsageRecord, error) {
+	nums := make([]string, len(cards))
+	for i, c := range cards {
+		nums[i] = c.Card.String()
+	}
+	rows, err := r.Pool.Query(ctx, `SELECT record_id, operator, card, vehicle, entry_ic, entry_at, exit_ic, exit_at, toll FROM usage_records
+		WHERE card = ANY($1) AND usage_date BETWEEN $2 AND $3 ORDER BY card, entry_at`, nums, month.FirstDay().String(), month.LastDay().String())
+	if err != nil {
+		return nil, err
+	}
+	out := []billing.UsageRecord{}
+	for rows.Next() {
+		var f billing.UsageFields
+		if err := rows.Scan(&f.RecordID, &f.Operator, &f.Card, &f.Vehicle, &f.EntryIC, &f.EntryAt, &f.ExitIC, &f.ExitAt, &f.Toll); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		u, err := billing.NewUsageRecord(f)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	rows.Close()
+	return out, rows.Err()
+}
+
+// UsageCount counts all usage records (tests assert nothing was written).
+func (r Reader) UsageCount(ctx context.Context) (int, error) {
+	var n int
+	err := r.Pool.QueryRow(ctx, `SELECT count(*) FROM usage_records`).Scan(&n)
+	return n, err
+}
+
+// DocumentRow is an invoice or adjustment as filed.
+type DocumentRow struct {
+	Number   string `json:"number"`
+	Kind     string `json:"kind"`
+	Invoice  string `json:"invoice"`
+	Contract string `json:"contract"`
+	Customer string `json:"customer"`
+	Period   string `json:"period"`
+	IssuedOn string `json:"issued_on"`
+	Tolls    int64  `json:"tolls"`
+	Fees     int64  `json:"fees"`
+	Tax      int64  `json:"tax"`
+	Total    int64  `json:"total"`
+}
+
+// DocumentFilter combines any of: issue date range, amount range (total),
+// customer (contract number or part of the name), period.
+type DocumentFilter struct {
+	IssuedFrom, IssuedTo string // YYYY-MM-DD, inclusive
+	MinTotal, MaxTotal   *int64
+	Customer             string
+	Period               string
+}
+
+// Documents searches invoices and adjustments.
+func (r Reader) Documents(ctx context.Context, f DocumentFilter) ([]DocumentRow, error) {
+	var from, to *time.Time
+	if f.IssuedFrom != "" {
+		d, err := domain.ParseDate(f.IssuedFrom)
+		if err != nil {
+			return nil, err
+		}
+		t := d.Start()
+		from = &t
+	}
+	if f.IssuedTo != "" {
+		d, err := domain.ParseDate(f.IssuedTo)
+		if err != nil {
+			return nil, err
+		}
+		t := d.Start()
+		to = &t
+	}
+	rows, err := r.Pool.Query(ctx, `SELECT number, kind, invoice, contract, customer, period, issued_on::text, tolls, fees, tax, total FROM `+docsT+`
+		WHERE ($1::date IS NULL OR issued_on >= $1::date) AND ($2::date IS NULL OR issued_on <= $2::date)
+		AND ($3::bigint IS NULL OR total >= $3) AND ($4::bigint IS NULL OR total <= $4)
+		AND ($5 = '' OR contract = $5 OR customer ILIKE '%' || $5 || '%') AND ($6 = '' OR period = $6)
+		ORDER BY issued_on, number`, from, to, f.MinTotal, f.MaxTotal, f.Customer, f.Period)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[DocumentRow])
+}
+
+// MonthTotal is the billing total of one month (invoices and adjustments).
+type MonthTotal struct {
+	Period      string `json:"period"`
+	Invoices    int    `json:"invoices"`
+	Adjustments int    `json:"adjustments"`
+	Tolls       int64  `json:"tolls"`
+	Fees        int64  `json:"fees"`
+	Tax         int64  `json:"tax"`
+	Total       int64  `json:"total"`
+}
+
+// Totals returns billing totals per month (all months when period is "").
+func (r Reader) Totals(ctx context.Context, period string) ([]MonthTotal, error) {
+	rows, err := r.Pool.Query(ctx, `SELECT period, count(*) FILTER (WHERE kind = 'invoice')::int, count(*) FILTER (WHERE kind <> 'invoice')::int,
+		sum(tolls)::bigint, sum(fees)::bigint, sum(tax)::bigint, sum(total)::bigint FROM `+docsT+` WHERE $1 = '' OR period = $1 GROUP BY period ORDER BY period`, period)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[MonthTotal])
+}

@@ -1,0 +1,151 @@
+package e2e_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gantry-etc/gantry/api"
+	cmdcards "github.com/gantry-etc/gantry/commands/cards"
+	es "github.com/gantry-etc/gantry/commands/eventstore"
+	"github.com/gantry-etc/gantry/domain"
+	"github.com/gantry-etc/gantry/domain/contract"
+	projcards "github.com/gantry-etc/gantry/projections/cards"
+)
+
+// Concurrent issues for one vehicle: exactly one card, the rest 409.
+// Concurrent issues for different vehicles: all numbers distinct.
+func TestCardsConcurrentIssue(t *testing.T) {
+	e := newCardsEnv(t)
+	e.setup()
+	const n = 8
+	var wg sync.WaitGroup
+	codes := make([]int, n)
+	for i := range n {
+		wg.Go(func() {
+			codes[i], _ = e.do("POST", "/v1/cards", e.admin, map[string]string{"contract": "L-2026-001", "vehicle": "品川 300 あ 12-34", "card_type": "BLUE01"}, nil)
+		})
+	}
+	wg.Wait()
+	created, conflict := 0, 0
+	for _, c := range codes {
+		switch c {
+		case http.StatusCreated:
+			created++
+		case http.StatusConflict:
+			conflict++
+		}
+	}
+	if created != 1 || conflict != n-1 {
+		t.Fatalf("codes %v", codes)
+	}
+	vehicles := []string{"品川 300 あ 56-78", "品川 300 い 90-12", "品川 300 う 11-11", "品川 300 う 22-22", "品川 300 う 33-33", "品川 300 う 44-44", "品川 300 う 55-55"}
+	nums := make([]string, len(vehicles))
+	for i, v := range vehicles {
+		wg.Go(func() {
+			var c projcards.CardRow
+			if st, body := e.do("POST", "/v1/cards", e.admin, map[string]string{"contract": "L-2026-001", "vehicle": v, "card_type": "BLUE01"}, &c); st != 201 {
+				t.Errorf("issue %s: %d %s", v, st, body)
+			}
+			nums[i] = c.Card
+		})
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, x := range nums {
+		if x == "" || seen[x] {
+			t.Fatalf("numbers not unique: %v", nums)
+		}
+		seen[x] = true
+	}
+	if got := e.count(`SELECT count(*) FROM card_registry WHERE state = 'in_use'`); got != 8 {
+		t.Fatalf("in use = %d", got)
+	}
+}
+
+// Renewal notice two months ahead, renewal and reissue, month-end
+// cancellation (twice = once).
+func TestCardsLifecycleJobs(t *testing.T) {
+	e := newCardsEnv(t)
+	e.setup()
+	var a, b projcards.CardRow
+	e.do("POST", "/v1/cards", e.admin, map[string]string{"contract": "L-2026-001", "vehicle": "品川 300 あ 12-34", "card_type": "BLUE01"}, &a)
+	e.do("POST", "/v1/cards", e.admin, map[string]string{"contract": "L-2026-001", "vehicle": "品川 300 あ 56-78", "card_type": "BLUE01"}, &b)
+	// Reissue b for magnetic fault: old invalid, new in use, same expiry.
+	var b2 projcards.CardRow
+	if st, body := e.do("POST", "/v1/cards/"+b.Card+"/reissue", e.admin, map[string]string{"reason": "磁気不良"}, &b2); st != 201 || b2.Reason != "magnetic_fault" || b2.Previous != b.Card || b2.FirstIssuedOn != b.FirstIssuedOn {
+		t.Fatalf("reissue: %d %s", st, body)
+	}
+	var old projcards.CardRow
+	e.do("GET", "/v1/cards/"+b.Card, e.admin, nil, &old)
+	if old.State != "invalid" || old.Successor != b2.Card {
+		t.Fatalf("old card: %+v", old)
+	}
+	// Cards expire 2028-03: notice from 2028-01-01.
+	e.clock.Set(time.Date(2027, 12, 31, 9, 0, 0, 0, domain.Tokyo))
+	if err := e.a.RunJob(e.ctx, "cards-renewal-notices"); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(time.Date(2028, 1, 5, 9, 0, 0, 0, domain.Tokyo))
+	for range 2 {
+		if err := e.a.RunJob(e.ctx, "cards-renewal-notices"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := e.count(`SELECT count(*) FROM events WHERE type = 'card.renewal_notice_recorded'`); n != 2 {
+		t.Fatalf("notices = %d, want 2", n)
+	}
+	// Month end after 2028-03: both in-use cards cancelled; twice = once.
+	e.clock.Set(time.Date(2028, 4, 1, 0, 5, 0, 0, domain.Tokyo))
+	for range 2 {
+		if err := e.a.RunJob(e.ctx, "cards-month-end"); err != nil {
+			t.Fatal(err)
+		}
+		head, _ := e.a.Store.Head(e.ctx)
+		_ = e.a.Runner.WaitFor(e.ctx, head)
+	}
+	if n := e.count(`SELECT count(*) FROM events WHERE type = 'card.cancelled'`); n != 2 {
+		t.Fatalf("cancelled events = %d, want 2", n)
+	}
+	var cards []projcards.CardRow
+	tok := e.a.API.Tokens().Issue(api.Principal{Role: api.RoleOperatorAdmin, Subject: "ops-1"})
+	if st, body := e.do("GET", "/v1/cards?contract=L-2026-001&state=cancelled", tok, nil, &cards); st != 200 {
+		t.Fatalf("%d %s", st, body)
+	}
+	if len(cards) != 2 {
+		t.Fatalf("cancelled cards: %+v", cards)
+	}
+}
+
+// contract.concluded v1 (no business calendar) reads back upcast with the
+// standard calendar.
+func TestContractConcludedUpcastV1(t *testing.T) {
+	e := newCardsEnv(t)
+	n, _ := contract.ParseNumber("L-OLD-1")
+	alpha, _ := contract.ParseAlphaName("OLD CO")
+	contact, _ := contract.NewContact("東京都", "0312345678", "旧 太郎")
+	bank, _ := contract.NewBankAccount("0001", "123", contract.AccountOrdinary, "1234567", "キュウ")
+	lease, _ := contract.NewLease(n, "旧株式会社", domain.Date{Year: 2020, Month: 1, Day: 1}, domain.Date{Year: 2030, Month: 1, Day: 1}, nil)
+	data, err := e.a.Codec.Encode(e.ctx, contract.Concluded{Contract: n, CustomerName: "旧株式会社", AlphaName: alpha, Lease: lease,
+		Contact: domain.Seal(n.String(), contact), BankAccount: domain.Seal(n.String(), bank), ConcludedOn: domain.Date{Year: 2020, Month: 1, Day: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(data[0].Data, &m)
+	delete(m, "business_days")
+	data[0].Data, _ = json.Marshal(m)
+	data[0].SchemaVersion = 1
+	if _, err := e.a.Store.Append(e.ctx, cmdcards.ContractStream(n), es.NoStream, es.Metadata{}, data...); err != nil {
+		t.Fatal(err)
+	}
+	var c contract.Contract
+	if _, err := e.a.Streams.Load(e.ctx, cmdcards.ContractStream(n), c.Apply); err != nil {
+		t.Fatal(err)
+	}
+	if !c.BusinessDays().Equal(contract.StandardBusinessCalendar()) {
+		t.Fatalf("calendar not upcast: %+v", c.BusinessDays())
+	}
+}
