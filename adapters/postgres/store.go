@@ -153,6 +153,8 @@ func (s *Store) streamVersion(ctx context.Context, stream string) (int64, error)
 	return v, translate(err)
 }
 
+// selectEvent's output column transaction_id is text: ORDER BY must name
+// events.transaction_id, or it sorts the text ("999" after "1000").
 const selectEvent = `SELECT event_id, stream_id, version, transaction_id::text, position, type, schema_version,
  data::text, metadata::text, recorded_at, hash FROM events `
 
@@ -222,7 +224,7 @@ func (s *Store) ReadAll(ctx context.Context, from es.Position, max int) ([]es.Re
 	rows, err := s.pool.Query(ctx, selectEvent+`
 WHERE (transaction_id, position) > ($1::text::xid8, $2)
   AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY transaction_id, position LIMIT $3`, pgx.QueryExecModeExec, strconv.FormatUint(from.Commit, 10), int64(from.Prepare), max)
+ORDER BY events.transaction_id, events.position LIMIT $3`, pgx.QueryExecModeExec, strconv.FormatUint(from.Commit, 10), int64(from.Prepare), max)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -237,7 +239,7 @@ func (s *Store) Head(ctx context.Context) (es.Position, error) {
 	)
 	err := s.pool.QueryRow(ctx, `SELECT transaction_id::text, position FROM events
 WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY transaction_id DESC, position DESC LIMIT 1`).Scan(&tx, &pos)
+ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1`).Scan(&tx, &pos)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return es.Start, nil
 	}
