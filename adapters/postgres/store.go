@@ -231,14 +231,15 @@ ORDER BY events.transaction_id, events.position LIMIT $3`, pgx.QueryExecModeExec
 	return scanEvents(rows)
 }
 
-// Head implements eventstore.Store: the position of the last readable event.
+// Head implements eventstore.Store: the position of the last committed
+// event, readable or not yet (a transaction that started earlier may still
+// be open). Waiting for it after a write is read-your-writes.
 func (s *Store) Head(ctx context.Context) (es.Position, error) {
 	var (
 		tx  string
 		pos int64
 	)
 	err := s.pool.QueryRow(ctx, `SELECT transaction_id::text, position FROM events
-WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
 ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1`).Scan(&tx, &pos)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return es.Start, nil

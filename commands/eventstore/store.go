@@ -132,6 +132,10 @@ const (
 //
 // Subscribe delivers the global log from after `from` in batches, forever,
 // with the same guarantee, until ctx ends.
+//
+// Head returns the position of the last committed event. A reader reaches it
+// once every transaction that started before it has ended, so waiting for
+// Head after a write gives read-your-writes.
 type Store interface {
 	Append(ctx context.Context, stream string, expected ExpectedVersion, md Metadata, events ...EventData) (AppendResult, error)
 	ReadStream(ctx context.Context, stream string, dir Direction, from int64, max int) ([]RecordedEvent, error)

@@ -103,8 +103,13 @@ func TestCardsLifecycleJobs(t *testing.T) {
 		if err := e.a.RunJob(e.ctx, "cards-month-end"); err != nil {
 			t.Fatal(err)
 		}
-		head, _ := e.a.Store.Head(e.ctx)
-		_ = e.a.Runner.WaitFor(e.ctx, head)
+		head, err := e.a.Store.Head(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.a.Runner.WaitFor(e.ctx, head); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if n := e.count(`SELECT count(*) FROM events WHERE type = 'card.cancelled'`); n != 2 {
 		t.Fatalf("cancelled events = %d, want 2", n)
