@@ -59,7 +59,8 @@ func FromEnv() (Config, error) {
 	if c.TokenKey, err = key("GANTRY_TOKEN_KEY"); err != nil {
 		return c, err
 	}
-	for _, k := range []string{"GANTRY_ISSUER_NAME", "GANTRY_ISSUER_REGISTRATION", "GANTRY_ANNUAL_FEE", "GANTRY_CARD_PREFIX", "GANTRY_LEASE_URL"} {
+	for _, k := range []string{"GANTRY_ISSUER_NAME", "GANTRY_ISSUER_REGISTRATION", "GANTRY_ANNUAL_FEE", "GANTRY_CARD_PREFIX", "GANTRY_LEASE_URL",
+		"GANTRY_BOOTSTRAP_ADMIN", "GANTRY_CERT_FONT", "GANTRY_BCRYPT_COST", "GANTRY_RENEWAL_MAIL_TO"} {
 		if v, ok := os.LookupEnv(k); ok {
 			c.Extra[k] = v
 		}
