@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -179,7 +180,7 @@ func (r resp) list(t *testing.T) []map[string]any {
 	t.Helper()
 	var l []map[string]any
 	if err := json.Unmarshal(r.body, &l); err != nil {
-		t.Fatalf("not a JSON list (%d): %s", r.code, r.body)
+		t.Fatalf("not a JSON list (%d): %s", r.code, short(r.body))
 	}
 	return l
 }
@@ -289,13 +290,13 @@ func TestAccessMatrix(t *testing.T) {
 				allowed := row.allow[j] == c.col
 				switch {
 				case allowed && (r.code == 401 || r.code == 403):
-					t.Errorf("%s as %s: %d %s, the policy allows it", route, who, r.code, r.body)
+					t.Errorf("%s as %s: %d %s, the policy allows it", route, who, r.code, short(r.body))
 				case allowed && r.code >= 500:
-					t.Errorf("%s as %s: %d %s", route, who, r.code, r.body)
+					t.Errorf("%s as %s: %d %s", route, who, r.code, short(r.body))
 				case !allowed && c.col == 'a' && (r.code != 401 || p.Code != "unauthenticated"):
-					t.Errorf("%s without a token: %d %s, want 401 unauthenticated", route, r.code, r.body)
+					t.Errorf("%s without a token: %d %s, want 401 unauthenticated", route, r.code, short(r.body))
 				case !allowed && c.col != 'a' && (r.code != 403 || p.Code != "forbidden_role"):
-					t.Errorf("%s as %s: %d %s, want 403 forbidden_role", route, who, r.code, r.body)
+					t.Errorf("%s as %s: %d %s, want 403 forbidden_role", route, who, r.code, short(r.body))
 				}
 			}
 		}
@@ -369,7 +370,7 @@ func TestAccessStoreScoping(t *testing.T) {
 		_ = json.Unmarshal(mine.body, &pm)
 		_ = json.Unmarshal(none.body, &pn)
 		if mine.code != 404 || none.code != 404 || pm.Code != pn.Code {
-			t.Errorf("%s, %s of store A: %d %s; one that does not exist: %d %s — want the same 404", who, what, mine.code, mine.body, none.code, none.body)
+			t.Errorf("%s, %s of store A: %d %s; one that does not exist: %d %s — want the same 404", who, what, mine.code, short(mine.body), none.code, short(none.body))
 		}
 	}
 	for _, b := range []struct{ who, token string }{{"store B staff", staffB}, {"store B admin", adminB}} {
@@ -397,7 +398,7 @@ func TestAccessStoreScoping(t *testing.T) {
 
 		// Receiving an application A has received: refused, nothing written.
 		if r := e.do("POST", "/v1/receptions", tok, "", map[string]string{"qr": qrOpen}); r.code != 409 {
-			t.Errorf("%s receiving store A's reception: %d %s, want 409 already_received", b.who, r.code, r.body)
+			t.Errorf("%s receiving store A's reception: %d %s, want 409 already_received", b.who, r.code, short(r.body))
 		}
 		// Consent IDs are global, so a taken one is refused — without
 		// touching A's consent or storing B's PDF under A's ID.
@@ -407,7 +408,7 @@ func TestAccessStoreScoping(t *testing.T) {
 		}
 		steal["signed_pdf"] = base64.StdEncoding.EncodeToString([]byte("%PDF-1.4 store B"))
 		if r := e.do("POST", "/v1/consents", tok, "", steal); r.code != 409 {
-			t.Errorf("%s recording a consent under store A's consent ID: %d %s, want 409", b.who, r.code, r.body)
+			t.Errorf("%s recording a consent under store A's consent ID: %d %s, want 409", b.who, r.code, short(r.body))
 		}
 
 		// Views: B's own rows only, whatever B searches for.
@@ -497,16 +498,16 @@ func TestAccessCustomerScoping(t *testing.T) {
 	// Y's credentials mixed with X's do not log in.
 	for _, c := range []map[string]string{{"application_id": xID, "passcode": yPass}, {"application_id": yID, "passcode": xPass}} {
 		if r := e.do("POST", "/v1/auth/customer/login", "", "", c); r.code != 401 {
-			t.Errorf("customer login %v: %d %s, want 401", c, r.code, r.body)
+			t.Errorf("customer login %v: %d %s, want 401", c, r.code, short(r.body))
 		}
 	}
 	// X's token edited to name Y is refused.
 	body, sig, _ := strings.Cut(cust, ".")
 	raw, _ := base64.RawURLEncoding.DecodeString(body)
-	forged := base64.RawURLEncoding.EncodeToString(bytes.ReplaceAll(raw, []byte(xID), []byte(yID))) + "." + sig
 	if !bytes.Contains(raw, []byte(xID)) {
 		t.Fatalf("the customer token does not carry the application ID: %s", raw)
 	}
+	forged := base64.RawURLEncoding.EncodeToString(bytes.ReplaceAll(raw, []byte(xID), []byte(yID))) + "." + sig
 	for _, path := range []string{"/v1/my/application", "/v1/my/certificate"} {
 		if r := e.do("GET", path, forged, "", nil); r.code != 401 {
 			t.Errorf("GET %s with X's token edited to Y: %d, want 401", path, r.code)
@@ -538,7 +539,7 @@ func TestAccessCustomerScoping(t *testing.T) {
 	}
 	before = e.eventCount()
 	if r := e.do("GET", "/v1/certificate-links/"+strings.Replace(linkX, numberX, numberY, 1), "", "", nil); r.code != 404 {
-		t.Errorf("X's link secret on Y's certificate: %d %s, want 404", r.code, r.body)
+		t.Errorf("X's link secret on Y's certificate: %d %s, want 404", r.code, short(r.body))
 	}
 	if n := e.eventCount(); n != before {
 		t.Errorf("the refused download wrote %d events", n-before)
@@ -555,9 +556,9 @@ func TestAccessCustomerLoginDoesNotCountTowardReceptionLock(t *testing.T) {
 	id, pass, qr := e.apply()
 	before := e.eventCount()
 	for i := 0; i < 8; i++ {
-		r := e.do("POST", "/v1/auth/customer/login", "", "", map[string]string{"application_id": id, "passcode": "WRONGPASS" + string(rune('0'+i))})
+		r := e.do("POST", "/v1/auth/customer/login", "", "", map[string]string{"application_id": id, "passcode": "WRONGPASS" + strconv.Itoa(i)})
 		if r.code != 401 {
-			t.Fatalf("wrong passcode at customer login %d: %d %s, want 401", i+1, r.code, r.body)
+			t.Fatalf("wrong passcode at customer login %d: %d %s, want 401", i+1, r.code, short(r.body))
 		}
 	}
 	if n := e.eventCount(); n != before {
@@ -570,9 +571,17 @@ func TestAccessCustomerLoginDoesNotCountTowardReceptionLock(t *testing.T) {
 		r := e.do("POST", "/v1/receptions", staff, "", map[string]string{"application_id": id, "passcode": "WRONGPASS1"})
 		var p struct{ Code, Detail string }
 		_ = json.Unmarshal(r.body, &p)
-		if r.code != 422 || p.Code != "wrong_passcode" || !strings.Contains(p.Detail, "("+string(rune('0'+i))+" of 5") {
-			t.Fatalf("wrong passcode at reception %d: %d %s, want 422 wrong_passcode (%d of 5)", i, r.code, r.body, i)
+		if r.code != 422 || p.Code != "wrong_passcode" || !strings.Contains(p.Detail, "("+strconv.Itoa(i)+" of 5") {
+			t.Fatalf("wrong passcode at reception %d: %d %s, want 422 wrong_passcode (%d of 5)", i, r.code, short(r.body), i)
 		}
 	}
 	e.receive(staff, qr)
+}
+
+// short is a response body cut for a failure message (a PDF is long).
+func short(b []byte) string {
+	if len(b) > 300 {
+		b = b[:300]
+	}
+	return strings.ToValidUTF8(string(b), "…")
 }
