@@ -14,10 +14,15 @@ import (
 )
 
 var (
-	store     = []api.Role{api.RoleStaff, api.RoleStoreAdmin}
+	store = []api.Role{api.RoleStaff, api.RoleStoreAdmin}
+	// overseers read the store views (a store its own rows only).
 	overseers = []api.Role{api.RoleStaff, api.RoleStoreAdmin, api.RoleOperatorAdmin, api.RoleAuditor, api.RoleRegulator}
-	admin     = []api.Role{api.RoleOperatorAdmin}
-	customer  = []api.Role{api.RoleCustomer}
+	// consentReaders read the proxy-consent history, which names the
+	// applicants: the stores (their own), the operator and auditors — not
+	// regulators, whose business is the audit trail, not personal data.
+	consentReaders = []api.Role{api.RoleStaff, api.RoleStoreAdmin, api.RoleOperatorAdmin, api.RoleAuditor}
+	admin          = []api.Role{api.RoleOperatorAdmin}
+	customer       = []api.Role{api.RoleCustomer}
 )
 
 // Routes registers the setup API on s.
@@ -47,7 +52,7 @@ func (a *API) Routes(s *api.Server) {
 	add(api.Op{Method: get, Path: "/v1/views/applications/awaiting", ID: "awaitingApplications", Summary: "Applications awaiting reception with days left of the 60.", Roles: overseers, Response: []AwaitingRow{}, Handler: a.awaiting})
 	add(api.Op{Method: get, Path: "/v1/views/applications/received", ID: "receivedApplications", Summary: "Received applications and how long they are valid.", Roles: overseers, Response: []ReceivedRow{}, Handler: a.received})
 	add(api.Op{Method: get, Path: "/v1/views/setups", ID: "listSetups", Summary: "Setups by status (?status=) of the caller's store.", Roles: overseers, Response: []SetupRow{}, Handler: a.setups})
-	add(api.Op{Method: get, Path: "/v1/views/consents", ID: "searchConsents", Summary: "Proxy consents of 5 years (?applicant=&from=&to=).", Roles: overseers, Response: []ConsentRow{}, Handler: a.consents})
+	add(api.Op{Method: get, Path: "/v1/views/consents", ID: "searchConsents", Summary: "Proxy consents of 5 years (?applicant=&from=&to=).", Roles: consentReaders, Response: []ConsentRow{}, Handler: a.consents})
 	add(api.Op{Method: get, Path: "/v1/views/issuance", ID: "issuanceStats", Summary: "Certificate issuance per store per day.", Roles: overseers, Response: []StatRow{}, Handler: a.stats})
 
 	// Tablet: reception and the steps.

@@ -43,7 +43,7 @@ func (a *API) awaiting(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// A store sees its own data only; operator, auditor and regulator see all.
+// A store sees its own data only; the other roles a route admits see all stores.
 func storeFilter(p api.Principal) string {
 	if p.Role == api.RoleStaff || p.Role == api.RoleStoreAdmin {
 		return p.Store

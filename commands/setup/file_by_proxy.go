@@ -35,7 +35,9 @@ func (h FileByProxyHandler) Handle(ctx context.Context, cmd FileByProxy) (Applie
 	if err != nil {
 		return Applied{}, err
 	}
-	if cv == 0 {
+	if cv == 0 || c.StoreID() != cmd.StoreID {
+		// Another store's consent is not revealed: it answers as one that
+		// does not exist.
 		return Applied{}, application.ErrConsentNotFound.With("consent_id", "")
 	}
 	id, err := application.ParseID(NewApplicationID())

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gantry-etc/gantry/commands"
 	es "github.com/gantry-etc/gantry/commands/eventstore"
+	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/application"
 )
 
@@ -27,9 +28,15 @@ type RecordConsentHandler struct {
 }
 
 // Handle validates the consent, stores the PDF (content-addressed: a retry
-// stores the same row), then appends the consent's first event.
+// stores the same row), then appends the consent's first event. A consent ID
+// already recorded (by any store) is refused before the PDF is stored, so
+// nothing lands under another store's consent.
 func (h RecordConsentHandler) Handle(ctx context.Context, cmd RecordConsent) (es.AppendResult, error) {
 	c := application.NewProxyConsent()
+	v, err := h.Streams.Load(ctx, ConsentStream(cmd.Consent.ConsentID), func(e domain.Event) { c.Apply(e) })
+	if err != nil {
+		return es.AppendResult{}, err
+	}
 	now := h.Clock.Now()
 	if _, err := c.Record(cmd.Consent, now); err != nil {
 		return es.AppendResult{}, err
@@ -45,5 +52,5 @@ func (h RecordConsentHandler) Handle(ctx context.Context, cmd RecordConsent) (es
 	if err != nil {
 		return es.AppendResult{}, err
 	}
-	return h.Streams.Append(ctx, ConsentStream(cmd.Consent.ConsentID), 0, evs...)
+	return h.Streams.Append(ctx, ConsentStream(cmd.Consent.ConsentID), v, evs...)
 }
