@@ -21,9 +21,10 @@ type Clock interface{ Now() time.Time }
 
 // Store is the PostgreSQL event store. Safe for concurrent use.
 //
-// Append is one round trip (the gantry_append function): it checks the
-// expected version, records the command ID, inserts the events and extends
-// the stream's hash chain in one transaction. Global reads use the
+// Append is one call of the gantry_append function: it checks the expected
+// version, records the command ID, inserts the events and extends the
+// stream's hash chain. Concurrent appends share transactions (group commit,
+// see groupCommit); each returns once its transaction committed. Global reads use the
 // transaction-id snapshot technique (see package eventstore).
 type Store struct {
 	pool      *pgxpool.Pool
