@@ -14,11 +14,17 @@ type wallClock struct{}
 
 func (wallClock) Now() time.Time { return time.Now() }
 
+// The suite runs with group commit (the default) and without it.
 func TestConformance(t *testing.T) {
+	t.Run("group-commit", func(t *testing.T) { conformance(t) })
+	t.Run("one-tx-per-append", func(t *testing.T) { conformance(t, postgres.WithGroupCommit(0, 0)) })
+}
+
+func conformance(t *testing.T, opts ...postgres.Option) {
 	storetest.Run(t, func(t *testing.T) storetest.Harness {
 		pool := pgtest.Pool(t)
 		return storetest.Harness{
-			Store: postgres.NewStore(pool, wallClock{}, postgres.WithPollInterval(5*time.Millisecond)),
+			Store: postgres.NewStore(pool, wallClock{}, append([]postgres.Option{postgres.WithPollInterval(5 * time.Millisecond)}, opts...)...),
 			Keys:  postgres.NewKeyTable(pool),
 			Tamper: func(t *testing.T, stream string, version int64) {
 				// One byte of the payload: the first letter of the text.
