@@ -2,12 +2,10 @@ package cards
 
 import (
 	"context"
-	"errors"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gantry-etc/gantry/commands"
-	es "github.com/gantry-etc/gantry/commands/eventstore"
 	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/card"
 	"github.com/gantry-etc/gantry/domain/money"
@@ -29,46 +27,12 @@ type RenewalNoticesHandler struct {
 func (h RenewalNoticesHandler) Handle(ctx context.Context) (int, error) {
 	today := domain.DateOf(h.Clock.Now())
 	horizon := money.YearMonthOf(today).AddMonths(2)
-	rows, err := h.Pool.Query(ctx, `SELECT card FROM `+projections.Schema(h.CardsView)+`.cards
-		WHERE state = 'in_use' AND renewal_notice_on IS NULL AND expiry <= $1`, horizon.String())
-	if err != nil {
-		return 0, err
-	}
-	var due []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		due = append(due, s)
-	}
-	rows.Close()
-	n := 0
-	for _, s := range due {
-		num, err := card.ParseCardNumber(s)
-		if err != nil {
-			return n, err
-		}
-		var c card.Card
-		v, err := h.Streams.Load(ctx, CardStream(num), c.Apply)
-		if err != nil {
-			return n, err
-		}
-		if !c.RenewalNoticeDue(today) {
-			continue
-		}
-		evs, err := c.RecordRenewalNotice(today)
-		if err != nil {
-			return n, err
-		}
-		if _, err := h.Streams.Append(ctx, CardStream(num), v, evs...); err != nil {
-			if errors.Is(err, es.ErrWrongExpectedVersion) {
-				continue
+	return forEachDueCard(ctx, h.Pool, h.Streams, `SELECT card FROM `+projections.Schema(h.CardsView)+`.cards
+		WHERE state = 'in_use' AND renewal_notice_on IS NULL AND expiry <= $1`, []any{horizon.String()},
+		func(c *card.Card) ([]domain.Event, error) {
+			if !c.RenewalNoticeDue(today) {
+				return nil, nil
 			}
-			return n, err
-		}
-		n += len(evs)
-	}
-	return n, nil
+			return c.RecordRenewalNotice(today)
+		}, nil)
 }
