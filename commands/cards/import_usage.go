@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gantry-etc/gantry/adapters/edi"
@@ -80,6 +82,12 @@ func (h ImportUsageHandler) Handle(ctx context.Context, cmd ImportUsage) (UsageI
 
 // UsageLoader parses a usage file and loads it into usage_records in one
 // transaction (the import path measured by BenchmarkUsageImport).
+//
+// Rows whose card was never issued are left out and reported. The rest are
+// COPied straight into usage_records; when some record is there already (a
+// re-import, or an overlapping file), that COPY is rolled back to a savepoint
+// and the rows go through a staging table and INSERT … ON CONFLICT DO
+// NOTHING instead, which skips the known ones.
 type UsageLoader struct{ Pool *pgxpool.Pool }
 
 var usageColumns = []string{"operator", "record_id", "card", "vehicle", "entry_ic", "entry_at", "exit_ic", "exit_at", "toll", "usage_date", "file_sha256"}
@@ -96,45 +104,93 @@ func (l UsageLoader) Load(ctx context.Context, data []byte, hash string) (UsageI
 		return res, err
 	}
 	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE usage_staging (LIKE usage_records) ON COMMIT DROP`); err != nil {
+	known, err := knownCards(ctx, tx, f.Records)
+	if err != nil {
 		return res, err
 	}
+	rows := make([]billing.UsageRecord, 0, len(f.Records))
+	unknown := map[string]bool{}
+	for _, u := range f.Records {
+		if c := u.Card().String(); known[c] {
+			rows = append(rows, u)
+		} else if !unknown[c] {
+			unknown[c] = true
+			res.UnknownCards = append(res.UnknownCards, c)
+		}
+	}
+	slices.Sort(res.UnknownCards)
+	if _, err := tx.Exec(ctx, `SAVEPOINT usage_copy`); err != nil {
+		return res, err
+	}
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{"usage_records"}, usageColumns, usageRows(rows, hash))
+	var pgErr *pgconn.PgError
+	switch {
+	case err == nil:
+		res.Imported = int(n)
+	case errors.As(err, &pgErr) && pgErr.Code == "23505":
+		if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT usage_copy`); err != nil {
+			return res, err
+		}
+		if res.Imported, err = insertNew(ctx, tx, rows, hash); err != nil {
+			return res, err
+		}
+	default:
+		return res, fmt.Errorf("usage import: copy: %w", err)
+	}
+	res.AlreadyKnown = len(rows) - res.Imported
+	return res, tx.Commit(ctx)
+}
+
+// knownCards answers which of the records' card numbers were ever issued.
+func knownCards(ctx context.Context, tx pgx.Tx, records []billing.UsageRecord) (map[string]bool, error) {
+	seen := map[string]bool{}
+	var cards []string
+	for _, u := range records {
+		if c := u.Card().String(); !seen[c] {
+			seen[c] = true
+			cards = append(cards, c)
+		}
+	}
+	rows, err := tx.Query(ctx, `SELECT card FROM card_registry WHERE card = ANY($1)`, cards)
+	if err != nil {
+		return nil, err
+	}
+	found, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	known := make(map[string]bool, len(found))
+	for _, c := range found {
+		known[c] = true
+	}
+	return known, nil
+}
+
+// insertNew loads rows through a staging table, skipping records imported
+// before (or twice in this file); it returns how many were new.
+func insertNew(ctx context.Context, tx pgx.Tx, rows []billing.UsageRecord, hash string) (int, error) {
+	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE usage_staging (LIKE usage_records) ON COMMIT DROP`); err != nil {
+		return 0, err
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"usage_staging"}, usageColumns, usageRows(rows, hash)); err != nil {
+		return 0, fmt.Errorf("usage import: copy: %w", err)
+	}
+	tag, err := tx.Exec(ctx, `INSERT INTO usage_records SELECT * FROM usage_staging ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return 0, err
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+func usageRows(rows []billing.UsageRecord, hash string) pgx.CopyFromSource {
 	i := 0
-	src := pgx.CopyFromFunc(func() ([]any, error) {
-		if i >= len(f.Records) {
+	return pgx.CopyFromFunc(func() ([]any, error) {
+		if i >= len(rows) {
 			return nil, nil
 		}
-		u := f.Records[i]
+		u := rows[i]
 		i++
 		return []any{u.Operator(), u.RecordID(), u.Card().String(), u.Vehicle().String(), u.EntryIC(), u.EntryAt(), u.ExitIC(), u.ExitAt(),
 			int64(u.Toll()), u.UsageDate().Start(), hash}, nil
 	})
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"usage_staging"}, usageColumns, src); err != nil {
-		return res, fmt.Errorf("usage import: copy: %w", err)
-	}
-	rows, err := tx.Query(ctx, `SELECT DISTINCT card FROM usage_staging s WHERE NOT EXISTS (SELECT 1 FROM card_registry c WHERE c.card = s.card) ORDER BY card`)
-	if err != nil {
-		return res, err
-	}
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			rows.Close()
-			return res, err
-		}
-		res.UnknownCards = append(res.UnknownCards, c)
-	}
-	rows.Close()
-	var known int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM usage_staging s WHERE EXISTS (SELECT 1 FROM card_registry c WHERE c.card = s.card)`).Scan(&known); err != nil {
-		return res, err
-	}
-	tag, err := tx.Exec(ctx, `INSERT INTO usage_records SELECT s.* FROM usage_staging s
-		WHERE EXISTS (SELECT 1 FROM card_registry c WHERE c.card = s.card) ON CONFLICT DO NOTHING`)
-	if err != nil {
-		return res, err
-	}
-	res.Imported = int(tag.RowsAffected())
-	res.AlreadyKnown = known - res.Imported
-	return res, tx.Commit(ctx)
 }

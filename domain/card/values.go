@@ -26,10 +26,12 @@ func NewCardNumber(prefix string, serial int64) (CardNumber, error) {
 	return CardNumber{payload + string(rune('0'+luhnCheckDigit(payload)))}, nil
 }
 
+var groupSeparators = strings.NewReplacer(" ", "", "-", "")
+
 // ParseCardNumber validates 16 digits and the Luhn check digit. Spaces and
 // hyphens between digit groups ("1234 5678 …") are removed first.
 func ParseCardNumber(s string) (CardNumber, error) {
-	d := strings.NewReplacer(" ", "", "-", "").Replace(strings.TrimSpace(s))
+	d := groupSeparators.Replace(strings.TrimSpace(s))
 	if len(d) != 16 || !allDigits(d) {
 		return CardNumber{}, ErrInvalidCardNumber.Withf("card", "%q is not 16 digits.", s)
 	}

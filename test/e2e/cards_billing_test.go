@@ -113,9 +113,11 @@ func TestCardsEndToEnd(t *testing.T) {
 		t.Fatalf("csv report: %d %s", st, body)
 	}
 
-	// Late correction: a passage of 2026-11-20 arrives in December.
-	late := usageHeader + "R-7,NEXCO-E," + c[0].Card + ",品川 300 あ 12-34,東京,2026-11-20 12:00:00,厚木,2026-11-20 12:40:00,700\n"
-	if out, err := e.cli("usage", "import", e.file("late.csv", late)); err != nil {
+	// Late correction: a passage of 2026-11-20 arrives in December, in a
+	// file that repeats R-1 (imported before: skipped, counted once).
+	late := usageHeader + "R-7,NEXCO-E," + c[0].Card + ",品川 300 あ 12-34,東京,2026-11-20 12:00:00,厚木,2026-11-20 12:40:00,700\n" +
+		"R-1,NEXCO-E," + c[0].Card + ",品川 300 あ 12-34,東京,2026-11-04 08:10:00,厚木,2026-11-04 08:55:00,1000\n"
+	if out, err := e.cli("usage", "import", e.file("late.csv", late)); err != nil || !strings.Contains(out, `"imported": 1`) || !strings.Contains(out, `"already_known": 1`) {
 		t.Fatalf("late import: %v %s", err, out)
 	}
 	if st, body := e.do("POST", "/v1/billing-runs", e.fin, map[string]string{"month": "2026-11"}, &outcomes); st != 200 || outcomes[0].Action != "adjusted" || outcomes[0].Adjustment != "INV-202611-L-2026-001-A1" {
