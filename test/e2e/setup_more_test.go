@@ -1,0 +1,248 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gantry-etc/gantry/api"
+	es "github.com/gantry-etc/gantry/commands/eventstore"
+	"github.com/gantry-etc/gantry/domain/certificate"
+)
+
+// The proxy customer: a corporation without a smartphone, with an agent.
+// The e-mail address is given on purpose: a proxy filing must not mail the
+// customer even when it could.
+var (
+	proxyApplicant = map[string]any{"corporation_name": "株式会社佐藤運送", "name": "佐藤花子", "address": "大阪府大阪市北区梅田1-1-1",
+		"phone": "06-1111-2222", "email": "hanako.sato@example.jp"}
+	proxyAgent    = map[string]any{"name": "鈴木一郎", "address": "大阪府吹田市2-2-2", "phone": "06-3333-4444"}
+	acceptedAll   = map[string]bool{"personal_data_policy": true, "etc_system_terms": true, "dsrc_terms": true, "probe_data_policy": true}
+	proxyPersonal = []string{"佐藤花子", "hanako.sato@example.jp", "06-1111-2222", "鈴木一郎", "06-3333-4444", "梅田1-1-1"}
+	signedPDF     = []byte("%PDF-1.4\n% 委任状 signed by the customer\n%%EOF\n")
+)
+
+// consent is a proxy consent (委任状) with every item domain.md lists.
+func consent(id, requestDate string, units int, from, to string, applicant map[string]any) map[string]any {
+	return map[string]any{
+		"consent_id": id, "request_date": requestDate, "applicant": applicant, "agent": proxyAgent, "acceptances": acceptedAll,
+		"delegates_setup_application": true, "signed_pdf": signedPDF, "units": units, "valid_from": from, "valid_to": to,
+	}
+}
+
+func proxyFiling(consentID string) map[string]any {
+	return map[string]any{"consent_id": consentID, "details": map[string]any{"applicant": proxyApplicant, "vehicle_user": "株式会社佐藤運送", "agent": proxyAgent},
+		"acceptances": acceptedAll, "units": 1}
+}
+
+// problem checks a problem+json answer: status, code, and that the detail
+// says something.
+func (e *env) problem(r resp, status int, code string) api.Problem {
+	e.t.Helper()
+	if r.code != status || !strings.HasPrefix(r.ctype, "application/problem+json") {
+		e.t.Fatalf("got %d %s, want %d problem+json: %s", r.code, r.ctype, status, r.body)
+	}
+	var p api.Problem
+	if err := json.Unmarshal(r.body, &p); err != nil {
+		e.t.Fatal(err)
+	}
+	if p.Code != code || p.Status != status || p.Detail == "" {
+		e.t.Fatalf("problem %+v, want code %s with a detail", p, code)
+	}
+	return p
+}
+
+// runSetup receives an application on the tablet and takes it through every
+// step to the completion notice; it answers the certificate number.
+func (e *env) runSetup(staff, qr, visitorKind, visitor, obu string) string {
+	t := e.t
+	t.Helper()
+	rec := e.must(201, e.do("POST", "/v1/receptions", staff, "", map[string]string{"qr": qr})).json(t)
+	sid := rec["setup_id"].(string)
+	v := int64(rec["version"].(float64))
+	step := func(path string, body any) map[string]any {
+		t.Helper()
+		r := e.must(200, e.do("POST", "/v1/setups/"+sid+"/"+path, staff, q(v), body)).json(t)
+		if n, ok := r["version"].(float64); ok {
+			v = int64(n)
+		}
+		return r
+	}
+	step("visitor", map[string]any{"Kind": visitorKind, "Name": visitor, "IDDocumentType": "運転免許証", "DocumentChecked": true})
+	step("identity", map[string]any{"Passed": true, "Method": "運転免許証"})
+	step("multiple-units", map[string]any{"Multiple": true})
+	step("vehicle", map[string]any{"inspection_qr": "JCI1/なにわ100さ5678/23456/0002/7950/普通貨物"})
+	step("obu", map[string]string{"kind": "ETC2.0", "number": obu})
+	step("card", map[string]string{"card_serial": "CARD-" + sid, "written_hash": "0123abcd"})
+	step("execute", map[string]any{})
+	n := step("completion", nil)["certificate_number"].(string)
+	if n == "" {
+		t.Fatal("completion gave no certificate number")
+	}
+	return n
+}
+
+// events reads and decodes a whole stream.
+func (e *env) events(stream string) []es.Event {
+	e.t.Helper()
+	ctx := context.Background()
+	rs, err := e.a.Store.ReadStream(ctx, stream, es.Forwards, 1, 1000)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	evs, err := e.a.Codec.DecodeAll(ctx, rs)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return evs
+}
+
+func consentIDs(rows []map[string]any) []string {
+	var ids []string
+	for _, r := range rows {
+		ids = append(ids, r["consent_id"].(string))
+	}
+	return ids
+}
+
+func (e *env) consentRows(token, query string) []map[string]any {
+	e.t.Helper()
+	var rows []map[string]any
+	r := e.must(200, e.do("GET", "/v1/views/consents?"+query, token, "", nil))
+	if err := json.Unmarshal(r.body, &rows); err != nil {
+		e.t.Fatal(err)
+	}
+	return rows
+}
+
+func TestSetup_proxy_consent_covers_three_vehicles(t *testing.T) {
+	e := start(t)
+	staff := e.staff("st-1", "store-A", "store_staff")
+	otherStore := e.staff("st-9", "store-B", "store_staff")
+	auditor := e.staff("au-1", "", "auditor")
+
+	// The consent must name the delegation; without it nothing is written.
+	before := e.eventCount()
+	noDelegation := consent("CN-0001", "2026-04-01", 3, "2026-04-01", "2026-04-30", proxyApplicant)
+	noDelegation["delegates_setup_application"] = false
+	if p := e.problem(e.do("POST", "/v1/consents", staff, "", noDelegation), 422, "no_delegation"); p.Field != "delegates_setup_application" {
+		t.Fatalf("problem names field %q", p.Field)
+	}
+	if e.eventCount() != before {
+		t.Fatal("a refused consent wrote events")
+	}
+
+	// Store staff record the consent: 3 units, April 2026.
+	e.must(201, e.do("POST", "/v1/consents", staff, "", consent("CN-0001", "2026-04-01", 3, "2026-04-01", "2026-04-30", proxyApplicant)))
+
+	// Three filings by proxy, one per vehicle.
+	var filed []map[string]any
+	for i := 1; i <= 3; i++ {
+		filed = append(filed, e.must(201, e.do("POST", "/v1/proxy-applications", staff, "", proxyFiling("CN-0001"))).json(t))
+	}
+	// A fourth is beyond the 3 units: 409 problem+json, nothing written.
+	before = e.eventCount()
+	if p := e.problem(e.do("POST", "/v1/proxy-applications", staff, "", proxyFiling("CN-0001")), 409, "consent_used_up"); !strings.Contains(p.Detail, "3 units") {
+		t.Fatalf("detail does not say how many units were covered: %q", p.Detail)
+	}
+	// Another store may not use the consent.
+	e.problem(e.do("POST", "/v1/proxy-applications", otherStore, "", proxyFiling("CN-0001")), 403, "consent_other_store")
+	// Outside the period: one that ended yesterday, one that starts tomorrow.
+	e.must(201, e.do("POST", "/v1/consents", staff, "", consent("CN-0002", "2026-03-01", 3, "2026-03-01", "2026-03-31", proxyApplicant)))
+	e.must(201, e.do("POST", "/v1/consents", staff, "", consent("CN-0003", "2026-04-01", 2, "2026-04-02", "2026-04-30", proxyApplicant)))
+	mid := e.eventCount()
+	if p := e.problem(e.do("POST", "/v1/proxy-applications", staff, "", proxyFiling("CN-0002")), 410, "consent_period_over"); !strings.Contains(p.Detail, "2026-03-31") {
+		t.Fatalf("detail does not name the end of the period: %q", p.Detail)
+	}
+	if p := e.problem(e.do("POST", "/v1/proxy-applications", staff, "", proxyFiling("CN-0003")), 409, "consent_not_yet_valid"); !strings.Contains(p.Detail, "2026-04-02") {
+		t.Fatalf("detail does not name the start of the period: %q", p.Detail)
+	}
+	e.problem(e.do("POST", "/v1/proxy-applications", staff, "", proxyFiling("CN-0404")), 404, "consent_not_found")
+	if e.eventCount() != mid || mid != before+2 {
+		t.Fatalf("refused filings wrote events (%d → %d → %d)", before, mid, e.eventCount())
+	}
+
+	// The filings await reception at the filing store, marked by proxy.
+	var awaiting []map[string]any
+	_ = json.Unmarshal(e.must(200, e.do("GET", "/v1/views/applications/awaiting", staff, "", nil)).body, &awaiting)
+	if len(awaiting) != 3 || awaiting[0]["by_proxy"] != true {
+		t.Fatalf("awaiting view: %v", awaiting)
+	}
+	_ = json.Unmarshal(e.must(200, e.do("GET", "/v1/views/applications/awaiting", otherStore, "", nil)).body, &awaiting)
+	if len(awaiting) != 0 {
+		t.Fatalf("another store sees the proxy filings: %v", awaiting)
+	}
+
+	// One of them through reception, the whole setup and completion.
+	number := e.runSetup(staff, filed[0]["qr"].(string), "agent", "鈴木一郎", "1234567890123456789")
+
+	// The store prints the certificate (required after proxy filing); the
+	// print is logged with who printed it. Another store cannot print it.
+	pdf := e.must(200, e.do("POST", "/v1/certificates/"+number+"/print", staff, "", nil))
+	if !strings.HasPrefix(string(pdf.body), "%PDF-") || pdf.ctype != "application/pdf" || !strings.Contains(pdfInfo(pdf.body, "Title"), number) {
+		t.Fatal("print did not answer the certificate PDF")
+	}
+	e.must(404, e.do("POST", "/v1/certificates/"+number+"/print", otherStore, "", nil))
+	var printed []certificate.Printed
+	for _, ev := range e.events("certificate-" + number) {
+		switch p := ev.Payload.(type) {
+		case certificate.Printed:
+			printed = append(printed, p)
+		case certificate.LinkSent, certificate.LinkSecretSealed:
+			t.Fatalf("a proxy filing's certificate got a download link for the customer: %T", p)
+		}
+	}
+	if len(printed) != 1 || printed[0].StaffID != "st-1" || printed[0].StoreID != "store-A" {
+		t.Fatalf("print log: %+v", printed)
+	}
+	var stats []map[string]any
+	_ = json.Unmarshal(e.must(200, e.do("GET", "/v1/views/issuance", staff, "", nil)).body, &stats)
+	if len(stats) != 1 || stats[0]["issued"] != 1.0 || stats[0]["prints"] != 1.0 {
+		t.Fatalf("issuance view: %v", stats)
+	}
+
+	// No mail to the proxy customer. A web application afterwards is the
+	// control: its mail arrives, and it is the only one.
+	web := e.must(201, e.do("POST", "/v1/applications", "", "", applicant)).json(t)
+	mails := e.inbox.wait(t, 1)
+	time.Sleep(300 * time.Millisecond)
+	mails = e.inbox.all()
+	if len(mails) != 1 || !strings.Contains(decodeMail(mails[0]), web["application_id"].(string)) {
+		t.Fatalf("want only the web applicant's mail, got %d mails", len(mails))
+	}
+	for _, m := range mails {
+		if strings.Contains(m, "hanako.sato@example.jp") {
+			t.Fatal("the proxy customer was mailed")
+		}
+	}
+
+	// The consent history: by store, applicant and date.
+	rows := e.consentRows(staff, "")
+	if got := consentIDs(rows); len(got) != 3 {
+		t.Fatalf("store A sees consents %v", got)
+	}
+	for _, r := range rows {
+		if r["consent_id"] == "CN-0001" && (r["used"] != 3.0 || r["units"] != 3.0 || r["applicant_name"] != "株式会社佐藤運送 佐藤花子" || r["signed_pdf"] == nil) {
+			t.Fatalf("consent row: %v", r)
+		}
+	}
+	if got := e.consentRows(otherStore, ""); len(got) != 0 {
+		t.Fatalf("store B sees store A's consents: %v", consentIDs(got))
+	}
+	if got := consentIDs(e.consentRows(auditor, "store=store-A&applicant="+url.QueryEscape("佐藤")+"&from=2026-04-01&to=2026-04-01")); len(got) != 2 || got[0] == "CN-0002" || got[1] == "CN-0002" {
+		t.Fatalf("auditor search by store, applicant and date: %v", got)
+	}
+	if got := e.consentRows(auditor, "store=store-B"); len(got) != 0 {
+		t.Fatalf("auditor search by another store: %v", consentIDs(got))
+	}
+	if got := e.consentRows(auditor, "applicant="+url.QueryEscape("田中")); len(got) != 0 {
+		t.Fatalf("search by an applicant who has no consent: %v", consentIDs(got))
+	}
+	if got := consentIDs(e.consentRows(auditor, "to=2026-03-31")); len(got) != 1 || got[0] != "CN-0002" {
+		t.Fatalf("search up to a date: %v", got)
+	}
+	e.problem(e.do("GET", "/v1/views/consents?from=yesterday", auditor, "", nil), 422, "bad_date")
+}
