@@ -138,6 +138,14 @@ func TestSetup_proxy_consent_covers_three_vehicles(t *testing.T) {
 	// Store staff record the consent: 3 units, April 2026.
 	e.must(201, e.do("POST", "/v1/consents", staff, "", consent("CN-0001", "2026-04-01", 3, "2026-04-01", "2026-04-30", proxyApplicant)))
 
+	// A consent covers one customer's vehicles, never another customer's.
+	other := proxyFiling("CN-0001")
+	other["details"] = applicant["details"]
+	e.problem(e.do("POST", "/v1/proxy-applications", staff, "", other), 422, "consent_other_applicant")
+	if e.eventCount() != before+1 {
+		t.Fatal("a filing for another applicant wrote events")
+	}
+
 	// Three filings by proxy, one per vehicle.
 	var filed []map[string]any
 	for i := 1; i <= 3; i++ {
