@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/gantry-etc/gantry/api"
+	"github.com/gantry-etc/gantry/cmd/gantry/app"
 	es "github.com/gantry-etc/gantry/commands/eventstore"
+	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/certificate"
 )
 
@@ -253,4 +255,186 @@ func TestSetup_proxy_consent_covers_three_vehicles(t *testing.T) {
 		t.Fatalf("search up to a date: %v", got)
 	}
 	e.problem(e.do("GET", "/v1/views/consents?from=yesterday", auditor, "", nil), 422, "bad_date")
+}
+
+// personal walks an event's JSON form and counts its Personal values, and
+// those still readable (not Erased).
+func personal(t *testing.T, ev es.Event) (all, readable int) {
+	t.Helper()
+	b, err := json.Marshal(ev.Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	_ = json.Unmarshal(b, &v)
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if p, ok := v[domain.PersonalKey].(map[string]any); ok {
+				all++
+				if p["erased"] != true {
+					readable++
+				}
+				return
+			}
+			for _, x := range v {
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(v)
+	return all, readable
+}
+
+// assertErased checks that every personal value in the streams now reads
+// back Erased, and answers how many there were.
+func (e *env) assertErased(streams ...string) int {
+	e.t.Helper()
+	total := 0
+	for _, s := range streams {
+		var all, readable int
+		for _, ev := range e.events(s) {
+			a, r := personal(e.t, ev)
+			all, readable = all+a, readable+r
+		}
+		if readable != 0 {
+			e.t.Errorf("%s: %d of %d personal values still readable", s, readable, all)
+		}
+		total += all
+	}
+	return total
+}
+
+func (e *env) runJobs(names ...string) {
+	e.t.Helper()
+	for _, n := range names {
+		if err := e.a.RunJob(context.Background(), n); err != nil {
+			e.t.Fatalf("job %s: %v", n, err)
+		}
+	}
+}
+
+func TestSetup_retention_ends_after_5_years(t *testing.T) {
+	e := start(t)
+	t0 := e.clock.Now() // web completion and proxy filing
+	staff := e.staff("st-1", "store-A", "store_staff")
+	auditor := e.staff("au-1", "", "auditor")
+	jobs := []string{app.JobExpireApplications, app.JobEndRetention, app.JobConsentRetention}
+
+	web := e.must(201, e.do("POST", "/v1/applications", "", "", applicant)).json(t)
+	e.must(201, e.do("POST", "/v1/consents", staff, "", consent("CN-0100", "2026-04-01", 1, "", "", proxyApplicant)))
+	proxy := e.must(201, e.do("POST", "/v1/proxy-applications", staff, "", proxyFiling("CN-0100"))).json(t)
+	e.inbox.wait(t, 1)
+
+	// Received ten days later: the 5 years still count from completion.
+	e.clock.Advance(10 * 24 * time.Hour)
+	staff = e.login("st-1")
+	number := e.runSetup(staff, web["qr"].(string), "user", "山田太郎", "1234567890123456789")
+	e.must(201, e.do("POST", "/v1/receptions", staff, "", map[string]string{"qr": proxy["qr"].(string)}))
+	e.inbox.wait(t, 2) // the certificate link
+	ids := []string{web["application_id"].(string), proxy["application_id"].(string)}
+	var setups []map[string]any
+	_ = json.Unmarshal(e.must(200, e.do("GET", "/v1/views/setups", staff, "", nil)).body, &setups)
+	if len(setups) != 2 {
+		t.Fatalf("setups: %v", setups)
+	}
+	streams := []string{"application-" + ids[0], "application-" + ids[1], "consent-CN-0100", "certificate-" + number}
+	for _, s := range setups {
+		streams = append(streams, "setup-"+s["setup_id"].(string))
+	}
+
+	received := func(tok string) []string {
+		t.Helper()
+		var rows []map[string]any
+		_ = json.Unmarshal(e.must(200, e.do("GET", "/v1/views/applications/received", tok, "", nil)).body, &rows)
+		var got []string
+		for _, r := range rows {
+			got = append(got, r["application_id"].(string))
+		}
+		return got
+	}
+	stillThere := func() string {
+		t.Helper()
+		before := e.eventCount()
+		e.runJobs(jobs...)
+		if e.eventCount() != before {
+			t.Fatalf("%s: a retention job wrote events before the 5 years were over", e.clock.Now())
+		}
+		cust := e.must(200, e.do("POST", "/v1/auth/customer/login", "", "", map[string]string{"qr": web["qr"].(string)})).json(t)["token"].(string)
+		st := e.must(200, e.do("GET", "/v1/my/application", cust, "", nil)).json(t)
+		if st["status"] != "received" || !strings.HasPrefix(st["valid_until"].(string), "2031-04-01T10:00:00") {
+			t.Fatalf("status before the end: %v", st)
+		}
+		e.must(200, e.do("GET", "/v1/my/certificate", cust, "", nil))
+		if got := received(e.login("au-1")); len(got) != 2 {
+			t.Fatalf("received view before the end: %v", got)
+		}
+		rows := e.consentRows(e.login("au-1"), "applicant="+url.QueryEscape("佐藤花子"))
+		if len(rows) != 1 || rows[0]["applicant_name"] == nil {
+			t.Fatalf("the consent is not kept 5 years: %v", rows)
+		}
+		return cust
+	}
+
+	// 4 years 364 days, then one minute before the end: everything is there.
+	e.clock.Set(t0.AddDate(4, 0, 364))
+	stillThere()
+	e.clock.Set(t0.AddDate(5, 0, 0).Add(-time.Minute))
+	cust := stillThere()
+
+	// Past 5 years from completion: the jobs end both applications and the consent.
+	e.clock.Set(t0.AddDate(5, 0, 0).Add(time.Minute))
+	before := e.eventCount()
+	e.runJobs(jobs...)
+	if e.eventCount() != before+3 {
+		t.Fatalf("retention end wrote %d events, want 3 (two applications, one consent)", e.eventCount()-before)
+	}
+	// The customer's still-valid token reads nothing any more; a new login fails.
+	e.problem(e.do("GET", "/v1/my/application", cust, "", nil), 404, "application_not_found")
+	e.problem(e.do("GET", "/v1/my/certificate", cust, "", nil), 404, "application_not_found")
+	e.problem(e.do("POST", "/v1/auth/customer/login", "", "", map[string]string{"qr": web["qr"].(string)}), 401, "bad_credentials")
+	staff = e.login("st-1")
+	for _, qr := range []string{web["qr"].(string), proxy["qr"].(string)} {
+		if r := e.do("POST", "/v1/receptions", staff, "", map[string]string{"qr": qr}); r.code != 404 && r.code != 410 {
+			t.Fatalf("reception after the end of retention: %d %s", r.code, r.body)
+		}
+	}
+	auditor = e.login("au-1")
+	if got := received(auditor); len(got) != 0 {
+		t.Fatalf("received view after the end: %v", got)
+	}
+	rows := e.consentRows(auditor, "store=store-A")
+	if len(rows) != 1 || rows[0]["applicant_name"] != nil {
+		t.Fatalf("consent row after the end: %v", rows)
+	}
+	if rows := e.consentRows(auditor, "applicant="+url.QueryEscape("佐藤")); len(rows) != 0 {
+		t.Fatalf("the consent is still found by the applicant's name: %v", rows)
+	}
+	e.problem(e.do("POST", "/v1/proxy-applications", staff, "", proxyFiling("CN-0100")), 404, "consent_erased")
+	var docs int
+	if err := e.a.Pool.QueryRow(context.Background(), `SELECT count(*) FROM setup_consent_documents`).Scan(&docs); err != nil || docs != 0 {
+		t.Fatalf("signed consent PDFs left: %d (%v)", docs, err)
+	}
+	// Stored events decode with every personal value Erased; no personal
+	// string is left anywhere in the database.
+	// Personal values: two applications' details, the web passcode, the
+	// consent's parties, the certificate link's secret, the visitor and the
+	// identity check.
+	if n := e.assertErased(streams...); n != 7 {
+		t.Fatalf("%d personal values in the streams, want 7", n)
+	}
+	assertNoPersonalData(t, e, proxyPersonal...)
+
+	// Run twice: nothing changes.
+	before = e.eventCount()
+	e.runJobs(jobs...)
+	e.runJobs(jobs...)
+	if e.eventCount() != before {
+		t.Fatal("running the retention jobs again wrote events")
+	}
 }
