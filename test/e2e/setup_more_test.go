@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/url"
 	"strings"
 	"testing"
@@ -436,5 +437,91 @@ func TestSetup_retention_ends_after_5_years(t *testing.T) {
 	e.runJobs(jobs...)
 	if e.eventCount() != before {
 		t.Fatal("running the retention jobs again wrote events")
+	}
+}
+
+func (e *env) count(query string) int {
+	e.t.Helper()
+	var n int
+	if err := e.a.Pool.QueryRow(context.Background(), query).Scan(&n); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+func TestSetup_mail_server_down_loses_nothing(t *testing.T) {
+	// An address where nothing listens yet: the SMTP server is down.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	box := &inbox{}
+	e := startWith(t, box, func(cfg *app.Config) {
+		cfg.SMTPAddr = addr
+		cfg.BusRetry, cfg.BusRetryMax = 500*time.Millisecond, time.Second
+	})
+	staff := e.staff("st-1", "store-A", "store_staff")
+	auditor := e.staff("au-1", "", "auditor")
+
+	// A web application (its mail is due), then its whole setup (the
+	// certificate link's mail is due).
+	first := e.must(201, e.do("POST", "/v1/applications", "", "", applicant)).json(t)
+	number := e.runSetup(staff, first["qr"].(string), "user", "山田太郎", "1234567890123456789")
+
+	// The rest keeps working while mail is down: a second application is
+	// answered at once and its read model is up to date.
+	began := time.Now()
+	second := e.must(201, e.do("POST", "/v1/applications", "", "", applicant)).json(t)
+	if d := time.Since(began); d > 2*time.Second {
+		t.Fatalf("applying took %s while the mail server was down", d)
+	}
+	var awaiting []map[string]any
+	_ = json.Unmarshal(e.must(200, e.do("GET", "/v1/views/applications/awaiting", auditor, "", nil)).body, &awaiting)
+	if len(awaiting) != 1 || awaiting[0]["application_id"] != second["application_id"] {
+		t.Fatalf("awaiting view while mail is down: %v", awaiting)
+	}
+
+	// Far longer than all the retries the old policy allowed (8 tries up to
+	// 100ms apart): nothing arrives, nothing goes to the poison queue.
+	time.Sleep(3 * time.Second)
+	if n := len(box.all()); n != 0 {
+		t.Fatalf("%d mails arrived with no server", n)
+	}
+	if n := e.count(`SELECT count(*) FROM bus.watermill_gantry_poison`); n != 0 {
+		t.Fatalf("%d messages went to the poison queue while the mail server was down", n)
+	}
+	if n := e.count(`SELECT count(*) FROM bus.retries`); n != 3 {
+		t.Fatalf("%d mails wait for the server, want 3", n)
+	}
+
+	// The server comes back on the same address: each mail arrives once.
+	ln, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	box.serve(t, ln)
+	mails := box.wait(t, 3)
+	time.Sleep(500 * time.Millisecond) // would a duplicate show up?
+	mails = box.all()
+	if len(mails) != 3 {
+		t.Fatalf("%d mails, want 3 (two applications, one certificate link)", len(mails))
+	}
+	var got []string
+	for _, m := range mails {
+		got = append(got, decodeMail(m))
+	}
+	all := strings.Join(got, "\n---\n")
+	for _, want := range []string{first["application_id"].(string), second["application_id"].(string), number} {
+		if strings.Count(all, want) < 1 {
+			t.Fatalf("no mail names %s", want)
+		}
+	}
+	if strings.Count(all, "申請が完了しました") < 2 || !strings.Contains(all, "/v1/certificate-links/"+number+".") {
+		t.Fatalf("mails are not the two application mails and the certificate link:\n%s", all)
+	}
+	if n := e.count(`SELECT count(*) FROM bus.watermill_gantry_poison`) + e.count(`SELECT count(*) FROM bus.retries`); n != 0 {
+		t.Fatalf("%d messages still parked or poisoned", n)
 	}
 }

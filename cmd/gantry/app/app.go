@@ -84,7 +84,8 @@ func Build(cfg Config, clock commands.Clock, log *slog.Logger) (*App, error) {
 		handlers = append(handlers, f.Handlers()...)
 		a.Jobs = append(a.Jobs, f.Jobs()...)
 	}
-	a.Bus, err = bus.New(bus.Config{Backend: cfg.Bus, NATSURL: cfg.NATSURL, Pool: pool, Store: a.Store, Codec: a.Codec, Log: log, Metrics: a.Metrics}, handlers)
+	a.Bus, err = bus.New(bus.Config{Backend: cfg.Bus, NATSURL: cfg.NATSURL, Pool: pool, Store: a.Store, Codec: a.Codec, Log: log, Metrics: a.Metrics,
+		RetryInterval: cfg.BusRetry, MaxRetryInterval: cfg.BusRetryMax}, handlers)
 	if err != nil {
 		return nil, err
 	}
