@@ -83,12 +83,14 @@ func start(t *testing.T) *env {
 	return startWith(t, box, func(cfg *app.Config) { cfg.SMTPAddr = ln.Addr().String() })
 }
 
-// serve runs the in-process SMTP server on ln until the test ends.
-func (b *inbox) serve(t *testing.T, ln net.Listener) {
+// serve runs the in-process SMTP server on ln until the test ends (or
+// until the test closes it).
+func (b *inbox) serve(t *testing.T, ln net.Listener) *smtp.Server {
 	ss := smtp.NewServer(b)
 	ss.Domain, ss.AllowInsecureAuth = "localhost", true
 	go ss.Serve(ln)
 	t.Cleanup(func() { ss.Close() })
+	return ss
 }
 
 // startWith builds and starts the app; edit adjusts the configuration
