@@ -42,6 +42,7 @@ type Server struct {
 	metrics *prometheus.Registry
 	ops     []Op
 	reqs    *prometheus.HistogramVec
+	down    func(error) bool
 }
 
 // Config of a Server.
@@ -51,13 +52,16 @@ type Config struct {
 	Health  Health
 	Log     *slog.Logger
 	Metrics *prometheus.Registry
+	// Unavailable says whether an error means the database cannot be
+	// reached (answered 503 with Retry-After, whichever path it came from).
+	Unavailable func(error) bool
 }
 
 // New returns a Server with the engine's routes (health, metrics, OpenAPI).
 func New(cfg Config) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	s := &Server{echo: e, tokens: cfg.Tokens, pool: cfg.Pool, health: cfg.Health, log: cfg.Log, metrics: cfg.Metrics}
+	s := &Server{echo: e, tokens: cfg.Tokens, pool: cfg.Pool, health: cfg.Health, log: cfg.Log, metrics: cfg.Metrics, down: cfg.Unavailable}
 	s.reqs = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "gantry_http_request_duration_seconds", Help: "HTTP requests by route and status.",
 		Buckets: prometheus.DefBuckets,
@@ -179,6 +183,9 @@ func (s *Server) recoverer(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
+	}
+	if s.down != nil && !errors.Is(err, es.ErrUnavailable) && s.down(err) {
+		err = errors.Join(es.ErrUnavailable, err)
 	}
 	p := ProblemFor(err)
 	if p.Status >= 500 && !errors.Is(err, es.ErrUnavailable) {

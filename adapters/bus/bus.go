@@ -11,10 +11,16 @@
 // its personal data; the handler reads and unseals the event when it
 // delivers, so shredding a subject also silences its undelivered mail.
 //
-// Delivery runs in a watermill router with correlation-id, retry and
-// poison-queue middleware; a message is delivered at least once, with a
-// stable message ID (UUIDv5 of event ID and handler name) for sinks to
-// de-duplicate.
+// Delivery runs in a watermill router with correlation-id middleware; a
+// message is delivered at least once, with a stable message ID (UUIDv5 of
+// event ID and handler name) for sinks to de-duplicate. A delivery that
+// fails is parked in bus.retries and acknowledged, and tried again with
+// exponential backoff outside any transaction (a subscriber on the SQL
+// backend holds one while a message is in flight, which keeps back the event
+// store's readable horizon: waiting there would stall every projection).
+// While a sink is unavailable (Temporary errors: the SMTP server is down) its
+// messages wait as long as it takes and nothing is lost; other failures go
+// to the poison queue after MaxRetries attempts.
 package bus
 
 import (

@@ -4,11 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gantry-etc/gantry/adapters/bus"
 	"github.com/gantry-etc/gantry/adapters/postgres"
@@ -125,3 +128,99 @@ func run(t *testing.T, backend, natsURL string) {
 func TestBusOverPostgres(t *testing.T) { run(t, "sql", "") }
 
 func TestBusOverNATSJetStream(t *testing.T) { run(t, "nats", natstest.Start(t)) }
+
+// unavailable is how a sink says "down for now" (mail.UnavailableError).
+type unavailable struct{}
+
+func (unavailable) Error() string   { return "sink down" }
+func (unavailable) Temporary() bool { return true }
+
+// counter counts calls per event type and fails as told.
+type counter struct {
+	mu    sync.Mutex
+	calls int
+	fail  func(call int) error
+}
+
+func (c *counter) handle(context.Context, es.Event) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls++
+	return c.fail(c.calls)
+}
+
+func (c *counter) n() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.calls
+}
+
+// failures: a sink that is unavailable for longer than MaxRetries attempts
+// gets its message in the end, exactly once; a handler that fails for
+// another reason stops after MaxRetries attempts and the message goes to the
+// poison queue. Nothing is left parked.
+func failures(t *testing.T, backend, natsURL string) {
+	pool := pgtest.Pool(t)
+	kek := make([]byte, 32)
+	_, _ = rand.Read(kek)
+	sealer, _ := es.NewSealer(kek, postgres.NewKeyTable(pool))
+	reg := es.NewRegistry()
+	es.Register[mailed](reg, 1)
+	es.Register[ignored](reg, 1)
+	store := postgres.NewStore(pool, commands.SystemClock{}, postgres.WithPollInterval(5*time.Millisecond))
+	codec := es.NewCodec(reg, sealer)
+	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	metrics := prometheus.NewRegistry()
+
+	flaky := &counter{fail: func(call int) error {
+		if call <= 12 {
+			return fmt.Errorf("smtp: %w", unavailable{})
+		}
+		return nil
+	}}
+	broken := &counter{fail: func(int) error { return errors.New("template bug") }}
+	b, err := bus.New(bus.Config{Backend: backend, NATSURL: natsURL, Pool: pool, Store: store, Codec: codec, Log: log, Metrics: metrics,
+		MaxRetries: 3, RetryInterval: 5 * time.Millisecond, MaxRetryInterval: 20 * time.Millisecond},
+		[]bus.Handler{{Name: "flaky", Types: []string{"test.mailed"}, Handle: flaky.handle}, {Name: "broken", Types: []string{"test.ignored"}, Handle: broken.handle}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go projections.NewRunner(pool, store, codec, log, b.Outbox()).Run(ctx)
+	go func() { _ = b.Run(ctx) }()
+	if _, err := (commands.Streams{Store: store, Codec: codec}).Append(ctx, "app-x", 0, mailed{To: domain.Seal("app-x", "c@example.jp"), N: 1}, ignored{}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for flaky.n() < 13 || broken.n() < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: flaky called %d times, broken %d", backend, flaky.n(), broken.n())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // any further call?
+	if flaky.n() != 13 || broken.n() != 3 {
+		t.Fatalf("%s: flaky called %d times (want 13), broken %d (want 3)", backend, flaky.n(), broken.n())
+	}
+	poisoned := map[string]float64{}
+	mfs, _ := metrics.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() == "gantry_bus_poisoned_total" {
+			for _, m := range mf.GetMetric() {
+				poisoned[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	if poisoned["broken"] != 1 || poisoned["flaky"] != 0 {
+		t.Fatalf("%s: poisoned %v", backend, poisoned)
+	}
+	var parked int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM bus.retries`).Scan(&parked); err != nil || parked != 0 {
+		t.Fatalf("%s: %d messages left parked (%v)", backend, parked, err)
+	}
+}
+
+func TestBusFailuresOverPostgres(t *testing.T) { failures(t, "sql", "") }
+
+func TestBusFailuresOverNATSJetStream(t *testing.T) { failures(t, "nats", natstest.Start(t)) }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -29,10 +30,14 @@ type Config struct {
 	Codec   *es.Codec
 	Log     *slog.Logger
 	Metrics *prometheus.Registry
-	// MaxRetries before a message goes to the poison queue (default 8, with
-	// exponential backoff from RetryInterval, default 500ms, capped at 1 min).
-	MaxRetries    int
-	RetryInterval time.Duration
+	// A delivery that fails is parked (table bus.retries) and tried again
+	// after RetryInterval (default 500ms), doubling up to MaxRetryInterval
+	// (default 1 min). A failure that says the sink is unavailable (see
+	// Temporary: the SMTP server is down) is retried so until it succeeds;
+	// any other goes to the poison queue after MaxRetries attempts (default 8).
+	MaxRetries       int
+	RetryInterval    time.Duration
+	MaxRetryInterval time.Duration
 }
 
 // Bus is the outbox projector plus the delivery router.
@@ -43,7 +48,11 @@ type Bus struct {
 	logger    watermill.LoggerAdapter
 	nats      *natsBackend
 	delivered *prometheus.CounterVec
+	retried   *prometheus.CounterVec
 	poisoned  *prometheus.CounterVec
+
+	poisonPub message.Publisher
+	down      sync.Map // handler name → struct{}: its sink was unavailable at the last attempt
 }
 
 // PoisonTopic receives messages that kept failing, for an operator to look
@@ -60,6 +69,12 @@ func New(cfg Config, handlers []Handler) (*Bus, error) {
 	}
 	if cfg.RetryInterval == 0 {
 		cfg.RetryInterval = 500 * time.Millisecond
+	}
+	if cfg.MaxRetryInterval == 0 {
+		cfg.MaxRetryInterval = time.Minute
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	b := &Bus{cfg: cfg, handlers: handlers, byType: map[string][]string{}, logger: watermill.NewSlogLogger(cfg.Log)}
 	seen := map[string]bool{}
@@ -80,9 +95,10 @@ func New(cfg Config, handlers []Handler) (*Bus, error) {
 		return nil, fmt.Errorf("bus: unknown backend %q (want sql or nats)", cfg.Backend)
 	}
 	b.delivered = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gantry_bus_delivered_total", Help: "Integration messages delivered, by handler."}, []string{"handler"})
+	b.retried = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gantry_bus_retried_total", Help: "Failed deliveries parked to be tried again, by handler."}, []string{"handler"})
 	b.poisoned = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gantry_bus_poisoned_total", Help: "Integration messages moved to the poison queue, by handler."}, []string{"handler"})
 	if cfg.Metrics != nil {
-		cfg.Metrics.MustRegister(b.delivered, b.poisoned)
+		cfg.Metrics.MustRegister(b.delivered, b.retried, b.poisoned)
 	}
 	return b, nil
 }
@@ -123,17 +139,21 @@ func (outbox) Name() string { return OutboxName }
 // Setup creates the message tables of every topic (SQL backend).
 func (o outbox) Setup(ctx context.Context, tx pgx.Tx) error { return o.b.initSchema(ctx, tx) }
 
-// initSchema creates the bus schema and every topic's tables, under an
-// advisory lock (concurrent CREATE … IF NOT EXISTS can still collide).
+// initSchema creates the bus schema, the retry table and (SQL backend)
+// every topic's tables, under an advisory lock (concurrent CREATE … IF NOT
+// EXISTS can still collide).
 func (b *Bus) initSchema(ctx context.Context, tx pgx.Tx) error {
-	if b.nats != nil {
-		return nil
-	}
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(72731)`); err != nil {
 		return err
 	}
 	if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS bus`); err != nil {
 		return err
+	}
+	if _, err := tx.Exec(ctx, retriesSchema); err != nil {
+		return err
+	}
+	if b.nats != nil {
+		return nil
 	}
 	topics := []string{PoisonTopic}
 	for _, h := range b.handlers {
@@ -211,8 +231,7 @@ func (b *Bus) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	poisonPub, err := b.publisherForPoison()
-	if err != nil {
+	if b.poisonPub, err = b.publisherForPoison(); err != nil {
 		return err
 	}
 	for _, h := range b.handlers {
@@ -220,35 +239,15 @@ func (b *Bus) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		poison, err := middleware.PoisonQueue(poisonPub, PoisonTopic)
-		if err != nil {
-			return err
-		}
 		handler := router.AddConsumerHandler(h.Name, h.Name, sub, b.deliver(h))
-		handler.AddMiddleware(
-			middleware.CorrelationID,
-			b.countPoison(h.Name),
-			poison,
-			middleware.Retry{MaxRetries: b.cfg.MaxRetries, InitialInterval: b.cfg.RetryInterval, MaxInterval: time.Minute, Multiplier: 2, Logger: b.logger}.Middleware,
-		)
+		handler.AddMiddleware(middleware.CorrelationID, b.parkOnFailure(h.Name))
 	}
 	go func() {
 		<-ctx.Done()
 		_ = router.Close()
 	}()
+	go b.redeliver(ctx)
 	return router.Run(ctx)
-}
-
-func (b *Bus) countPoison(name string) message.HandlerMiddleware {
-	return func(h message.HandlerFunc) message.HandlerFunc {
-		return func(m *message.Message) ([]*message.Message, error) {
-			out, err := h(m)
-			if err != nil {
-				b.poisoned.WithLabelValues(name).Inc()
-			}
-			return out, err
-		}
-	}
 }
 
 func (b *Bus) subscriber(group string) (message.Subscriber, error) {

@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"mime"
 	"net"
 	"net/smtp"
+	"net/textproto"
 	"strings"
 	"time"
 )
@@ -31,43 +33,69 @@ type Message struct {
 }
 
 // Sender sends mail through one SMTP server (no auth, as to a local relay).
-// A server that is down makes Send fail; the bus retries later.
 type Sender struct {
 	Addr string
 	From string
 }
 
-// Send delivers m.
+// UnavailableError is a failure that may pass: the SMTP server could not be
+// reached, dropped the connection, or answered 4xx (try again later).
+// Temporary reports true, so the bus keeps the mail and retries it until
+// the server takes it.
+type UnavailableError struct{ Err error }
+
+func (e *UnavailableError) Error() string   { return "mail: smtp server unavailable: " + e.Err.Error() }
+func (e *UnavailableError) Unwrap() error   { return e.Err }
+func (e *UnavailableError) Temporary() bool { return true }
+
+// Send delivers m. It fails with an *UnavailableError when the server is
+// down or answers 4xx; a 5xx answer (the server refuses this mail for good)
+// is returned as the *textproto.Error it is. Once the server has accepted
+// the data the mail counts as sent, whatever happens to the QUIT after it,
+// so a retry does not send it twice.
 func (s Sender) Send(ctx context.Context, m Message) error {
 	d := net.Dialer{Timeout: 5 * time.Second}
 	conn, err := d.DialContext(ctx, "tcp", s.Addr)
 	if err != nil {
-		return fmt.Errorf("mail: smtp %s: %w", s.Addr, err)
+		return &UnavailableError{fmt.Errorf("smtp %s: %w", s.Addr, err)}
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
 	}
 	host, _, _ := net.SplitHostPort(s.Addr)
 	c, err := smtp.NewClient(conn, host)
 	if err != nil {
 		conn.Close()
-		return fmt.Errorf("mail: smtp hello: %w", err)
+		return classify(fmt.Errorf("smtp hello: %w", err))
 	}
 	defer c.Close()
 	if err := c.Mail(s.From); err != nil {
-		return err
+		return classify(err)
 	}
 	if err := c.Rcpt(m.To); err != nil {
-		return err
+		return classify(err)
 	}
 	w, err := c.Data()
 	if err != nil {
-		return err
+		return classify(err)
 	}
 	if _, err := w.Write(s.render(m)); err != nil {
-		return err
+		return classify(err)
 	}
 	if err := w.Close(); err != nil {
-		return err
+		return classify(err)
 	}
-	return c.Quit()
+	_ = c.Quit() // the server has taken the mail
+	return nil
+}
+
+// classify tells a permanent refusal (5xx) from a failure that may pass.
+func classify(err error) error {
+	var te *textproto.Error
+	if errors.As(err, &te) && te.Code >= 500 {
+		return fmt.Errorf("mail: smtp refused: %w", err)
+	}
+	return &UnavailableError{err}
 }
 
 func (s Sender) render(m Message) []byte {

@@ -1,6 +1,7 @@
 package setupapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -141,15 +142,26 @@ type ApplicationStatus struct {
 var statusNames = map[application.Status]string{application.StatusCompleted: "awaiting_reception", application.StatusReceived: "received",
 	application.StatusExpired: "expired", application.StatusRetentionEnded: "retention_ended"}
 
-func (a *API) myApplication(c echo.Context) error {
-	id := api.PrincipalOf(c).Application
+// liveApplication loads the customer's application. One whose data has
+// ended (expired after 60 days, or 5 years over) is not found, even for a
+// token issued before.
+func (a *API) liveApplication(ctx context.Context, id string) (*application.Application, int64, error) {
 	app := application.New()
-	v, err := a.Streams.Load(c.Request().Context(), cmds.ApplicationStream(id), app.Apply)
+	v, err := a.Streams.Load(ctx, cmds.ApplicationStream(id), app.Apply)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	if v == 0 || app.Status() == application.StatusExpired || app.Status() == application.StatusRetentionEnded {
-		return application.ErrNotFound
+		return nil, 0, application.ErrNotFound
+	}
+	return app, v, nil
+}
+
+func (a *API) myApplication(c echo.Context) error {
+	id := api.PrincipalOf(c).Application
+	app, v, err := a.liveApplication(c.Request().Context(), id)
+	if err != nil {
+		return err
 	}
 	out := ApplicationStatus{ApplicationID: id, Status: statusNames[app.Status()], CompletedAt: app.CompletedAt(), ReceptionDeadline: app.ReceptionDeadline(), ValidUntil: app.RetentionEnd()}
 	if !app.ReceivedAt().IsZero() {
@@ -289,8 +301,12 @@ func (a *API) download(c echo.Context) error {
 }
 
 func (a *API) myCertificate(c echo.Context) error {
+	id := api.PrincipalOf(c).Application
+	if _, _, err := a.liveApplication(c.Request().Context(), id); err != nil {
+		return err
+	}
 	var number string
-	err := a.Pool.QueryRow(c.Request().Context(), `SELECT number FROM `+projections.Schema(proj.CertificatesName)+`.certificates WHERE application_id=$1 ORDER BY issued_at DESC LIMIT 1`, api.PrincipalOf(c).Application).Scan(&number)
+	err := a.Pool.QueryRow(c.Request().Context(), `SELECT number FROM `+projections.Schema(proj.CertificatesName)+`.certificates WHERE application_id=$1 ORDER BY issued_at DESC LIMIT 1`, id).Scan(&number)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return certificate.ErrNotFound
 	}

@@ -117,10 +117,19 @@ type ConsentRow struct {
 }
 
 func (a *API) consents(c echo.Context) error {
+	store := storeFilter(api.PrincipalOf(c))
+	if store == "" {
+		store = c.QueryParam("store")
+	}
+	for _, q := range []string{"from", "to"} {
+		if _, err := optDate(q, c.QueryParam(q)); err != nil {
+			return err
+		}
+	}
 	rows, err := a.Pool.Query(c.Request().Context(), `SELECT consent_id, store_id, request_date, applicant_name, units, used, signed_pdf, recorded_at FROM `+projections.Schema(proj.ConsentsName)+
 		`.consents WHERE ($1 = '' OR store_id = $1) AND ($2 = '' OR applicant_name ILIKE '%' || $2 || '%')
 		AND ($3 = '' OR request_date >= $3::date) AND ($4 = '' OR request_date <= $4::date) ORDER BY request_date DESC LIMIT 500`,
-		storeFilter(api.PrincipalOf(c)), c.QueryParam("applicant"), c.QueryParam("from"), c.QueryParam("to"))
+		store, c.QueryParam("applicant"), c.QueryParam("from"), c.QueryParam("to"))
 	if err != nil {
 		return err
 	}

@@ -45,7 +45,7 @@ func (h FileByProxyHandler) Handle(ctx context.Context, cmd FileByProxy) (Applie
 		return Applied{}, err
 	}
 	now := h.Clock.Now()
-	use, err := c.Use(application.UseConsent{ApplicationID: id, StoreID: cmd.StoreID}, now)
+	use, err := c.Use(application.UseConsent{ApplicationID: id, StoreID: cmd.StoreID, Applicant: cmd.Details.Applicant}, now)
 	if err != nil {
 		return Applied{}, err
 	}

@@ -148,10 +148,14 @@ func (c *ProxyConsent) Record(cmd RecordConsent, now time.Time) ([]domain.Event,
 	}}, nil
 }
 
-// UseConsent consumes one unit for a proxy filing by StoreID.
+// UseConsent consumes one unit for a proxy filing by StoreID for Applicant.
 type UseConsent struct {
 	ApplicationID ID
 	StoreID       string
+	// Applicant is the filing's applicant: it must be the one who gave the
+	// consent (same corporate name and name, spaces aside), since a consent
+	// covers several vehicles of one customer, never another customer.
+	Applicant Applicant
 }
 
 // Use decides consuming one unit. The same application using the consent
@@ -169,6 +173,9 @@ func (c *ProxyConsent) Use(cmd UseConsent, now time.Time) ([]domain.Event, error
 	}
 	if cmd.StoreID != c.storeID {
 		return nil, ErrConsentOtherStore.With("store_id", "")
+	}
+	if !sameParty(c.parties.Value.Applicant, cmd.Applicant) {
+		return nil, ErrConsentOtherApplicant.With("details.applicant.name", "")
 	}
 	if _, ok := c.usedBy[cmd.ApplicationID.String()]; ok {
 		return nil, nil
@@ -222,4 +229,12 @@ func (c *ProxyConsent) Apply(e domain.Event) {
 		c.erased = true
 		c.parties = domain.Personal[ConsentParties]{Subject: c.id, Erased: true}
 	}
+}
+
+// sameParty reports whether two applicants name the same person or
+// corporation: corporate name and name equal once spaces (full-width too)
+// are removed.
+func sameParty(a, b Applicant) bool {
+	squeeze := func(s string) string { return strings.Join(strings.Fields(s), "") }
+	return squeeze(a.CorporationName) == squeeze(b.CorporationName) && squeeze(a.Name) == squeeze(b.Name)
 }

@@ -86,7 +86,12 @@ func TestRecordConsent(t *testing.T) {
 
 func TestUseConsent(t *testing.T) {
 	use := func(app string) application.UseConsent {
-		return application.UseConsent{ApplicationID: mustID(app), StoreID: "S001"}
+		return application.UseConsent{ApplicationID: mustID(app), StoreID: "S001", Applicant: recordConsent().Applicant}
+	}
+	useFor := func(corporation, name string) application.UseConsent {
+		u := use("A1")
+		u.Applicant.CorporationName, u.Applicant.Name = corporation, name
+		return u
 	}
 	first := at("2026-04-01T10:00")
 	tests := []struct {
@@ -103,7 +108,11 @@ func TestUseConsent(t *testing.T) {
 		{name: "same_application_again_is_idempotent", given: events(consentRecorded(), unitUsed("A1", 1, first)), cmd: use("A1"), now: first},
 		{name: "before_period", given: events(consentRecorded()), cmd: use("A1"), now: at("2026-03-31T23:59"), wantErr: application.ErrConsentNotYetValid},
 		{name: "after_period", given: events(consentRecorded()), cmd: use("A1"), now: at("2026-05-01T00:00"), wantErr: application.ErrConsentPeriodOver},
-		{name: "other_store", given: events(consentRecorded()), cmd: application.UseConsent{ApplicationID: mustID("A1"), StoreID: "S999"}, now: first, wantErr: application.ErrConsentOtherStore},
+		{name: "other_store", given: events(consentRecorded()), cmd: application.UseConsent{ApplicationID: mustID("A1"), StoreID: "S999", Applicant: recordConsent().Applicant}, now: first, wantErr: application.ErrConsentOtherStore},
+		{name: "same_applicant_spaced_differently", given: events(consentRecorded()), cmd: useFor("株式会社　ガントリー", "山田太郎"), now: first, want: events(unitUsed("A1", 1, first))},
+		{name: "other_person_in_charge", given: events(consentRecorded()), cmd: useFor("株式会社ガントリー", "佐藤花子"), now: first, wantErr: application.ErrConsentOtherApplicant},
+		{name: "other_corporation", given: events(consentRecorded()), cmd: useFor("株式会社ほか", "山田 太郎"), now: first, wantErr: application.ErrConsentOtherApplicant},
+		{name: "person_instead_of_corporation", given: events(consentRecorded()), cmd: useFor("", "山田 太郎"), now: first, wantErr: application.ErrConsentOtherApplicant},
 		{name: "unknown_consent", cmd: use("A1"), now: first, wantErr: application.ErrConsentNotFound},
 		{name: "erased_consent", given: events(consentRecorded(), application.ConsentRetentionEnded{ConsentID: "C-0001"}), cmd: use("A1"), now: first, wantErr: application.ErrConsentErased},
 	}

@@ -24,6 +24,7 @@ var (
 	ErrInvalidConsentID      = domain.Invalid("invalid_consent_id", "The proxy consent ID must be 1 to 40 ASCII letters, digits or hyphens.")
 	ErrMissingRequestDate    = domain.Invalid("missing_request_date", "Enter the request date (依頼日) written on the proxy consent (委任状).")
 	ErrNoDelegation          = domain.Invalid("no_delegation", "The proxy consent (委任状) must state that the applicant delegates the ETC/ETC2.0 on-board-unit setup application to the store.")
+	ErrConsentOtherApplicant = domain.Invalid("consent_other_applicant", "This proxy consent (委任状) was given by another applicant; a consent covers the vehicles of the customer who signed it only.")
 	ErrInvalidConsentPeriod  = domain.Invalid("invalid_consent_period", "A proxy consent for several units must state its period (from and to dates), and the period must not end before it starts.")
 	ErrMissingVerifier       = domain.Invalid("missing_verifier", "Reception needs a passcode verifier; the command layer must pass one.")
 

@@ -79,16 +79,30 @@ func start(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	box := &inbox{}
-	ss := smtp.NewServer(box)
+	box.serve(t, ln)
+	return startWith(t, box, func(cfg *app.Config) { cfg.SMTPAddr = ln.Addr().String() })
+}
+
+// serve runs the in-process SMTP server on ln until the test ends (or
+// until the test closes it).
+func (b *inbox) serve(t *testing.T, ln net.Listener) *smtp.Server {
+	ss := smtp.NewServer(b)
 	ss.Domain, ss.AllowInsecureAuth = "localhost", true
 	go ss.Serve(ln)
 	t.Cleanup(func() { ss.Close() })
+	return ss
+}
 
+// startWith builds and starts the app; edit adjusts the configuration
+// (SMTPAddr at least).
+func startWith(t *testing.T, box *inbox, edit func(*app.Config)) *env {
+	t.Helper()
 	cfg := app.Config{DatabaseURL: pgtest.URL(t), HTTPAddr: "127.0.0.1:0", Bus: "sql", PollEvery: 5 * time.Millisecond,
-		SMTPAddr: ln.Addr().String(), MailFrom: "noreply@gantry.test", EDIDir: t.TempDir(), PublicURL: "http://gantry.test",
+		MailFrom: "noreply@gantry.test", EDIDir: t.TempDir(), PublicURL: "http://gantry.test",
 		Extra: map[string]string{"GANTRY_BOOTSTRAP_ADMIN": "root:bootstrap-password", "GANTRY_BCRYPT_COST": "4"}}
 	cfg.TestKeys()
 	cfg.TokenTTL = 12 * time.Hour
+	edit(&cfg)
 	clock := commands.NewManualClock(time.Date(2026, 4, 1, 10, 0, 0, 0, domain.Tokyo))
 	a, err := app.Build(cfg, clock, slog.New(slog.NewTextHandler(logOut(), nil)))
 	if err != nil {
@@ -109,9 +123,10 @@ func start(t *testing.T) *env {
 }
 
 type resp struct {
-	code int
-	body []byte
-	etag string
+	code  int
+	body  []byte
+	etag  string
+	ctype string
 }
 
 func (r resp) json(t *testing.T) map[string]any {
@@ -124,18 +139,35 @@ func (r resp) json(t *testing.T) map[string]any {
 }
 
 func (e *env) do(method, path, token, ifMatch string, body any) resp {
+	return e.request(method, path, token, map[string]string{"If-Match": ifMatch}, body)
+}
+
+// doKey is do with an Idempotency-Key.
+func (e *env) doKey(method, path, token, key string, body any) resp {
+	return e.request(method, path, token, map[string]string{"Idempotency-Key": key}, body)
+}
+
+// request sends body as JSON ([]byte as it is) with the non-empty headers.
+func (e *env) request(method, path, token string, headers map[string]string, body any) resp {
+	e.t.Helper()
 	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
+	switch b := body.(type) {
+	case nil:
+	case []byte:
 		rd = bytes.NewReader(b)
+	default:
+		j, _ := json.Marshal(b)
+		rd = bytes.NewReader(j)
 	}
 	req, _ := http.NewRequest(method, e.srv.URL+path, rd)
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	if ifMatch != "" {
-		req.Header.Set("If-Match", ifMatch)
+	for k, v := range headers {
+		if v != "" {
+			req.Header.Set(k, v)
+		}
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -143,7 +175,7 @@ func (e *env) do(method, path, token, ifMatch string, body any) resp {
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return resp{res.StatusCode, b, res.Header.Get("ETag")}
+	return resp{res.StatusCode, b, res.Header.Get("ETag"), res.Header.Get("Content-Type")}
 }
 
 func (e *env) must(want int, r resp) resp {
@@ -158,6 +190,13 @@ func (e *env) must(want int, r resp) resp {
 func (e *env) staff(id, store, role string) string {
 	admin := e.must(200, e.do("POST", "/v1/auth/staff/login", "", "", map[string]string{"staff_id": "root", "password": "bootstrap-password"})).json(e.t)["token"].(string)
 	e.must(201, e.do("POST", "/v1/admin/staff", admin, "", map[string]string{"staff_id": id, "store_id": store, "role": role, "password": "pass-" + id + "-long"}))
+	return e.login(id)
+}
+
+// login logs a staff account made by staff in again (tokens last 12 hours
+// of the test clock).
+func (e *env) login(id string) string {
+	e.t.Helper()
 	return e.must(200, e.do("POST", "/v1/auth/staff/login", "", "", map[string]string{"staff_id": id, "password": "pass-" + id + "-long"})).json(e.t)["token"].(string)
 }
 

@@ -84,7 +84,8 @@ func Build(cfg Config, clock commands.Clock, log *slog.Logger) (*App, error) {
 		handlers = append(handlers, f.Handlers()...)
 		a.Jobs = append(a.Jobs, f.Jobs()...)
 	}
-	a.Bus, err = bus.New(bus.Config{Backend: cfg.Bus, NATSURL: cfg.NATSURL, Pool: pool, Store: a.Store, Codec: a.Codec, Log: log, Metrics: a.Metrics}, handlers)
+	a.Bus, err = bus.New(bus.Config{Backend: cfg.Bus, NATSURL: cfg.NATSURL, Pool: pool, Store: a.Store, Codec: a.Codec, Log: log, Metrics: a.Metrics,
+		RetryInterval: cfg.BusRetry, MaxRetryInterval: cfg.BusRetryMax}, handlers)
 	if err != nil {
 		return nil, err
 	}
@@ -93,11 +94,12 @@ func Build(cfg Config, clock commands.Clock, log *slog.Logger) (*App, error) {
 	a.Metrics.MustRegister(projections.NewCollector(a.Runner))
 
 	a.API = api.New(api.Config{
-		Tokens:  api.NewTokens(cfg.TokenKey, cfg.TokenTTL, clock.Now),
-		Pool:    func() *pgxpool.Pool { return pool },
-		Health:  health{a},
-		Log:     log,
-		Metrics: a.Metrics,
+		Tokens:      api.NewTokens(cfg.TokenKey, cfg.TokenTTL, clock.Now),
+		Pool:        func() *pgxpool.Pool { return pool },
+		Health:      health{a},
+		Log:         log,
+		Metrics:     a.Metrics,
+		Unavailable: postgres.IsUnavailable,
 	})
 	for _, f := range a.Features {
 		f.Routes(a.API)

@@ -24,6 +24,10 @@ type Config struct {
 	EDIDir      string        // GANTRY_EDI_DIR: where printer EDI batch files go (default .local/edi)
 	PollEvery   time.Duration // GANTRY_POLL: how often subscribers look for other processes' events (default 50ms)
 	JobEvery    time.Duration // GANTRY_JOB_EVERY: scheduler period (default 1m)
+	// BusRetry is how long after a failed delivery (a mail the SMTP server
+	// did not take) it is tried again, doubling each time up to BusRetryMax.
+	BusRetry    time.Duration // GANTRY_BUS_RETRY (default 500ms)
+	BusRetryMax time.Duration // GANTRY_BUS_RETRY_MAX (default 1m)
 	Extra       map[string]string
 }
 
@@ -52,6 +56,12 @@ func FromEnv() (Config, error) {
 	}
 	if c.JobEvery, err = time.ParseDuration(env("GANTRY_JOB_EVERY", "1m")); err != nil {
 		return c, fmt.Errorf("GANTRY_JOB_EVERY: %w", err)
+	}
+	if c.BusRetry, err = time.ParseDuration(env("GANTRY_BUS_RETRY", "500ms")); err != nil {
+		return c, fmt.Errorf("GANTRY_BUS_RETRY: %w", err)
+	}
+	if c.BusRetryMax, err = time.ParseDuration(env("GANTRY_BUS_RETRY_MAX", "1m")); err != nil {
+		return c, fmt.Errorf("GANTRY_BUS_RETRY_MAX: %w", err)
 	}
 	if c.KEK, err = key("GANTRY_KEK"); err != nil {
 		return c, err
