@@ -79,6 +79,33 @@ func (s Streams) Append(ctx context.Context, stream string, expected int64, even
 	return s.Store.Append(ctx, stream, es.ExpectedVersion(expected), MetadataFrom(ctx), data...)
 }
 
+// StreamEvents is one stream's part of AppendMany.
+type StreamEvents struct {
+	Stream   string
+	Expected int64
+	Events   []domain.Event
+}
+
+// AppendMany encodes and appends to several streams in one transaction (all
+// or none), with the metadata from ctx. Parts without events are left out.
+func (s Streams) AppendMany(ctx context.Context, parts ...StreamEvents) ([]es.AppendResult, error) {
+	appends := make([]es.StreamAppend, 0, len(parts))
+	for _, p := range parts {
+		if len(p.Events) == 0 {
+			continue
+		}
+		data, err := s.Codec.Encode(ctx, p.Events...)
+		if err != nil {
+			return nil, err
+		}
+		appends = append(appends, es.StreamAppend{Stream: p.Stream, Expected: es.ExpectedVersion(p.Expected), Events: data})
+	}
+	if len(appends) == 0 {
+		return nil, nil
+	}
+	return s.Store.AppendMany(ctx, MetadataFrom(ctx), appends...)
+}
+
 // ErrPrecondition: the caller's If-Match version is not the stream's version.
 var ErrPrecondition = errors.New("commands: the resource changed since you read it")
 

@@ -121,6 +121,23 @@ func (s *Store) Append(ctx context.Context, stream string, expected es.ExpectedV
 }
 
 func (s *Store) append(ctx context.Context, stream string, expected es.ExpectedVersion, commandID string, meta []byte, events []es.EventData) (es.AppendResult, error) {
+	args := s.appendArgs(stream, expected, commandID, meta, events)
+	var out appendOutcome
+	if s.group != nil {
+		out = s.group.submit(ctx, args)
+	} else {
+		out.scan(s.pool.QueryRow(ctx, appendSQL, args...))
+	}
+	res, err := s.outcome(ctx, s.pool, out, stream, expected)
+	if err == nil && !res.Duplicate {
+		s.wake()
+	}
+	return res, err
+}
+
+// appendArgs are the arguments of gantry_append; the canonical bytes of the
+// hash chain are computed here from the same values.
+func (s *Store) appendArgs(stream string, expected es.ExpectedVersion, commandID string, meta []byte, events []es.EventData) []any {
 	now := es.TruncateTime(s.clock.Now())
 	n := len(events)
 	ids := make([]any, n)
@@ -139,30 +156,77 @@ func (s *Store) append(ctx context.Context, stream string, expected es.ExpectedV
 	if commandID != "" {
 		cmd = &commandID
 	}
-	args := []any{stream, int64(expected), cmd, ids, types, schemas, data, string(meta), now, canon}
-	var out appendOutcome
-	if s.group != nil {
-		out = s.group.submit(ctx, args)
-	} else {
-		out = s.appendOne(ctx, args)
-	}
+	return []any{stream, int64(expected), cmd, ids, types, schemas, data, string(meta), now, canon}
+}
+
+// outcome turns a gantry_append row (or its error) into the port's result.
+func (s *Store) outcome(ctx context.Context, q querier, out appendOutcome, stream string, expected es.ExpectedVersion) (es.AppendResult, error) {
 	res, err := out.result(stream, expected)
-	if err != nil {
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "events_pkey" {
-			// Another transaction appended to the stream first.
-			actual, verr := s.streamVersion(ctx, stream)
-			if verr != nil {
-				return es.AppendResult{}, verr
-			}
-			return es.AppendResult{}, &es.WrongVersionError{Stream: stream, Expected: expected, Actual: actual}
+	if err == nil {
+		return res, nil
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "events_pkey" {
+		// Another transaction appended to the stream first.
+		var actual int64
+		if verr := q.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1`, stream).Scan(&actual); verr != nil {
+			return es.AppendResult{}, translate(verr)
 		}
-		return es.AppendResult{}, translate(err)
+		return es.AppendResult{}, &es.WrongVersionError{Stream: stream, Expected: expected, Actual: actual}
 	}
-	if !res.Duplicate {
-		s.wake()
+	return es.AppendResult{}, translate(err)
+}
+
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// AppendMany implements eventstore.Store: one explicit transaction with one
+// gantry_append per stream, rolled back on the first conflict. Each stream's
+// command record is the command ID with the stream appended, so a re-sent
+// call finds all of them.
+func (s *Store) AppendMany(ctx context.Context, md es.Metadata, appends ...es.StreamAppend) ([]es.AppendResult, error) {
+	if len(appends) == 0 {
+		return nil, errors.New("eventstore: nothing to append")
 	}
-	return res, nil
+	meta, err := json.Marshal(md)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer tx.Rollback(ctx)
+	out := make([]es.AppendResult, 0, len(appends))
+	for _, a := range appends {
+		if a.Stream == "" || len(a.Events) == 0 {
+			return nil, fmt.Errorf("eventstore: append to %q without a stream or events", a.Stream)
+		}
+		exp := a.Expected
+		if exp == es.Any {
+			// Within the transaction; a racing writer ends in a conflict.
+			if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1`, a.Stream).Scan(&exp); err != nil {
+				return nil, translate(err)
+			}
+		}
+		cmd := ""
+		if md.CommandID != "" {
+			cmd = md.CommandID + "@" + a.Stream
+		}
+		var o appendOutcome
+		o.scan(tx.QueryRow(ctx, appendSQL, s.appendArgs(a.Stream, exp, cmd, meta, a.Events)...))
+		res, err := s.outcome(ctx, s.pool, o, a.Stream, a.Expected)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, translate(err)
+	}
+	s.wake()
+	return out, nil
 }
 
 // appendOutcome is one row of gantry_append, or the error that prevented it.
@@ -192,12 +256,6 @@ func (o appendOutcome) result(stream string, expected es.ExpectedVersion) (es.Ap
 		Position: es.Position{Commit: commit, Prepare: uint64(*o.pos)}}, nil
 }
 
-// appendOne runs one append in its own transaction.
-func (s *Store) appendOne(ctx context.Context, args []any) appendOutcome {
-	var o appendOutcome
-	o.scan(s.pool.QueryRow(ctx, appendSQL, args...))
-	return o
-}
 
 func (s *Store) streamVersion(ctx context.Context, stream string) (int64, error) {
 	var v int64

@@ -108,6 +108,13 @@ type AppendResult struct {
 	Duplicate    bool // the command ID had been appended before; nothing was written now
 }
 
+// StreamAppend is one stream's part of an AppendMany.
+type StreamAppend struct {
+	Stream   string
+	Expected ExpectedVersion
+	Events   []EventData
+}
+
 // Direction of a stream read.
 type Direction int
 
@@ -124,6 +131,13 @@ const (
 // writes nothing and returns the original result with Duplicate set, so a
 // re-sent command is harmless.
 //
+// AppendMany appends to several streams in one transaction: all of them or
+// none. The first wrong expected version fails the whole call with its
+// *WrongVersionError. With md.CommandID set, a re-sent call writes nothing
+// and returns the first results with Duplicate set. Use it where one
+// decision spans two aggregates (a proxy consent's unit and the application
+// filed under it), not to batch unrelated appends.
+//
 // ReadStream returns up to max events from version from (inclusive) in the
 // given direction; Backwards from 0 means from the end.
 //
@@ -138,6 +152,7 @@ const (
 // Head after a write gives read-your-writes.
 type Store interface {
 	Append(ctx context.Context, stream string, expected ExpectedVersion, md Metadata, events ...EventData) (AppendResult, error)
+	AppendMany(ctx context.Context, md Metadata, appends ...StreamAppend) ([]AppendResult, error)
 	ReadStream(ctx context.Context, stream string, dir Direction, from int64, max int) ([]RecordedEvent, error)
 	ReadAll(ctx context.Context, from Position, max int) ([]RecordedEvent, error)
 	Subscribe(ctx context.Context, from Position) Subscription

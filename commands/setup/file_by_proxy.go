@@ -27,7 +27,7 @@ type FileByProxyHandler struct {
 }
 
 // Handle consumes one unit of the consent (optimistic concurrency on the
-// consent stream), then appends the application.
+// consent stream) and appends the application, in one transaction.
 func (h FileByProxyHandler) Handle(ctx context.Context, cmd FileByProxy) (Applied, error) {
 	var evs []domain.Event
 	c := application.NewProxyConsent()
@@ -63,12 +63,12 @@ func (h FileByProxyHandler) Handle(ctx context.Context, cmd FileByProxy) (Applie
 	if evs, err = application.New().FileByProxy(file, now); err != nil {
 		return Applied{}, err
 	}
-	if _, err := h.Streams.Append(ctx, ConsentStream(cmd.ConsentID), cv, use...); err != nil {
-		return Applied{}, err
-	}
-	res, err := h.Streams.Append(ctx, ApplicationStream(id.String()), 0, evs...)
+	// The unit and the application are written together or not at all.
+	res, err := h.Streams.AppendMany(ctx,
+		commands.StreamEvents{Stream: ConsentStream(cmd.ConsentID), Expected: cv, Events: use},
+		commands.StreamEvents{Stream: ApplicationStream(id.String()), Expected: 0, Events: evs})
 	if err != nil {
 		return Applied{}, err
 	}
-	return Applied{ApplicationID: id.String(), Passcode: pass, QR: qr.Encode(), Result: res}, nil
+	return Applied{ApplicationID: id.String(), Passcode: pass, QR: qr.Encode(), Result: res[1]}, nil
 }

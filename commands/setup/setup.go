@@ -27,6 +27,7 @@ func CertificateStream(n string) string  { return "certificate-" + n }
 type EventStreams interface {
 	Load(ctx context.Context, stream string, apply func(domain.Event)) (int64, error)
 	Append(ctx context.Context, stream string, expected int64, events ...domain.Event) (es.AppendResult, error)
+	AppendMany(ctx context.Context, parts ...commands.StreamEvents) ([]es.AppendResult, error)
 }
 
 // Shredder destroys a data subject's key (es.Sealer).

@@ -77,6 +77,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 	t.Run("append_and_read", func(t *testing.T) { testAppendRead(t, newHarness(t)) })
 	t.Run("expected_version", func(t *testing.T) { testExpectedVersion(t, newHarness(t)) })
 	t.Run("idempotent_command", func(t *testing.T) { testIdempotent(t, newHarness(t)) })
+	t.Run("append_many_all_or_none", func(t *testing.T) { testAppendMany(t, newHarness(t)) })
 	t.Run("same_stream_racers", func(t *testing.T) { testSameStreamRace(t, newHarness(t)) })
 	t.Run("concurrent_writers_live_subscriber", func(t *testing.T) { testConcurrentSubscriber(t, newHarness(t)) })
 	t.Run("hash_chain_tamper", func(t *testing.T) { testTamper(t, newHarness(t)) })
@@ -199,6 +200,48 @@ func testExpectedVersion(t *testing.T, h Harness) {
 	evs, _ := h.Store.ReadStream(ctx, "s", es.Forwards, 1, 0)
 	if texts(evs) != "1,2,3" {
 		t.Fatalf("stream = %s: a refused append wrote something", texts(evs))
+	}
+}
+
+// AppendMany writes to all its streams in one transaction or to none; a
+// re-sent command writes nothing and answers the first results.
+func testAppendMany(t *testing.T, h Harness) {
+	ctx := context.Background()
+	if _, err := h.Store.Append(ctx, "consent", es.NoStream, md(), ev("c1")); err != nil {
+		t.Fatal(err)
+	}
+	// The second part's expected version is wrong: nothing is written.
+	_, err := h.Store.AppendMany(ctx, md(),
+		es.StreamAppend{Stream: "app-1", Expected: es.NoStream, Events: []es.EventData{ev("filed")}},
+		es.StreamAppend{Stream: "consent", Expected: 0, Events: []es.EventData{ev("used")}})
+	var wv *es.WrongVersionError
+	if !errors.As(err, &wv) || wv.Stream != "consent" || wv.Actual != 1 {
+		t.Fatalf("err = %v, want a wrong version on consent (actual 1)", err)
+	}
+	if evs, _ := h.Store.ReadStream(ctx, "app-1", es.Forwards, 1, 0); len(evs) != 0 {
+		t.Fatalf("a refused AppendMany wrote %s to app-1", texts(evs))
+	}
+	m := md()
+	m.CommandID = "file-1"
+	parts := []es.StreamAppend{
+		{Stream: "consent", Expected: 1, Events: []es.EventData{ev("used")}},
+		{Stream: "app-1", Expected: es.NoStream, Events: []es.EventData{ev("filed"), ev("noted")}},
+	}
+	first, err := h.Store.AppendMany(ctx, m, parts...)
+	if err != nil || len(first) != 2 || first[0].LastVersion != 2 || first[1].LastVersion != 2 || first[0].Duplicate {
+		t.Fatalf("AppendMany: %+v %v", first, err)
+	}
+	if first[0].Position.Commit != first[1].Position.Commit {
+		t.Fatalf("parts committed apart: %v and %v", first[0].Position, first[1].Position)
+	}
+	again, err := h.Store.AppendMany(ctx, m, parts...)
+	if err != nil || len(again) != 2 || !again[0].Duplicate || !again[1].Duplicate || again[1].Position != first[1].Position {
+		t.Fatalf("re-sent AppendMany: %+v %v", again, err)
+	}
+	c, _ := h.Store.ReadStream(ctx, "consent", es.Forwards, 1, 0)
+	a, _ := h.Store.ReadStream(ctx, "app-1", es.Forwards, 1, 0)
+	if texts(c) != "c1,used" || texts(a) != "filed,noted" {
+		t.Fatalf("streams: consent %s, app-1 %s", texts(c), texts(a))
 	}
 }
 
