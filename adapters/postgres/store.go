@@ -256,7 +256,6 @@ func (o appendOutcome) result(stream string, expected es.ExpectedVersion) (es.Ap
 		Position: es.Position{Commit: commit, Prepare: uint64(*o.pos)}}, nil
 }
 
-
 func (s *Store) streamVersion(ctx context.Context, stream string) (int64, error) {
 	var v int64
 	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1`, stream).Scan(&v)
