@@ -2,25 +2,17 @@ package application_test
 
 import (
 	"errors"
-	"reflect"
 	"testing"
 	"time"
 
 	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/application"
+	"github.com/gantry-etc/gantry/domain/domaintest"
 )
-
-func at(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02T15:04", s, domain.Tokyo)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
 
 var (
 	appID       = mustID("A2026-0001")
-	completedAt = at("2026-04-01T10:00")
+	completedAt = domaintest.At("2026-04-01T10:00")
 	details     = application.Details{
 		Applicant: application.Applicant{
 			Name: "山田 太郎", Address: "東京都品川区1-2-3", Phone: "03-1234-5678", Email: "taro@example.jp",
@@ -30,13 +22,7 @@ var (
 	agent = &application.Agent{Name: "佐藤 花子", Address: "東京都港区4-5-6", Phone: "090-1111-2222"}
 )
 
-func mustID(s string) application.ID {
-	id, err := application.ParseID(s)
-	if err != nil {
-		panic(err)
-	}
-	return id
-}
+func mustID(s string) application.ID { return domaintest.Must(application.ParseID(s)) }
 
 // passcode "right" matches hash "hash:right".
 var verifier = application.VerifyFunc(func(hash, attempt string) bool { return hash == "hash:"+attempt })
@@ -57,31 +43,10 @@ func rejected(n int) application.PasscodeRejected {
 }
 
 func received() application.Received {
-	return application.Received{ApplicationID: appID, StoreID: "S001", StaffID: "ST01", ReceivedAt: at("2026-04-02T10:00"), RetainUntil: at("2031-04-01T10:00")}
+	return application.Received{ApplicationID: appID, StoreID: "S001", StaffID: "ST01", ReceivedAt: domaintest.At("2026-04-02T10:00"), RetainUntil: domaintest.At("2031-04-01T10:00")}
 }
 
 func events(es ...domain.Event) []domain.Event { return es }
-
-func check(t *testing.T, got []domain.Event, err error, want []domain.Event, wantErr error) {
-	t.Helper()
-	if wantErr != nil {
-		if !errors.Is(err, wantErr) {
-			t.Fatalf("error = %v, want %v", err, wantErr)
-		}
-		var de *domain.Error
-		if !errors.As(err, &de) || de.Detail == "" {
-			t.Fatalf("error %v is not a *domain.Error with a detail", err)
-		}
-	} else if err != nil {
-		t.Fatalf("unexpected error: %v", err)
-	}
-	if len(got) == 0 && len(want) == 0 {
-		return
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("events:\n got %#v\nwant %#v", got, want)
-	}
-}
 
 func TestComplete(t *testing.T) {
 	withDetails := func(f func(*application.Details)) application.Details {
@@ -184,7 +149,7 @@ func TestComplete(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			a := application.Load(tt.given)
 			got, err := a.Complete(tt.cmd(base), completedAt)
-			check(t, got, err, tt.want, tt.wantErr)
+			domaintest.Then(t, got, err, tt.want, tt.wantErr)
 			if tt.field != "" {
 				var de *domain.Error
 				if errors.As(err, &de); de.Field != tt.field {
@@ -208,28 +173,28 @@ func TestReceive(t *testing.T) {
 		want    []domain.Event
 		wantErr error
 	}{
-		{name: "received_next_day", given: events(completed()), cmd: ok, now: at("2026-04-02T10:00"), want: events(received())},
-		{name: "still_receivable_59_days_23_hours_later", given: events(completed()), cmd: ok, now: at("2026-05-31T09:00"),
-			want: events(application.Received{ApplicationID: appID, StoreID: "S001", StaffID: "ST01", ReceivedAt: at("2026-05-31T09:00"), RetainUntil: at("2031-04-01T10:00")})},
-		{name: "refused_at_exactly_60_days", given: events(completed()), cmd: ok, now: at("2026-05-31T10:00"), wantErr: application.ErrReceptionPeriodOver},
-		{name: "unknown_application", cmd: ok, now: at("2026-04-02T10:00"), wantErr: application.ErrNotFound},
-		{name: "second_reception_conflicts", given: events(completed(), received()), cmd: ok, now: at("2026-04-03T10:00"), wantErr: application.ErrAlreadyReceived},
+		{name: "received_next_day", given: events(completed()), cmd: ok, now: domaintest.At("2026-04-02T10:00"), want: events(received())},
+		{name: "still_receivable_59_days_23_hours_later", given: events(completed()), cmd: ok, now: domaintest.At("2026-05-31T09:00"),
+			want: events(application.Received{ApplicationID: appID, StoreID: "S001", StaffID: "ST01", ReceivedAt: domaintest.At("2026-05-31T09:00"), RetainUntil: domaintest.At("2031-04-01T10:00")})},
+		{name: "refused_at_exactly_60_days", given: events(completed()), cmd: ok, now: domaintest.At("2026-05-31T10:00"), wantErr: application.ErrReceptionPeriodOver},
+		{name: "unknown_application", cmd: ok, now: domaintest.At("2026-04-02T10:00"), wantErr: application.ErrNotFound},
+		{name: "second_reception_conflicts", given: events(completed(), received()), cmd: ok, now: domaintest.At("2026-04-03T10:00"), wantErr: application.ErrAlreadyReceived},
 		{name: "wrong_passcode_counts", given: events(completed()), cmd: wrong, now: completedAt.Add(time.Hour), want: events(rejected(1)), wantErr: application.ErrWrongPasscode},
 		{name: "fifth_wrong_passcode_locks", given: four, cmd: wrong, now: completedAt.Add(time.Hour),
 			want: events(rejected(5), application.ReceptionLocked{ApplicationID: appID, At: completedAt.Add(time.Hour)}), wantErr: application.ErrReceptionLocked},
-		{name: "right_passcode_after_four_failures_receives", given: four, cmd: ok, now: at("2026-04-02T10:00"), want: events(received())},
-		{name: "locked_refuses_right_passcode", given: append(four, rejected(5), application.ReceptionLocked{ApplicationID: appID, At: completedAt}), cmd: ok, now: at("2026-04-02T10:00"), wantErr: application.ErrReceptionLocked},
-		{name: "unlocked_receives", given: append(four, rejected(5), application.ReceptionLocked{ApplicationID: appID}, application.ReceptionUnlocked{ApplicationID: appID, By: "HD1"}), cmd: ok, now: at("2026-04-02T10:00"), want: events(received())},
+		{name: "right_passcode_after_four_failures_receives", given: four, cmd: ok, now: domaintest.At("2026-04-02T10:00"), want: events(received())},
+		{name: "locked_refuses_right_passcode", given: append(four, rejected(5), application.ReceptionLocked{ApplicationID: appID, At: completedAt}), cmd: ok, now: domaintest.At("2026-04-02T10:00"), wantErr: application.ErrReceptionLocked},
+		{name: "unlocked_receives", given: append(four, rejected(5), application.ReceptionLocked{ApplicationID: appID}, application.ReceptionUnlocked{ApplicationID: appID, By: "HD1"}), cmd: ok, now: domaintest.At("2026-04-02T10:00"), want: events(received())},
 		{name: "unlock_restarts_count", given: append(four, rejected(5), application.ReceptionLocked{ApplicationID: appID}, application.ReceptionUnlocked{ApplicationID: appID, By: "HD1"}), cmd: wrong, now: completedAt.Add(time.Hour), want: events(rejected(1)), wantErr: application.ErrWrongPasscode},
-		{name: "missing_store", given: events(completed()), cmd: application.Receive{StaffID: "ST01", Passcode: "right", Verifier: verifier}, now: at("2026-04-02T10:00"), wantErr: application.ErrMissingStore},
-		{name: "malformed_passcode_not_counted", given: events(completed()), cmd: application.Receive{StoreID: "S001", StaffID: "ST01", Passcode: "", Verifier: verifier}, now: at("2026-04-02T10:00"), wantErr: application.ErrInvalidPasscode},
-		{name: "expired_is_gone", given: events(completed(), application.Expired{ApplicationID: appID, CompletedAt: completedAt, ExpiredAt: at("2026-05-31T10:00")}), cmd: ok, now: at("2026-06-01T10:00"), wantErr: application.ErrExpired},
-		{name: "erased_is_not_found", given: events(completed(), received(), application.RetentionEnded{ApplicationID: appID}), cmd: ok, now: at("2031-05-01T10:00"), wantErr: application.ErrErased},
+		{name: "missing_store", given: events(completed()), cmd: application.Receive{StaffID: "ST01", Passcode: "right", Verifier: verifier}, now: domaintest.At("2026-04-02T10:00"), wantErr: application.ErrMissingStore},
+		{name: "malformed_passcode_not_counted", given: events(completed()), cmd: application.Receive{StoreID: "S001", StaffID: "ST01", Passcode: "", Verifier: verifier}, now: domaintest.At("2026-04-02T10:00"), wantErr: application.ErrInvalidPasscode},
+		{name: "expired_is_gone", given: events(completed(), application.Expired{ApplicationID: appID, CompletedAt: completedAt, ExpiredAt: domaintest.At("2026-05-31T10:00")}), cmd: ok, now: domaintest.At("2026-06-01T10:00"), wantErr: application.ErrExpired},
+		{name: "erased_is_not_found", given: events(completed(), received(), application.RetentionEnded{ApplicationID: appID}), cmd: ok, now: domaintest.At("2031-05-01T10:00"), wantErr: application.ErrErased},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := application.Load(tt.given).Receive(tt.cmd, tt.now)
-			check(t, got, err, tt.want, tt.wantErr)
+			domaintest.Then(t, got, err, tt.want, tt.wantErr)
 		})
 	}
 }
@@ -246,7 +211,7 @@ func TestReceptionLockIsKindLocked(t *testing.T) {
 
 func TestUnlock(t *testing.T) {
 	locked := events(completed(), rejected(5), application.ReceptionLocked{ApplicationID: appID})
-	now := at("2026-04-02T10:00")
+	now := domaintest.At("2026-04-02T10:00")
 	tests := []struct {
 		name    string
 		given   []domain.Event
@@ -261,13 +226,13 @@ func TestUnlock(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := application.Load(tt.given).Unlock(tt.cmd, now)
-			check(t, got, err, tt.want, tt.wantErr)
+			domaintest.Then(t, got, err, tt.want, tt.wantErr)
 		})
 	}
 }
 
 func TestExpire(t *testing.T) {
-	expired := application.Expired{ApplicationID: appID, CompletedAt: completedAt, ExpiredAt: at("2026-05-31T10:00")}
+	expired := application.Expired{ApplicationID: appID, CompletedAt: completedAt, ExpiredAt: domaintest.At("2026-05-31T10:00")}
 	tests := []struct {
 		name    string
 		given   []domain.Event
@@ -275,22 +240,22 @@ func TestExpire(t *testing.T) {
 		want    []domain.Event
 		wantErr error
 	}{
-		{name: "due_at_exactly_60_days", given: events(completed()), now: at("2026-05-31T10:00"), want: events(expired)},
-		{name: "not_due_59_days_23_hours_later", given: events(completed()), now: at("2026-05-31T09:00"), wantErr: application.ErrExpiryNotDue},
-		{name: "already_expired_is_idempotent", given: events(completed(), expired), now: at("2026-06-10T10:00")},
-		{name: "received_does_not_expire", given: events(completed(), received()), now: at("2026-06-10T10:00"), wantErr: application.ErrNotExpirable},
-		{name: "unknown_application", now: at("2026-06-10T10:00"), wantErr: application.ErrNotFound},
+		{name: "due_at_exactly_60_days", given: events(completed()), now: domaintest.At("2026-05-31T10:00"), want: events(expired)},
+		{name: "not_due_59_days_23_hours_later", given: events(completed()), now: domaintest.At("2026-05-31T09:00"), wantErr: application.ErrExpiryNotDue},
+		{name: "already_expired_is_idempotent", given: events(completed(), expired), now: domaintest.At("2026-06-10T10:00")},
+		{name: "received_does_not_expire", given: events(completed(), received()), now: domaintest.At("2026-06-10T10:00"), wantErr: application.ErrNotExpirable},
+		{name: "unknown_application", now: domaintest.At("2026-06-10T10:00"), wantErr: application.ErrNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := application.Load(tt.given).Expire(tt.now)
-			check(t, got, err, tt.want, tt.wantErr)
+			domaintest.Then(t, got, err, tt.want, tt.wantErr)
 		})
 	}
 }
 
 func TestEndRetention(t *testing.T) {
-	ended := application.RetentionEnded{ApplicationID: appID, CompletedAt: completedAt, EndedAt: at("2031-04-01T10:00")}
+	ended := application.RetentionEnded{ApplicationID: appID, CompletedAt: completedAt, EndedAt: domaintest.At("2031-04-01T10:00")}
 	tests := []struct {
 		name    string
 		given   []domain.Event
@@ -298,24 +263,24 @@ func TestEndRetention(t *testing.T) {
 		want    []domain.Event
 		wantErr error
 	}{
-		{name: "due_at_completion_plus_5_years", given: events(completed(), received()), now: at("2031-04-01T10:00"), want: events(ended)},
-		{name: "not_due_one_minute_earlier", given: events(completed(), received()), now: at("2031-04-01T09:59"), wantErr: application.ErrRetentionNotDue},
-		{name: "already_ended_is_idempotent", given: events(completed(), received(), ended), now: at("2031-05-01T10:00")},
-		{name: "unreceived_has_no_retention", given: events(completed()), now: at("2031-05-01T10:00"), wantErr: application.ErrNotReceived},
-		{name: "expired_is_gone", given: events(completed(), application.Expired{ApplicationID: appID}), now: at("2031-05-01T10:00"), wantErr: application.ErrExpired},
+		{name: "due_at_completion_plus_5_years", given: events(completed(), received()), now: domaintest.At("2031-04-01T10:00"), want: events(ended)},
+		{name: "not_due_one_minute_earlier", given: events(completed(), received()), now: domaintest.At("2031-04-01T09:59"), wantErr: application.ErrRetentionNotDue},
+		{name: "already_ended_is_idempotent", given: events(completed(), received(), ended), now: domaintest.At("2031-05-01T10:00")},
+		{name: "unreceived_has_no_retention", given: events(completed()), now: domaintest.At("2031-05-01T10:00"), wantErr: application.ErrNotReceived},
+		{name: "expired_is_gone", given: events(completed(), application.Expired{ApplicationID: appID}), now: domaintest.At("2031-05-01T10:00"), wantErr: application.ErrExpired},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := application.Load(tt.given).EndRetention(tt.now)
-			check(t, got, err, tt.want, tt.wantErr)
+			domaintest.Then(t, got, err, tt.want, tt.wantErr)
 		})
 	}
 }
 
 func TestCommandsRefusedAfterTheEnd(t *testing.T) {
-	expired := events(completed(), application.Expired{ApplicationID: appID, CompletedAt: completedAt, ExpiredAt: at("2026-05-31T10:00")})
+	expired := events(completed(), application.Expired{ApplicationID: appID, CompletedAt: completedAt, ExpiredAt: domaintest.At("2026-05-31T10:00")})
 	erased := events(completed(), received(), application.RetentionEnded{ApplicationID: appID})
-	now := at("2031-06-01T10:00")
+	now := domaintest.At("2031-06-01T10:00")
 	for _, tt := range []struct {
 		name    string
 		given   []domain.Event
@@ -330,11 +295,11 @@ func TestCommandsRefusedAfterTheEnd(t *testing.T) {
 				t.Fatalf("details not marked erased")
 			}
 			_, err := a.Receive(application.Receive{StoreID: "S001", StaffID: "ST01", Passcode: "right", Verifier: verifier}, now)
-			check(t, nil, err, nil, tt.wantErr)
+			domaintest.ThenErr(t, err, tt.wantErr)
 			_, err = a.Unlock(application.Unlock{By: "HD1"}, now)
-			check(t, nil, err, nil, tt.wantErr)
+			domaintest.ThenErr(t, err, tt.wantErr)
 			_, err = a.Complete(application.Complete{ID: appID, Details: details, Acceptances: application.AllAccepted(), Units: 1, PasscodeHash: "h"}, now)
-			check(t, nil, err, nil, application.ErrAlreadyCompleted)
+			domaintest.ThenErr(t, err, application.ErrAlreadyCompleted)
 		})
 	}
 }
@@ -359,12 +324,8 @@ func TestQR(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			q, err := application.ParseQR(tt.in)
-			if tt.wantErr != nil {
-				check(t, nil, err, nil, tt.wantErr)
+			if domaintest.ThenErr(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if q.ID().String() != tt.wantID || q.Passcode() != tt.wantPass {
 				t.Fatalf("got %q %q", q.ID(), q.Passcode())

@@ -6,28 +6,21 @@ import (
 
 	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/application"
+	"github.com/gantry-etc/gantry/domain/domaintest"
 )
-
-func day(s string) domain.Date {
-	d, err := domain.ParseDate(s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
 
 func recordConsent() application.RecordConsent {
 	return application.RecordConsent{
 		ConsentID: "C-0001", StoreID: "S001", StaffID: "ST01",
-		RequestDate:               day("2026-04-01"),
+		RequestDate:               domaintest.Date("2026-04-01"),
 		Applicant:                 application.Applicant{CorporationName: "株式会社ガントリー", Name: "山田 太郎", Address: "東京都品川区1-2-3", Phone: "03-1234-5678"},
 		Agent:                     agent,
 		Acceptances:               application.AllAccepted(),
 		DelegatesSetupApplication: true,
 		SignedPDF:                 "sha256:abcd",
 		Units:                     2,
-		ValidFrom:                 day("2026-04-01"),
-		ValidTo:                   day("2026-04-30"),
+		ValidFrom:                 domaintest.Date("2026-04-01"),
+		ValidTo:                   domaintest.Date("2026-04-30"),
 	}
 }
 
@@ -71,7 +64,7 @@ func TestRecordConsent(t *testing.T) {
 		{name: "zero_units", edit: func(c *application.RecordConsent) { c.Units = 0 }, wantErr: application.ErrInvalidUnits},
 		{name: "several_units_need_period", edit: func(c *application.RecordConsent) { c.ValidFrom, c.ValidTo = domain.Date{}, domain.Date{} }, wantErr: application.ErrInvalidConsentPeriod},
 		{name: "half_period", edit: func(c *application.RecordConsent) { c.ValidTo = domain.Date{} }, wantErr: application.ErrInvalidConsentPeriod},
-		{name: "period_reversed", edit: func(c *application.RecordConsent) { c.ValidTo = day("2026-03-31") }, wantErr: application.ErrInvalidConsentPeriod},
+		{name: "period_reversed", edit: func(c *application.RecordConsent) { c.ValidTo = domaintest.Date("2026-03-31") }, wantErr: application.ErrInvalidConsentPeriod},
 		{name: "missing_store", edit: func(c *application.RecordConsent) { c.StoreID = "" }, wantErr: application.ErrMissingStore},
 	}
 	for _, tt := range tests {
@@ -79,7 +72,7 @@ func TestRecordConsent(t *testing.T) {
 			cmd := recordConsent()
 			tt.edit(&cmd)
 			got, err := application.LoadProxyConsent(tt.given).Record(cmd, completedAt)
-			check(t, got, err, tt.want, tt.wantErr)
+			domaintest.Then(t, got, err, tt.want, tt.wantErr)
 		})
 	}
 }
@@ -93,7 +86,7 @@ func TestUseConsent(t *testing.T) {
 		u.Applicant.CorporationName, u.Applicant.Name = corporation, name
 		return u
 	}
-	first := at("2026-04-01T10:00")
+	first := domaintest.At("2026-04-01T10:00")
 	tests := []struct {
 		name    string
 		given   []domain.Event
@@ -103,11 +96,11 @@ func TestUseConsent(t *testing.T) {
 		wantErr error
 	}{
 		{name: "first_unit_on_first_day", given: events(consentRecorded()), cmd: use("A1"), now: first, want: events(unitUsed("A1", 1, first))},
-		{name: "second_unit_on_last_day", given: events(consentRecorded(), unitUsed("A1", 1, first)), cmd: use("A2"), now: at("2026-04-30T23:59"), want: events(unitUsed("A2", 2, at("2026-04-30T23:59")))},
+		{name: "second_unit_on_last_day", given: events(consentRecorded(), unitUsed("A1", 1, first)), cmd: use("A2"), now: domaintest.At("2026-04-30T23:59"), want: events(unitUsed("A2", 2, domaintest.At("2026-04-30T23:59")))},
 		{name: "used_up", given: events(consentRecorded(), unitUsed("A1", 1, first), unitUsed("A2", 2, first)), cmd: use("A3"), now: first, wantErr: application.ErrConsentUsedUp},
 		{name: "same_application_again_is_idempotent", given: events(consentRecorded(), unitUsed("A1", 1, first)), cmd: use("A1"), now: first},
-		{name: "before_period", given: events(consentRecorded()), cmd: use("A1"), now: at("2026-03-31T23:59"), wantErr: application.ErrConsentNotYetValid},
-		{name: "after_period", given: events(consentRecorded()), cmd: use("A1"), now: at("2026-05-01T00:00"), wantErr: application.ErrConsentPeriodOver},
+		{name: "before_period", given: events(consentRecorded()), cmd: use("A1"), now: domaintest.At("2026-03-31T23:59"), wantErr: application.ErrConsentNotYetValid},
+		{name: "after_period", given: events(consentRecorded()), cmd: use("A1"), now: domaintest.At("2026-05-01T00:00"), wantErr: application.ErrConsentPeriodOver},
 		{name: "other_store", given: events(consentRecorded()), cmd: application.UseConsent{ApplicationID: mustID("A1"), StoreID: "S999", Applicant: recordConsent().Applicant}, now: first, wantErr: application.ErrConsentOtherStore},
 		{name: "same_applicant_spaced_differently", given: events(consentRecorded()), cmd: useFor("株式会社　ガントリー", "山田太郎"), now: first, want: events(unitUsed("A1", 1, first))},
 		{name: "other_person_in_charge", given: events(consentRecorded()), cmd: useFor("株式会社ガントリー", "佐藤花子"), now: first, wantErr: application.ErrConsentOtherApplicant},
@@ -119,13 +112,13 @@ func TestUseConsent(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := application.LoadProxyConsent(tt.given).Use(tt.cmd, tt.now)
-			check(t, got, err, tt.want, tt.wantErr)
+			domaintest.Then(t, got, err, tt.want, tt.wantErr)
 		})
 	}
 }
 
 func TestConsentRetention(t *testing.T) {
-	used := at("2026-04-20T10:00")
+	used := domaintest.At("2026-04-20T10:00")
 	given := events(consentRecorded(), unitUsed("A1", 1, used))
 	tests := []struct {
 		name    string
@@ -134,14 +127,14 @@ func TestConsentRetention(t *testing.T) {
 		want    []domain.Event
 		wantErr error
 	}{
-		{name: "due_5_years_after_last_use", given: given, now: at("2031-04-20T10:00"), want: events(application.ConsentRetentionEnded{ConsentID: "C-0001", EndedAt: at("2031-04-20T10:00")})},
-		{name: "not_due_before", given: given, now: at("2031-04-20T09:59"), wantErr: application.ErrRetentionNotDue},
-		{name: "idempotent", given: append(given, application.ConsentRetentionEnded{ConsentID: "C-0001"}), now: at("2032-01-01T00:00")},
+		{name: "due_5_years_after_last_use", given: given, now: domaintest.At("2031-04-20T10:00"), want: events(application.ConsentRetentionEnded{ConsentID: "C-0001", EndedAt: domaintest.At("2031-04-20T10:00")})},
+		{name: "not_due_before", given: given, now: domaintest.At("2031-04-20T09:59"), wantErr: application.ErrRetentionNotDue},
+		{name: "idempotent", given: append(given, application.ConsentRetentionEnded{ConsentID: "C-0001"}), now: domaintest.At("2032-01-01T00:00")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := application.LoadProxyConsent(tt.given).EndRetention(tt.now)
-			check(t, got, err, tt.want, tt.wantErr)
+			domaintest.Then(t, got, err, tt.want, tt.wantErr)
 		})
 	}
 }
@@ -178,7 +171,7 @@ func TestFileByProxy(t *testing.T) {
 			tt.edit(&cmd)
 			a := application.Load(tt.given)
 			got, err := a.FileByProxy(cmd, completedAt)
-			check(t, got, err, tt.want, tt.wantErr)
+			domaintest.Then(t, got, err, tt.want, tt.wantErr)
 		})
 	}
 	// A proxy filing is received like a web one, with the same 60-day rule.
@@ -186,7 +179,7 @@ func TestFileByProxy(t *testing.T) {
 	if !a.ByProxy() || a.ConsentID() != "C-0001" {
 		t.Fatalf("ByProxy/ConsentID not applied")
 	}
-	if _, err := a.Receive(application.Receive{StoreID: "S001", StaffID: "ST01", Passcode: "right", Verifier: verifier}, at("2026-05-31T10:00")); err == nil {
+	if _, err := a.Receive(application.Receive{StoreID: "S001", StaffID: "ST01", Passcode: "right", Verifier: verifier}, domaintest.At("2026-05-31T10:00")); err == nil {
 		t.Fatalf("proxy filing received after 60 days")
 	}
 }

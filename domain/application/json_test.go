@@ -3,12 +3,11 @@ package application_test
 import (
 	"bytes"
 	"encoding/json"
-	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/application"
+	"github.com/gantry-etc/gantry/domain/domaintest"
 )
 
 func TestEventsJSONRoundTrip(t *testing.T) {
@@ -26,42 +25,13 @@ func TestEventsJSONRoundTrip(t *testing.T) {
 		application.ReceptionLocked{ApplicationID: appID, At: completedAt},
 		application.ReceptionUnlocked{ApplicationID: appID, By: "HD1", At: completedAt},
 		received(),
-		application.Expired{ApplicationID: appID, CompletedAt: completedAt, ExpiredAt: at("2026-05-31T10:00")},
-		application.RetentionEnded{ApplicationID: appID, CompletedAt: completedAt, EndedAt: at("2031-04-01T10:00")},
+		application.Expired{ApplicationID: appID, CompletedAt: completedAt, ExpiredAt: domaintest.At("2026-05-31T10:00")},
+		application.RetentionEnded{ApplicationID: appID, CompletedAt: completedAt, EndedAt: domaintest.At("2031-04-01T10:00")},
 		consentRecorded(),
 		unitUsed("A1", 1, completedAt),
 		application.ConsentRetentionEnded{ConsentID: "C-0001", EndedAt: completedAt},
 	}
-	seen := map[string]bool{}
-	for _, e := range all {
-		seen[e.EventType()] = true
-		t.Run(strings.ReplaceAll(e.EventType(), ".", "_"), func(t *testing.T) {
-			b, err := json.Marshal(e)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ptr := reflect.New(reflect.TypeOf(e))
-			if err := json.Unmarshal(b, ptr.Interface()); err != nil {
-				t.Fatal(err)
-			}
-			back := ptr.Elem().Interface().(domain.Event)
-			b2, err := json.Marshal(back)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(b, b2) {
-				t.Fatalf("round trip differs:\n%s\n%s", b, b2)
-			}
-			if back.EventType() != e.EventType() {
-				t.Fatalf("type %q", back.EventType())
-			}
-		})
-	}
-	for _, name := range application.EventTypes() {
-		if !seen[name] {
-			t.Errorf("no round-trip case for %s", name)
-		}
-	}
+	domaintest.RoundTrip(t, all, application.EventTypes())
 }
 
 // Expired and RetentionEnded must carry no personal data: no Personal member.

@@ -1,7 +1,6 @@
 package billing_test
 
 import (
-	"encoding/json"
 	"errors"
 	"reflect"
 	"testing"
@@ -11,16 +10,9 @@ import (
 	"github.com/gantry-etc/gantry/domain/billing"
 	"github.com/gantry-etc/gantry/domain/card"
 	"github.com/gantry-etc/gantry/domain/contract"
+	"github.com/gantry-etc/gantry/domain/domaintest"
 	"github.com/gantry-etc/gantry/domain/money"
 )
-
-func date(s string) domain.Date {
-	d, err := domain.ParseDate(s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
 
 func at(s string) time.Time {
 	t, err := time.ParseInLocation(time.DateTime, s, domain.Tokyo)
@@ -30,30 +22,23 @@ func at(s string) time.Time {
 	return t
 }
 
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
-
-func num(serial int64) card.CardNumber { return must(card.NewCardNumber("988001", serial)) }
-func ym(s string) money.YearMonth      { return must(money.ParseYearMonth(s)) }
+func num(serial int64) card.CardNumber { return domaintest.Must(card.NewCardNumber("988001", serial)) }
+func ym(s string) money.YearMonth      { return domaintest.Must(money.ParseYearMonth(s)) }
 
 var (
-	contractNo = must(contract.ParseNumber("L-2025-0042"))
+	contractNo = domaintest.Must(contract.ParseNumber("L-2025-0042"))
 	customer   = billing.Customer{Contract: contractNo, Name: "株式会社 山田運輸"}
-	vehicle    = must(contract.ParseVehicleNumber("品川 300 あ 12-34"))
-	otherCar   = must(contract.ParseVehicleNumber("練馬 500 さ 56-78"))
-	reg        = must(money.ParseRegistrationNumber("T7000012050002"))
-	settings   = must(billing.NewSettings("K リース株式会社", reg, billing.DefaultIssueFee, billing.DefaultAnnualFee))
+	vehicle    = domaintest.Must(contract.ParseVehicleNumber("品川 300 あ 12-34"))
+	otherCar   = domaintest.Must(contract.ParseVehicleNumber("練馬 500 さ 56-78"))
+	reg        = domaintest.Must(money.ParseRegistrationNumber("T7000012050002"))
+	settings   = domaintest.Must(billing.NewSettings("K リース株式会社", reg, billing.DefaultIssueFee, billing.DefaultAnnualFee))
 )
 
 // newCard is a card first issued on first and issued on issued for reason.
 func cardRec(serial int64, reason card.IssueReason, first, issued, ended string, previous int64) billing.CardRecord {
-	c := billing.CardRecord{Card: num(serial), Vehicle: vehicle, Reason: reason, FirstIssuedOn: date(first), IssuedOn: date(issued)}
+	c := billing.CardRecord{Card: num(serial), Vehicle: vehicle, Reason: reason, FirstIssuedOn: domaintest.Date(first), IssuedOn: domaintest.Date(issued)}
 	if ended != "" {
-		c.EndedOn = date(ended)
+		c.EndedOn = domaintest.Date(ended)
 	}
 	if previous != 0 {
 		c.Previous = num(previous)
@@ -62,7 +47,7 @@ func cardRec(serial int64, reason card.IssueReason, first, issued, ended string,
 }
 
 func usage(id string, serial int64, v contract.VehicleNumber, entry, exit string, toll int64) billing.UsageRecord {
-	return must(billing.NewUsageRecord(billing.UsageFields{
+	return domaintest.Must(billing.NewUsageRecord(billing.UsageFields{
 		RecordID: id, Operator: "NEXCO-E", Card: num(serial).String(), Vehicle: v.String(),
 		EntryIC: "東京IC", EntryAt: at(entry), ExitIC: "横浜町田IC", ExitAt: at(exit), Toll: toll,
 	}))
@@ -168,7 +153,7 @@ func TestComputeFees(t *testing.T) {
 }
 
 func TestComputeTaxRoundedOncePerInvoice(t *testing.T) {
-	s := must(billing.NewSettings("K リース株式会社", reg, 333, 0))
+	s := domaintest.Must(billing.NewSettings("K リース株式会社", reg, 333, 0))
 	cards := []billing.CardRecord{
 		cardRec(1, card.ReasonNew, "2026-11-02", "2026-11-02", "", 0),
 		cardRec(2, card.ReasonNew, "2026-11-02", "2026-11-02", "", 0),
@@ -188,8 +173,8 @@ func TestComputeTaxRoundedOncePerInvoice(t *testing.T) {
 		t.Errorf("summary %+v, want %+v", st.Summary, want)
 	}
 	// ¥1,005 at 10% is ¥100.5 → ¥100; per line (¥335 × 3 → ¥33 × 3) would be ¥99.
-	s2 := must(billing.NewSettings("K", reg, 335, 0))
-	st2 := must(billing.Compute(s2, customer, ym("2026-11"), cards, nil))
+	s2 := domaintest.Must(billing.NewSettings("K", reg, 335, 0))
+	st2 := domaintest.Must(billing.Compute(s2, customer, ym("2026-11"), cards, nil))
 	if st2.Summary.Taxes[0].Tax != 100 {
 		t.Errorf("tax on ¥1,005 = %s, want ¥100 (once per invoice, rounded down)", st2.Summary.Taxes[0].Tax)
 	}
@@ -214,14 +199,8 @@ func TestComputeTolls(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st, err := billing.Compute(settings, customer, ym("2026-11"), cards, tt.usage)
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("err = %v, want %v", err, tt.wantErr)
-				}
+			if domaintest.ThenErr(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if st.Summary.Tolls != tt.wantTolls || len(st.Lines) != tt.wantLines {
 				t.Errorf("tolls %s in %d lines, want %s in %d", st.Summary.Tolls, len(st.Lines), tt.wantTolls, tt.wantLines)
@@ -260,9 +239,7 @@ func TestNewUsageRecord(t *testing.T) {
 			f := ok
 			tt.change(&f)
 			_, err := billing.NewUsageRecord(f)
-			if !errors.Is(err, tt.wantErr) {
-				t.Errorf("err = %v, want %v", err, tt.wantErr)
-			}
+			domaintest.ThenErr(t, err, tt.wantErr)
 		})
 	}
 }
@@ -273,8 +250,8 @@ func TestReconcile(t *testing.T) {
 	cards := []billing.CardRecord{cardRec(1, card.ReasonNew, "2026-11-02", "2026-11-02", "", 0)}
 	r1 := usage("R1", 1, vehicle, "2026-11-04 08:00:00", "2026-11-04 08:40:00", 1250)
 	r2 := usage("R2", 1, vehicle, "2026-11-20 18:00:00", "2026-11-20 18:30:00", 700)
-	issued := must(billing.Compute(settings, customer, nov, cards, []billing.UsageRecord{r1}))
-	given := billing.InvoiceIssued{Invoice: number, IssuedOn: date("2026-11-30"), Statement: issued}
+	issued := domaintest.Must(billing.Compute(settings, customer, nov, cards, []billing.UsageRecord{r1}))
+	given := billing.InvoiceIssued{Invoice: number, IssuedOn: domaintest.Date("2026-11-30"), Statement: issued}
 
 	tests := []struct {
 		name        string
@@ -292,8 +269,8 @@ func TestReconcile(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var inv billing.Invoice
 			inv.Apply(given)
-			recomputed := must(billing.Compute(settings, customer, nov, cards, tt.usage))
-			evs, err := inv.Reconcile(recomputed, date("2026-12-10"))
+			recomputed := domaintest.Must(billing.Compute(settings, customer, nov, cards, tt.usage))
+			evs, err := inv.Reconcile(recomputed, domaintest.Date("2026-12-10"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -312,7 +289,7 @@ func TestReconcile(t *testing.T) {
 			if inv.Effective().Summary.Total != recomputed.Summary.Total {
 				t.Errorf("effective total %s, want %s", inv.Effective().Summary.Total, recomputed.Summary.Total)
 			}
-			again, err := inv.Reconcile(recomputed, date("2026-12-11"))
+			again, err := inv.Reconcile(recomputed, domaintest.Date("2026-12-11"))
 			if err != nil || len(again) != 0 {
 				t.Errorf("second reconcile: %v %v, want nothing", again, err)
 			}
@@ -322,13 +299,13 @@ func TestReconcile(t *testing.T) {
 
 func TestReconcileTaxDifferenceKeepsOnceRounding(t *testing.T) {
 	// Issued: 1 card at ¥335 → tax ¥33. Recomputed: 3 cards → base ¥1,005, tax ¥100.
-	s := must(billing.NewSettings("K", reg, 335, 0))
+	s := domaintest.Must(billing.NewSettings("K", reg, 335, 0))
 	nov := ym("2026-11")
 	one := []billing.CardRecord{cardRec(1, card.ReasonNew, "2026-11-02", "2026-11-02", "", 0)}
 	three := append(one, cardRec(2, card.ReasonNew, "2026-11-02", "2026-11-02", "", 0), cardRec(3, card.ReasonNew, "2026-11-02", "2026-11-02", "", 0))
 	var inv billing.Invoice
-	inv.Apply(billing.InvoiceIssued{Invoice: billing.InvoiceNumberFor(contractNo, nov), IssuedOn: date("2026-11-30"), Statement: must(billing.Compute(s, customer, nov, one, nil))})
-	evs := must(inv.Reconcile(must(billing.Compute(s, customer, nov, three, nil)), date("2026-12-10")))
+	inv.Apply(billing.InvoiceIssued{Invoice: billing.InvoiceNumberFor(contractNo, nov), IssuedOn: domaintest.Date("2026-11-30"), Statement: domaintest.Must(billing.Compute(s, customer, nov, one, nil))})
+	evs := domaintest.Must(inv.Reconcile(domaintest.Must(billing.Compute(s, customer, nov, three, nil)), domaintest.Date("2026-12-10")))
 	a := evs[0].(billing.AdjustmentIssued)
 	if want := []billing.RateTotal{{Rate: 10, Base: 670, Tax: 67}}; !reflect.DeepEqual(a.Summary.Taxes, want) || a.Summary.Total != 737 {
 		t.Errorf("difference %+v, want taxes %+v total ¥737", a.Summary, want)
@@ -337,7 +314,7 @@ func TestReconcileTaxDifferenceKeepsOnceRounding(t *testing.T) {
 
 func TestInvoiceIssue(t *testing.T) {
 	nov := ym("2026-11")
-	st := must(billing.Compute(settings, customer, nov, nil, nil))
+	st := domaintest.Must(billing.Compute(settings, customer, nov, nil, nil))
 	number := billing.InvoiceNumberFor(contractNo, nov)
 	tests := []struct {
 		name    string
@@ -345,11 +322,17 @@ func TestInvoiceIssue(t *testing.T) {
 		when    func(*billing.Invoice) ([]domain.Event, error)
 		wantErr error
 	}{
-		{name: "issue_new_invoice", when: func(i *billing.Invoice) ([]domain.Event, error) { return i.Issue(number, st, date("2026-11-30")) }},
-		{name: "issue_twice_conflicts", given: []domain.Event{billing.InvoiceIssued{Invoice: number, IssuedOn: date("2026-11-30"), Statement: st}}, when: func(i *billing.Invoice) ([]domain.Event, error) { return i.Issue(number, st, date("2026-11-30")) }, wantErr: billing.ErrInvoiceIssued},
-		{name: "reconcile_before_issue_not_found", when: func(i *billing.Invoice) ([]domain.Event, error) { return i.Reconcile(st, date("2026-11-30")) }, wantErr: billing.ErrInvoiceNotIssued},
-		{name: "reconcile_other_month_mismatch", given: []domain.Event{billing.InvoiceIssued{Invoice: number, IssuedOn: date("2026-11-30"), Statement: st}}, when: func(i *billing.Invoice) ([]domain.Event, error) {
-			return i.Reconcile(must(billing.Compute(settings, customer, ym("2026-12"), nil, nil)), date("2026-12-31"))
+		{name: "issue_new_invoice", when: func(i *billing.Invoice) ([]domain.Event, error) {
+			return i.Issue(number, st, domaintest.Date("2026-11-30"))
+		}},
+		{name: "issue_twice_conflicts", given: []domain.Event{billing.InvoiceIssued{Invoice: number, IssuedOn: domaintest.Date("2026-11-30"), Statement: st}}, when: func(i *billing.Invoice) ([]domain.Event, error) {
+			return i.Issue(number, st, domaintest.Date("2026-11-30"))
+		}, wantErr: billing.ErrInvoiceIssued},
+		{name: "reconcile_before_issue_not_found", when: func(i *billing.Invoice) ([]domain.Event, error) {
+			return i.Reconcile(st, domaintest.Date("2026-11-30"))
+		}, wantErr: billing.ErrInvoiceNotIssued},
+		{name: "reconcile_other_month_mismatch", given: []domain.Event{billing.InvoiceIssued{Invoice: number, IssuedOn: domaintest.Date("2026-11-30"), Statement: st}}, when: func(i *billing.Invoice) ([]domain.Event, error) {
+			return i.Reconcile(domaintest.Must(billing.Compute(settings, customer, ym("2026-12"), nil, nil)), domaintest.Date("2026-12-31"))
 		}, wantErr: billing.ErrStatementMismatch},
 	}
 	for _, tt := range tests {
@@ -359,16 +342,14 @@ func TestInvoiceIssue(t *testing.T) {
 				inv.Apply(e)
 			}
 			_, err := tt.when(&inv)
-			if !errors.Is(err, tt.wantErr) {
-				t.Errorf("err = %v, want %v", err, tt.wantErr)
-			}
+			domaintest.ThenErr(t, err, tt.wantErr)
 		})
 	}
 }
 
 func TestNonBusinessDayUsage(t *testing.T) {
 	// 2026-11-03 (Tue) Culture Day; 2026-11-07 Saturday; 2026-11-04 Wednesday.
-	holidays := contract.HolidayFunc(func(d domain.Date) bool { return d == date("2026-11-03") })
+	holidays := contract.HolidayFunc(func(d domain.Date) bool { return d == domaintest.Date("2026-11-03") })
 	us := []billing.UsageRecord{
 		usage("R1", 1, vehicle, "2026-11-04 08:00:00", "2026-11-04 08:40:00", 1250),
 		usage("R2", 1, vehicle, "2026-11-07 10:00:00", "2026-11-07 10:30:00", 700),
@@ -390,7 +371,7 @@ func TestOtherVehicleUsage(t *testing.T) {
 	us := []billing.UsageRecord{
 		usage("R1", 1, vehicle, "2026-11-04 08:00:00", "2026-11-04 08:40:00", 1250),
 		usage("R2", 1, otherCar, "2026-11-05 08:00:00", "2026-11-05 08:40:00", 1250),
-		usage("R3", 1, must(contract.ParseVehicleNumber("品川300あ12-34")), "2026-11-06 08:00:00", "2026-11-06 08:40:00", 1250),
+		usage("R3", 1, domaintest.Must(contract.ParseVehicleNumber("品川300あ12-34")), "2026-11-06 08:00:00", "2026-11-06 08:40:00", 1250),
 	}
 	got, err := billing.OtherVehicleUsage(ym("2026-11"), us, cards)
 	if err != nil {
@@ -407,34 +388,21 @@ func TestOtherVehicleUsage(t *testing.T) {
 func TestEventJSONRoundTrip(t *testing.T) {
 	nov := ym("2026-11")
 	cards := []billing.CardRecord{cardRec(1, card.ReasonNew, "2025-11-02", "2026-11-02", "", 0)}
-	st := must(billing.Compute(settings, customer, nov, cards, []billing.UsageRecord{usage("R1", 1, vehicle, "2026-11-04 08:00:00", "2026-11-04 08:40:00", 1250)}))
-	issued := billing.InvoiceIssued{Invoice: billing.InvoiceNumberFor(contractNo, nov), IssuedOn: date("2026-11-30"), Statement: st}
+	st := domaintest.Must(billing.Compute(settings, customer, nov, cards, []billing.UsageRecord{usage("R1", 1, vehicle, "2026-11-04 08:00:00", "2026-11-04 08:40:00", 1250)}))
+	issued := billing.InvoiceIssued{Invoice: billing.InvoiceNumberFor(contractNo, nov), IssuedOn: domaintest.Date("2026-11-30"), Statement: st}
 	var inv billing.Invoice
 	inv.Apply(issued)
-	adj := must(inv.Reconcile(must(billing.Compute(settings, customer, nov, cards, nil)), date("2026-12-10")))[0]
-	for _, e := range []domain.Event{issued, adj} {
-		t.Run(e.EventType(), func(t *testing.T) {
-			b, err := json.Marshal(e)
-			if err != nil {
-				t.Fatal(err)
-			}
-			back := reflect.New(reflect.TypeOf(e))
-			if err := json.Unmarshal(b, back.Interface()); err != nil {
-				t.Fatal(err)
-			}
-			b2 := must(json.Marshal(back.Elem().Interface()))
-			if string(b) != string(b2) {
-				t.Errorf("round trip changed the event:\n%s\n%s", b, b2)
-			}
-			// Replaying the decoded event gives the same aggregate decisions.
-			var again billing.Invoice
-			again.Apply(issued)
-			if a, ok := back.Elem().Interface().(billing.AdjustmentIssued); ok {
-				again.Apply(a)
-				if again.Effective().Summary.Total != 1650 { // ¥500 issue fee + ¥1,000 annual fee + ¥150 tax, toll withdrawn
-					t.Errorf("after decoded adjustment total %s", again.Effective().Summary.Total)
-				}
-			}
-		})
+	adj := domaintest.Must(inv.Reconcile(domaintest.Must(billing.Compute(settings, customer, nov, cards, nil)), domaintest.Date("2026-12-10")))[0]
+	back := domaintest.RoundTrip(t, []domain.Event{issued, adj}, []string{billing.EventInvoiceIssued, billing.EventAdjustmentIssued})
+	if t.Failed() {
+		return
+	}
+	// Replaying the decoded events gives the same aggregate decisions.
+	var again billing.Invoice
+	for _, e := range back {
+		again.Apply(e)
+	}
+	if again.Effective().Summary.Total != 1650 { // ¥500 issue fee + ¥1,000 annual fee + ¥150 tax, toll withdrawn
+		t.Errorf("after decoded adjustment total %s", again.Effective().Summary.Total)
 	}
 }

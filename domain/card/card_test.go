@@ -1,7 +1,6 @@
 package card_test
 
 import (
-	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -11,37 +10,23 @@ import (
 	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/card"
 	"github.com/gantry-etc/gantry/domain/contract"
+	"github.com/gantry-etc/gantry/domain/domaintest"
 	"github.com/gantry-etc/gantry/domain/money"
 )
 
-func date(s string) domain.Date {
-	d, err := domain.ParseDate(s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
-
 const prefix = "988001"
 
-func num(serial int64) card.CardNumber { return must(card.NewCardNumber(prefix, serial)) }
+func num(serial int64) card.CardNumber { return domaintest.Must(card.NewCardNumber(prefix, serial)) }
 
 var (
-	contractNo = must(contract.ParseNumber("L-2025-0042"))
-	alpha      = must(contract.ParseAlphaName("YAMADA UNYU"))
-	vehicle    = must(contract.ParseVehicleNumber("品川 300 あ 12-34"))
-	otherCar   = must(contract.ParseVehicleNumber("練馬 500 さ 56-78"))
-	blue       = must(card.ParseType("BLUE01"))
-	red        = must(card.ParseType("RED02"))
+	contractNo = domaintest.Must(contract.ParseNumber("L-2025-0042"))
+	alpha      = domaintest.Must(contract.ParseAlphaName("YAMADA UNYU"))
+	vehicle    = domaintest.Must(contract.ParseVehicleNumber("品川 300 あ 12-34"))
+	otherCar   = domaintest.Must(contract.ParseVehicleNumber("練馬 500 さ 56-78"))
+	blue       = domaintest.Must(card.ParseType("BLUE01"))
+	red        = domaintest.Must(card.ParseType("RED02"))
 	leaseTo    = func(end string) contract.Lease {
-		return must(contract.NewLease(contractNo, "株式会社 山田運輸", date("2025-04-01"), date(end), []contract.VehicleNumber{vehicle}))
+		return domaintest.Must(contract.NewLease(contractNo, "株式会社 山田運輸", domaintest.Date("2025-04-01"), domaintest.Date(end), []contract.VehicleNumber{vehicle}))
 	}
 )
 
@@ -52,7 +37,7 @@ func issueReq(n card.CardNumber) card.IssueRequest {
 // issued is the Issued event of card serial 1: first issued 2025-06-10,
 // lease ending 2026-11-20 (expiry 2026-11).
 func issued() card.Issued {
-	evs, err := new(card.Card).Issue(issueReq(num(1)), leaseTo("2026-11-20"), false, date("2025-06-10"))
+	evs, err := new(card.Card).Issue(issueReq(num(1)), leaseTo("2026-11-20"), false, domaintest.Date("2025-06-10"))
 	if err != nil {
 		panic(err)
 	}
@@ -84,9 +69,7 @@ func TestCardNumber(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			n, err := card.ParseCardNumber(tt.given)
 			if tt.wantErr {
-				if !errors.Is(err, card.ErrInvalidCardNumber) {
-					t.Fatalf("err = %v", err)
-				}
+				domaintest.ThenErr(t, err, card.ErrInvalidCardNumber)
 				return
 			}
 			if err != nil || n.String() != tt.want {
@@ -116,9 +99,7 @@ func TestNewCardNumber(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			n, err := card.NewCardNumber(tt.prefix, tt.serial)
 			if tt.wantErr {
-				if !errors.Is(err, card.ErrInvalidCardNumber) {
-					t.Fatalf("err = %v", err)
-				}
+				domaintest.ThenErr(t, err, card.ErrInvalidCardNumber)
 				return
 			}
 			if err != nil || n.String() != tt.want {
@@ -147,7 +128,7 @@ func TestIssue(t *testing.T) {
 		{name: "vehicle_not_on_lease_invalid", req: func() card.IssueRequest { r := issueReq(num(1)); r.Vehicle = otherCar; return r }(), lease: leaseTo("2027-03-15"), today: "2026-11-02", wantErr: card.ErrVehicleNotLeased},
 		{name: "lease_of_other_contract_mismatch", req: func() card.IssueRequest {
 			r := issueReq(num(1))
-			r.Contract = must(contract.ParseNumber("L-9"))
+			r.Contract = domaintest.Must(contract.ParseNumber("L-9"))
 			return r
 		}(), lease: leaseTo("2027-03-15"), today: "2026-11-02", wantErr: contract.ErrLeaseMismatch},
 		{name: "ended_lease_refused", req: issueReq(num(1)), lease: leaseTo("2026-10-31"), today: "2026-11-02", wantErr: contract.ErrLeaseEnded},
@@ -156,18 +137,18 @@ func TestIssue(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := load(tt.given...)
-			evs, err := c.Issue(tt.req, tt.lease, tt.inUse, date(tt.today))
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) || evs != nil {
-					t.Fatalf("events %v err = %v, want %v", evs, err, tt.wantErr)
+			evs, err := c.Issue(tt.req, tt.lease, tt.inUse, domaintest.Date(tt.today))
+			if domaintest.ThenErr(t, err, tt.wantErr) {
+				if evs != nil {
+					t.Fatalf("events %v with error %v", evs, err)
 				}
 				return
 			}
-			if err != nil || len(evs) != 1 {
-				t.Fatalf("events %v err %v", evs, err)
+			if len(evs) != 1 {
+				t.Fatalf("events %v", evs)
 			}
 			e := evs[0].(card.Issued)
-			if e.Expiry.String() != tt.wantExpiry || e.Reason != card.ReasonNew || e.FirstIssuedOn != date(tt.today) || e.IssuedOn != date(tt.today) || !e.Previous.IsZero() {
+			if e.Expiry.String() != tt.wantExpiry || e.Reason != card.ReasonNew || e.FirstIssuedOn != domaintest.Date(tt.today) || e.IssuedOn != domaintest.Date(tt.today) || !e.Previous.IsZero() {
 				t.Errorf("issued %+v", e)
 			}
 			c.Apply(e)
@@ -190,34 +171,28 @@ func TestRenew(t *testing.T) {
 		{name: "renewal_gets_new_expiry_and_keeps_first_issue", given: []domain.Event{issued()}, req: card.RenewRequest{NewCard: num(2)}, lease: leaseTo("2028-11-20"), wantExpiry: "2028-11"},
 		{name: "lease_not_extended_refused", given: []domain.Event{issued()}, req: card.RenewRequest{NewCard: num(2)}, lease: leaseTo("2026-11-30"), wantErr: card.ErrLeaseNotExtended},
 		{name: "same_number_refused", given: []domain.Event{issued()}, req: card.RenewRequest{NewCard: num(1)}, lease: leaseTo("2028-11-20"), wantErr: card.ErrSameCardNumber},
-		{name: "renewed_card_cannot_be_renewed_again", given: []domain.Event{issued(), card.Renewed{Card: num(1), Successor: num(2), RenewedOn: date("2026-10-01")}}, req: card.RenewRequest{NewCard: num(3)}, lease: leaseTo("2028-11-20"), wantErr: card.ErrCardNotInUse},
+		{name: "renewed_card_cannot_be_renewed_again", given: []domain.Event{issued(), card.Renewed{Card: num(1), Successor: num(2), RenewedOn: domaintest.Date("2026-10-01")}}, req: card.RenewRequest{NewCard: num(3)}, lease: leaseTo("2028-11-20"), wantErr: card.ErrCardNotInUse},
 		{name: "unknown_card_not_found", req: card.RenewRequest{NewCard: num(2)}, lease: leaseTo("2028-11-20"), wantErr: card.ErrCardNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			old := load(tt.given...)
-			s, err := old.Renew(tt.req, tt.lease, date("2026-10-01"))
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("err = %v, want %v", err, tt.wantErr)
-				}
+			s, err := old.Renew(tt.req, tt.lease, domaintest.Date("2026-10-01"))
+			if domaintest.ThenErr(t, err, tt.wantErr) {
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			wantOld := []domain.Event{card.Renewed{Card: num(1), Successor: num(2), RenewedOn: date("2026-10-01")}}
+			wantOld := []domain.Event{card.Renewed{Card: num(1), Successor: num(2), RenewedOn: domaintest.Date("2026-10-01")}}
 			if s.Old != num(1) || s.New != num(2) || !reflect.DeepEqual(s.OldEvents, wantOld) {
 				t.Errorf("succession %+v", s)
 			}
 			e := s.NewEvents[0].(card.Issued)
-			if e.Reason != card.ReasonRenewal || e.Previous != num(1) || e.FirstIssuedOn != date("2025-06-10") || e.IssuedOn != date("2026-10-01") || e.Expiry.String() != tt.wantExpiry || e.Type != blue {
+			if e.Reason != card.ReasonRenewal || e.Previous != num(1) || e.FirstIssuedOn != domaintest.Date("2025-06-10") || e.IssuedOn != domaintest.Date("2026-10-01") || e.Expiry.String() != tt.wantExpiry || e.Type != blue {
 				t.Errorf("new card %+v", e)
 			}
 			for _, ev := range s.OldEvents {
 				old.Apply(ev)
 			}
-			if old.State() != card.StateRenewed || old.Successor() != num(2) || old.EndedOn() != date("2026-10-01") {
+			if old.State() != card.StateRenewed || old.Successor() != num(2) || old.EndedOn() != domaintest.Date("2026-10-01") {
 				t.Errorf("old card %s %v %s", old.State(), old.Successor(), old.EndedOn())
 			}
 		})
@@ -247,18 +222,12 @@ func TestReissue(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, err := old.Reissue(card.ReissueRequest{NewCard: num(7), Reason: reason, Type: tt.newType}, date(tt.today))
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("err = %v, want %v", err, tt.wantErr)
-				}
+			s, err := old.Reissue(card.ReissueRequest{NewCard: num(7), Reason: reason, Type: tt.newType}, domaintest.Date(tt.today))
+			if domaintest.ThenErr(t, err, tt.wantErr) {
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
 			e := s.NewEvents[0].(card.Issued)
-			if e.Card != num(7) || e.Reason != reason || e.Previous != num(1) || e.FirstIssuedOn != date("2025-06-10") || e.Expiry.String() != "2026-11" || e.Type != tt.wantType {
+			if e.Card != num(7) || e.Reason != reason || e.Previous != num(1) || e.FirstIssuedOn != domaintest.Date("2025-06-10") || e.Expiry.String() != "2026-11" || e.Type != tt.wantType {
 				t.Errorf("new card %+v", e)
 			}
 			for _, ev := range s.OldEvents {
@@ -284,13 +253,9 @@ func TestParseReissueReasonUnknown(t *testing.T) {
 	}
 }
 
-func contains(s, sub string) bool {
-	return len(sub) == 0 || len(s) >= len(sub) && (s[:len(sub)] == sub || contains(s[1:], sub))
-}
-
 func TestCancelAtMonthEnd(t *testing.T) {
 	nov := money.MustYearMonth(2026, time.November)
-	cancelled := card.Cancelled{Card: num(1), Month: nov, CancelledOn: date("2026-11-30")}
+	cancelled := card.Cancelled{Card: num(1), Month: nov, CancelledOn: domaintest.Date("2026-11-30")}
 	tests := []struct {
 		name  string
 		given []domain.Event
@@ -300,7 +265,7 @@ func TestCancelAtMonthEnd(t *testing.T) {
 		{name: "expiring_2026_11_not_renewed_is_cancelled", given: []domain.Event{issued()}, month: nov, want: []domain.Event{cancelled}},
 		{name: "second_run_yields_nothing", given: []domain.Event{issued(), cancelled}, month: nov, want: nil},
 		{name: "earlier_month_yields_nothing", given: []domain.Event{issued()}, month: nov.AddMonths(-1), want: nil},
-		{name: "renewed_card_not_cancelled", given: []domain.Event{issued(), card.Renewed{Card: num(1), Successor: num(2), RenewedOn: date("2026-10-01")}}, month: nov, want: nil},
+		{name: "renewed_card_not_cancelled", given: []domain.Event{issued(), card.Renewed{Card: num(1), Successor: num(2), RenewedOn: domaintest.Date("2026-10-01")}}, month: nov, want: nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -312,7 +277,7 @@ func TestCancelAtMonthEnd(t *testing.T) {
 			for _, e := range got {
 				c.Apply(e)
 			}
-			if len(got) > 0 && (c.State() != card.StateCancelled || c.EndedOn() != date("2026-11-30")) {
+			if len(got) > 0 && (c.State() != card.StateCancelled || c.EndedOn() != domaintest.Date("2026-11-30")) {
 				t.Errorf("state %s ended %s", c.State(), c.EndedOn())
 			}
 		})
@@ -321,7 +286,7 @@ func TestCancelAtMonthEnd(t *testing.T) {
 
 func TestRenewalNotice(t *testing.T) {
 	// expiry 2026-11 → due from 2026-09-01.
-	recorded := card.RenewalNoticeRecorded{Card: num(1), Expiry: money.MustYearMonth(2026, time.November), RecordedOn: date("2026-09-01")}
+	recorded := card.RenewalNoticeRecorded{Card: num(1), Expiry: money.MustYearMonth(2026, time.November), RecordedOn: domaintest.Date("2026-09-01")}
 	tests := []struct {
 		name       string
 		given      []domain.Event
@@ -337,17 +302,17 @@ func TestRenewalNotice(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := load(tt.given...)
-			if got := c.RenewalNoticeDue(date(tt.today)); got != tt.wantDue {
+			if got := c.RenewalNoticeDue(domaintest.Date(tt.today)); got != tt.wantDue {
 				t.Errorf("due = %v, want %v", got, tt.wantDue)
 			}
-			evs, err := c.RecordRenewalNotice(date(tt.today))
+			evs, err := c.RecordRenewalNotice(domaintest.Date(tt.today))
 			if !errors.Is(err, tt.wantErr) || len(evs) != tt.wantEvents {
 				t.Errorf("events %v err %v", evs, err)
 			}
 		})
 	}
-	c := load(card.Issued{Card: num(1), Contract: contractNo, AlphaName: alpha, Vehicle: vehicle, Type: blue, Expiry: money.MustYearMonth(2027, time.March), FirstIssuedOn: date("2025-06-10"), IssuedOn: date("2025-06-10"), Reason: card.ReasonNew})
-	if c.RenewalNoticeFrom() != date("2027-01-01") {
+	c := load(card.Issued{Card: num(1), Contract: contractNo, AlphaName: alpha, Vehicle: vehicle, Type: blue, Expiry: money.MustYearMonth(2027, time.March), FirstIssuedOn: domaintest.Date("2025-06-10"), IssuedOn: domaintest.Date("2025-06-10"), Reason: card.ReasonNew})
+	if c.RenewalNoticeFrom() != domaintest.Date("2027-01-01") {
 		t.Errorf("expiry 2027-03: notice from %s, want 2027-01-01", c.RenewalNoticeFrom())
 	}
 }
@@ -366,24 +331,12 @@ func TestEventJSONRoundTrip(t *testing.T) {
 	events := []domain.Event{
 		issued(),
 		reissued,
-		card.Renewed{Card: num(1), Successor: num(2), RenewedOn: date("2026-10-01")},
-		card.Invalidated{Card: num(1), Successor: num(2), Reason: card.ReasonLost, InvalidatedOn: date("2026-10-01")},
-		card.Cancelled{Card: num(1), Month: money.MustYearMonth(2026, time.November), CancelledOn: date("2026-11-30")},
-		card.RenewalNoticeRecorded{Card: num(1), Expiry: money.MustYearMonth(2026, time.November), RecordedOn: date("2026-09-01")},
+		card.Renewed{Card: num(1), Successor: num(2), RenewedOn: domaintest.Date("2026-10-01")},
+		card.Invalidated{Card: num(1), Successor: num(2), Reason: card.ReasonLost, InvalidatedOn: domaintest.Date("2026-10-01")},
+		card.Cancelled{Card: num(1), Month: money.MustYearMonth(2026, time.November), CancelledOn: domaintest.Date("2026-11-30")},
+		card.RenewalNoticeRecorded{Card: num(1), Expiry: money.MustYearMonth(2026, time.November), RecordedOn: domaintest.Date("2026-09-01")},
 	}
-	for _, e := range events {
-		t.Run(e.EventType(), func(t *testing.T) {
-			b, err := json.Marshal(e)
-			if err != nil {
-				t.Fatal(err)
-			}
-			back := reflect.New(reflect.TypeOf(e))
-			if err := json.Unmarshal(b, back.Interface()); err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(back.Elem().Interface(), e) {
-				t.Errorf("round trip changed the event:\n%+v\n%+v\n%s", e, back.Elem().Interface(), b)
-			}
-		})
-	}
+	domaintest.RoundTripExact(t, events, []string{
+		card.EventIssued, card.EventRenewed, card.EventInvalidated, card.EventCancelled, card.EventRenewalNoticeRecorded,
+	})
 }

@@ -2,59 +2,27 @@ package certificate_test
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
-	"reflect"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/certificate"
+	"github.com/gantry-etc/gantry/domain/domaintest"
 )
-
-func at(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02T15:04", s, domain.Tokyo)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
 
 func events(es ...domain.Event) []domain.Event { return es }
 
-func check(t *testing.T, got []domain.Event, err error, want []domain.Event, wantErr error) {
-	t.Helper()
-	if wantErr != nil {
-		if !errors.Is(err, wantErr) {
-			t.Fatalf("error = %v, want %v", err, wantErr)
-		}
-		var de *domain.Error
-		if !errors.As(err, &de) || de.Detail == "" {
-			t.Fatalf("error %v is not a *domain.Error with a detail", err)
-		}
-	} else if err != nil {
-		t.Fatalf("unexpected error: %v", err)
-	}
-	if len(got) == 0 && len(want) == 0 {
-		return
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("events:\n got %#v\nwant %#v", got, want)
-	}
-}
-
 var (
-	issuedAt = at("2026-04-02T11:00")
-	sentAt   = at("2026-04-02T11:05")
+	issuedAt = domaintest.At("2026-04-02T11:00")
+	sentAt   = domaintest.At("2026-04-02T11:05")
 	content  = certificate.Content{
 		Number: "CERT-0001", OBUNumber: "1234567890123456789", VehicleType: "普通乗用",
 		Plate: "品川 300 あ 12-34", GrossWeightKg: 1850, Towing: false,
 		SetupDate: domain.DateOf(issuedAt), StoreID: "S001",
 	}
 	issued   = certificate.Issued{Content: content, SetupID: "SU-1", ApplicationID: "A2026-0001", At: issuedAt}
-	sent     = certificate.LinkSent{Number: "CERT-0001", Token: "tok-1", SentAt: sentAt, ExpiresAt: at("2026-06-01T11:05")}
-	reissued = certificate.LinkReissued{Number: "CERT-0001", Token: "tok-2", SentAt: at("2026-07-01T09:00"), ExpiresAt: at("2026-08-30T09:00")}
+	sent     = certificate.LinkSent{Number: "CERT-0001", Token: "tok-1", SentAt: sentAt, ExpiresAt: domaintest.At("2026-06-01T11:05")}
+	reissued = certificate.LinkReissued{Number: "CERT-0001", Token: "tok-2", SentAt: domaintest.At("2026-07-01T09:00"), ExpiresAt: domaintest.At("2026-08-30T09:00")}
 )
 
 func TestIssue(t *testing.T) {
@@ -83,7 +51,7 @@ func TestIssue(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := certificate.Load(tt.given).Issue(tt.cmd, issuedAt)
-			check(t, got, err, tt.want, tt.wantErr)
+			domaintest.Then(t, got, err, tt.want, tt.wantErr)
 		})
 	}
 }
@@ -114,41 +82,41 @@ func TestLinks(t *testing.T) {
 		{name: "link_before_issue", when: func(c *certificate.Certificate) ([]domain.Event, error) {
 			return c.SendLink(certificate.SendLink{Token: "tok-1"}, sentAt)
 		}, wantErr: certificate.ErrNotFound},
-		{name: "first_download", given: events(issued, sent), when: download("tok-1", at("2026-04-03T08:00")),
-			want: events(certificate.Downloaded{Number: "CERT-0001", Count: 1, At: at("2026-04-03T08:00")})},
+		{name: "first_download", given: events(issued, sent), when: download("tok-1", domaintest.At("2026-04-03T08:00")),
+			want: events(certificate.Downloaded{Number: "CERT-0001", Count: 1, At: domaintest.At("2026-04-03T08:00")})},
 		{name: "downloads_counted", given: events(issued, sent, certificate.Downloaded{Number: "CERT-0001", Count: 1}, certificate.Downloaded{Number: "CERT-0001", Count: 2}),
-			when: download("tok-1", at("2026-04-03T08:00")), want: events(certificate.Downloaded{Number: "CERT-0001", Count: 3, At: at("2026-04-03T08:00")})},
-		{name: "download_one_minute_before_expiry", given: events(issued, sent), when: download("tok-1", at("2026-06-01T11:04")),
-			want: events(certificate.Downloaded{Number: "CERT-0001", Count: 1, At: at("2026-06-01T11:04")})},
-		{name: "download_at_exactly_60_days_is_gone", given: events(issued, sent), when: download("tok-1", at("2026-06-01T11:05")), wantErr: certificate.ErrLinkExpired},
-		{name: "unknown_token", given: events(issued, sent), when: download("tok-x", at("2026-04-03T08:00")), wantErr: certificate.ErrUnknownToken},
-		{name: "download_before_link", given: events(issued), when: download("tok-1", at("2026-04-03T08:00")), wantErr: certificate.ErrUnknownToken},
+			when: download("tok-1", domaintest.At("2026-04-03T08:00")), want: events(certificate.Downloaded{Number: "CERT-0001", Count: 3, At: domaintest.At("2026-04-03T08:00")})},
+		{name: "download_one_minute_before_expiry", given: events(issued, sent), when: download("tok-1", domaintest.At("2026-06-01T11:04")),
+			want: events(certificate.Downloaded{Number: "CERT-0001", Count: 1, At: domaintest.At("2026-06-01T11:04")})},
+		{name: "download_at_exactly_60_days_is_gone", given: events(issued, sent), when: download("tok-1", domaintest.At("2026-06-01T11:05")), wantErr: certificate.ErrLinkExpired},
+		{name: "unknown_token", given: events(issued, sent), when: download("tok-x", domaintest.At("2026-04-03T08:00")), wantErr: certificate.ErrUnknownToken},
+		{name: "download_before_link", given: events(issued), when: download("tok-1", domaintest.At("2026-04-03T08:00")), wantErr: certificate.ErrUnknownToken},
 		{name: "reissue_after_expiry", given: events(issued, sent), when: func(c *certificate.Certificate) ([]domain.Event, error) {
-			return c.Reissue(certificate.Reissue{Token: "tok-2"}, at("2026-07-01T09:00"))
+			return c.Reissue(certificate.Reissue{Token: "tok-2"}, domaintest.At("2026-07-01T09:00"))
 		}, want: events(reissued)},
 		{name: "reissue_needs_new_token", given: events(issued, sent), when: func(c *certificate.Certificate) ([]domain.Event, error) {
-			return c.Reissue(certificate.Reissue{Token: "tok-1"}, at("2026-07-01T09:00"))
+			return c.Reissue(certificate.Reissue{Token: "tok-1"}, domaintest.At("2026-07-01T09:00"))
 		}, wantErr: certificate.ErrSameToken},
 		{name: "reissue_before_send", given: events(issued), when: func(c *certificate.Certificate) ([]domain.Event, error) {
-			return c.Reissue(certificate.Reissue{Token: "tok-2"}, at("2026-07-01T09:00"))
+			return c.Reissue(certificate.Reissue{Token: "tok-2"}, domaintest.At("2026-07-01T09:00"))
 		}, wantErr: certificate.ErrNoLink},
-		{name: "old_token_dead_after_reissue", given: events(issued, sent, reissued), when: download("tok-1", at("2026-07-01T10:00")), wantErr: certificate.ErrLinkReplaced},
-		{name: "new_token_works_after_reissue", given: events(issued, sent, reissued), when: download("tok-2", at("2026-08-30T08:59")),
-			want: events(certificate.Downloaded{Number: "CERT-0001", Count: 1, At: at("2026-08-30T08:59")})},
+		{name: "old_token_dead_after_reissue", given: events(issued, sent, reissued), when: download("tok-1", domaintest.At("2026-07-01T10:00")), wantErr: certificate.ErrLinkReplaced},
+		{name: "new_token_works_after_reissue", given: events(issued, sent, reissued), when: download("tok-2", domaintest.At("2026-08-30T08:59")),
+			want: events(certificate.Downloaded{Number: "CERT-0001", Count: 1, At: domaintest.At("2026-08-30T08:59")})},
 		{name: "print_by_staff", given: events(issued), when: func(c *certificate.Certificate) ([]domain.Event, error) {
-			return c.Print(certificate.Print{StoreID: "S001", StaffID: "ST01"}, at("2026-09-01T10:00"))
-		}, want: events(certificate.Printed{Number: "CERT-0001", StoreID: "S001", StaffID: "ST01", At: at("2026-09-01T10:00")})},
+			return c.Print(certificate.Print{StoreID: "S001", StaffID: "ST01"}, domaintest.At("2026-09-01T10:00"))
+		}, want: events(certificate.Printed{Number: "CERT-0001", StoreID: "S001", StaffID: "ST01", At: domaintest.At("2026-09-01T10:00")})},
 		{name: "print_needs_staff", given: events(issued), when: func(c *certificate.Certificate) ([]domain.Event, error) {
-			return c.Print(certificate.Print{StoreID: "S001"}, at("2026-09-01T10:00"))
+			return c.Print(certificate.Print{StoreID: "S001"}, domaintest.At("2026-09-01T10:00"))
 		}, wantErr: certificate.ErrMissingStaff},
 		{name: "print_unknown", when: func(c *certificate.Certificate) ([]domain.Event, error) {
-			return c.Print(certificate.Print{StoreID: "S001", StaffID: "ST01"}, at("2026-09-01T10:00"))
+			return c.Print(certificate.Print{StoreID: "S001", StaffID: "ST01"}, domaintest.At("2026-09-01T10:00"))
 		}, wantErr: certificate.ErrNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := tt.when(certificate.Load(tt.given))
-			check(t, got, err, tt.want, tt.wantErr)
+			domaintest.Then(t, got, err, tt.want, tt.wantErr)
 		})
 	}
 }
@@ -177,27 +145,5 @@ func TestEventsJSONRoundTrip(t *testing.T) {
 	all := []domain.Event{issued, sent, reissued,
 		certificate.Downloaded{Number: "CERT-0001", Count: 2, At: sentAt},
 		certificate.Printed{Number: "CERT-0001", StoreID: "S001", StaffID: "ST01", At: sentAt}}
-	seen := map[string]bool{}
-	for _, e := range all {
-		seen[e.EventType()] = true
-		t.Run(strings.ReplaceAll(e.EventType(), ".", "_"), func(t *testing.T) {
-			b, err := json.Marshal(e)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ptr := reflect.New(reflect.TypeOf(e))
-			if err := json.Unmarshal(b, ptr.Interface()); err != nil {
-				t.Fatal(err)
-			}
-			b2, _ := json.Marshal(ptr.Elem().Interface())
-			if !bytes.Equal(b, b2) {
-				t.Fatalf("round trip differs:\n%s\n%s", b, b2)
-			}
-		})
-	}
-	for _, name := range certificate.EventTypes() {
-		if !seen[name] {
-			t.Errorf("no round-trip case for %s", name)
-		}
-	}
+	domaintest.RoundTrip(t, all, certificate.EventTypes())
 }

@@ -1,50 +1,34 @@
 package contract_test
 
 import (
-	"encoding/json"
 	"errors"
-	"reflect"
 	"testing"
 	"time"
 
 	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/contract"
+	"github.com/gantry-etc/gantry/domain/domaintest"
 )
 
-func date(s string) domain.Date {
-	d, err := domain.ParseDate(s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
-
 var (
-	number   = must(contract.ParseNumber("L-2025-0042"))
-	vehicle1 = must(contract.ParseVehicleNumber("品川 300 あ 12-34"))
-	lease    = must(contract.NewLease(number, "株式会社　山田運輸", date("2025-04-01"), date("2027-03-15"), []contract.VehicleNumber{vehicle1}))
+	number   = domaintest.Must(contract.ParseNumber("L-2025-0042"))
+	vehicle1 = domaintest.Must(contract.ParseVehicleNumber("品川 300 あ 12-34"))
+	lease    = domaintest.Must(contract.NewLease(number, "株式会社　山田運輸", domaintest.Date("2025-04-01"), domaintest.Date("2027-03-15"), []contract.VehicleNumber{vehicle1}))
 )
 
 func application() contract.Application {
 	return contract.Application{
 		Contract:     number,
 		CustomerName: "株式会社 山田運輸",
-		AlphaName:    must(contract.ParseAlphaName("Yamada Unyu Co., Ltd.")),
-		Contact:      must(contract.NewContact("東京都港区芝公園1-1-1", "03-1234-5678", "山田 太郎")),
-		BankAccount:  must(contract.NewBankAccount("0001", "123", contract.AccountOrdinary, "1234567", "ｶ)ﾔﾏﾀﾞｳﾝﾕ")),
+		AlphaName:    domaintest.Must(contract.ParseAlphaName("Yamada Unyu Co., Ltd.")),
+		Contact:      domaintest.Must(contract.NewContact("東京都港区芝公園1-1-1", "03-1234-5678", "山田 太郎")),
+		BankAccount:  domaintest.Must(contract.NewBankAccount("0001", "123", contract.AccountOrdinary, "1234567", "ｶ)ﾔﾏﾀﾞｳﾝﾕ")),
 		BusinessDays: contract.StandardBusinessCalendar(),
 	}
 }
 
 func concluded() contract.Concluded {
-	evs, err := new(contract.Contract).Conclude(application(), lease, date("2025-05-01"))
+	evs, err := new(contract.Contract).Conclude(application(), lease, domaintest.Date("2025-05-01"))
 	if err != nil {
 		panic(err)
 	}
@@ -52,8 +36,8 @@ func concluded() contract.Concluded {
 }
 
 func TestConclude(t *testing.T) {
-	otherLease := must(contract.NewLease(must(contract.ParseNumber("L-9")), "株式会社 山田運輸", date("2025-04-01"), date("2027-03-15"), nil))
-	otherName := must(contract.NewLease(number, "株式会社 田中商事", date("2025-04-01"), date("2027-03-15"), nil))
+	otherLease := domaintest.Must(contract.NewLease(domaintest.Must(contract.ParseNumber("L-9")), "株式会社 山田運輸", domaintest.Date("2025-04-01"), domaintest.Date("2027-03-15"), nil))
+	otherName := domaintest.Must(contract.NewLease(number, "株式会社 田中商事", domaintest.Date("2025-04-01"), domaintest.Date("2027-03-15"), nil))
 	tests := []struct {
 		name    string
 		given   []domain.Event
@@ -74,15 +58,12 @@ func TestConclude(t *testing.T) {
 			for _, e := range tt.given {
 				c.Apply(e)
 			}
-			evs, err := c.Conclude(application(), tt.lease, date(tt.today))
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("err = %v, want %v", err, tt.wantErr)
-				}
+			evs, err := c.Conclude(application(), tt.lease, domaintest.Date(tt.today))
+			if domaintest.ThenErr(t, err, tt.wantErr) {
 				return
 			}
-			if err != nil || len(evs) != 1 {
-				t.Fatalf("events %v, err %v", evs, err)
+			if len(evs) != 1 {
+				t.Fatalf("events %v", evs)
 			}
 			e := evs[0].(contract.Concluded)
 			if e.Contact.Subject != "L-2025-0042" || e.BankAccount.Subject != "L-2025-0042" {
@@ -100,7 +81,7 @@ func TestConclude(t *testing.T) {
 }
 
 func TestChangeBusinessDays(t *testing.T) {
-	sixDays := must(contract.NewBusinessCalendar([]time.Weekday{time.Sunday}, false, []domain.Date{date("2026-12-30")}))
+	sixDays := domaintest.Must(contract.NewBusinessCalendar([]time.Weekday{time.Sunday}, false, []domain.Date{domaintest.Date("2026-12-30")}))
 	tests := []struct {
 		name       string
 		given      []domain.Event
@@ -118,7 +99,7 @@ func TestChangeBusinessDays(t *testing.T) {
 			for _, e := range tt.given {
 				c.Apply(e)
 			}
-			evs, err := c.ChangeBusinessDays(tt.when, date("2026-01-05"))
+			evs, err := c.ChangeBusinessDays(tt.when, domaintest.Date("2026-01-05"))
 			if !errors.Is(err, tt.wantErr) || len(evs) != tt.wantEvents {
 				t.Fatalf("events %v err %v; want %d events err %v", evs, err, tt.wantEvents, tt.wantErr)
 			}
@@ -128,9 +109,9 @@ func TestChangeBusinessDays(t *testing.T) {
 
 func TestIsBusinessDay(t *testing.T) {
 	// 2026-11-03 (Tue) is Culture Day; 2026-11-07 is a Saturday.
-	holidays := contract.HolidayFunc(func(d domain.Date) bool { return d == date("2026-11-03") })
+	holidays := contract.HolidayFunc(func(d domain.Date) bool { return d == domaintest.Date("2026-11-03") })
 	standard := contract.StandardBusinessCalendar()
-	openOnHolidays := must(contract.NewBusinessCalendar([]time.Weekday{time.Sunday}, false, []domain.Date{date("2026-11-05"), date("2026-11-05")}))
+	openOnHolidays := domaintest.Must(contract.NewBusinessCalendar([]time.Weekday{time.Sunday}, false, []domain.Date{domaintest.Date("2026-11-05"), domaintest.Date("2026-11-05")}))
 	tests := []struct {
 		name string
 		cal  contract.BusinessCalendar
@@ -147,7 +128,7 @@ func TestIsBusinessDay(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.cal.IsBusinessDay(date(tt.day), holidays); got != tt.want {
+			if got := tt.cal.IsBusinessDay(domaintest.Date(tt.day), holidays); got != tt.want {
 				t.Errorf("IsBusinessDay(%s) = %v, want %v", tt.day, got, tt.want)
 			}
 		})
@@ -170,17 +151,15 @@ func TestValues(t *testing.T) {
 		{"bank_code_three_digits_invalid", second(contract.NewBankAccount("001", "123", contract.AccountOrdinary, "1234567", "ﾔﾏﾀﾞ")), contract.ErrInvalidBankAccount},
 		{"account_number_six_digits_invalid", second(contract.NewBankAccount("0001", "123", contract.AccountOrdinary, "123456", "ﾔﾏﾀﾞ")), contract.ErrInvalidBankAccount},
 		{"holder_in_kanji_invalid", second(contract.NewBankAccount("0001", "123", contract.AccountCurrent, "1234567", "山田")), contract.ErrInvalidBankAccount},
-		{"lease_ending_before_start_invalid", second(contract.NewLease(number, "X", date("2026-01-01"), date("2025-01-01"), nil)), contract.ErrInvalidLease},
+		{"lease_ending_before_start_invalid", second(contract.NewLease(number, "X", domaintest.Date("2026-01-01"), domaintest.Date("2025-01-01"), nil)), contract.ErrInvalidLease},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if !errors.Is(tt.err, tt.wantErr) {
-				t.Errorf("err = %v, want %v", tt.err, tt.wantErr)
-			}
+			domaintest.ThenErr(t, tt.err, tt.wantErr)
 		})
 	}
-	v := must(contract.ParseVehicleNumber("品川　３００　あ　１２－３４"))
-	if v.String() != "品川 300 あ 12-34" || !v.Same(must(contract.ParseVehicleNumber("品川300あ12-34"))) {
+	v := domaintest.Must(contract.ParseVehicleNumber("品川　３００　あ　１２－３４"))
+	if v.String() != "品川 300 あ 12-34" || !v.Same(domaintest.Must(contract.ParseVehicleNumber("品川300あ12-34"))) {
 		t.Errorf("vehicle normalised to %q", v)
 	}
 }
@@ -190,21 +169,7 @@ func second[T any](_ T, err error) error { return err }
 func TestEventJSONRoundTrip(t *testing.T) {
 	events := []domain.Event{
 		concluded(),
-		contract.BusinessDaysChanged{Contract: number, BusinessDays: must(contract.NewBusinessCalendar([]time.Weekday{time.Sunday}, true, []domain.Date{date("2026-12-30")})), ChangedOn: date("2026-01-05")},
+		contract.BusinessDaysChanged{Contract: number, BusinessDays: domaintest.Must(contract.NewBusinessCalendar([]time.Weekday{time.Sunday}, true, []domain.Date{domaintest.Date("2026-12-30")})), ChangedOn: domaintest.Date("2026-01-05")},
 	}
-	for _, e := range events {
-		t.Run(e.EventType(), func(t *testing.T) {
-			b, err := json.Marshal(e)
-			if err != nil {
-				t.Fatal(err)
-			}
-			back := reflect.New(reflect.TypeOf(e))
-			if err := json.Unmarshal(b, back.Interface()); err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(back.Elem().Interface(), e) {
-				t.Errorf("round trip changed the event:\n%+v\n%+v\n%s", e, back.Elem().Interface(), b)
-			}
-		})
-	}
+	domaintest.RoundTripExact(t, events, []string{contract.EventConcluded, contract.EventBusinessDaysChanged})
 }

@@ -2,11 +2,11 @@ package money_test
 
 import (
 	"encoding/json"
-	"errors"
 	"testing"
 	"time"
 
 	"github.com/gantry-etc/gantry/domain"
+	"github.com/gantry-etc/gantry/domain/domaintest"
 	"github.com/gantry-etc/gantry/domain/money"
 )
 
@@ -31,14 +31,8 @@ func TestYearMonth(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ym, err := money.ParseYearMonth(tt.given)
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("err = %v, want %v", err, tt.wantErr)
-				}
+			if domaintest.ThenErr(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if ym.String() != tt.wantStr || ym.EDI() != tt.wantEDI {
 				t.Errorf("got %s / %s, want %s / %s", ym, ym.EDI(), tt.wantStr, tt.wantEDI)
@@ -117,9 +111,7 @@ func TestRegistrationNumber(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r, err := money.ParseRegistrationNumber(tt.given)
 			if tt.wantErr {
-				if !errors.Is(err, money.ErrInvalidRegistrationNumber) {
-					t.Fatalf("err = %v, want invalid_registration_number", err)
-				}
+				domaintest.ThenErr(t, err, money.ErrInvalidRegistrationNumber)
 				return
 			}
 			if err != nil {

@@ -1,66 +1,22 @@
 package setup_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gantry-etc/gantry/domain"
+	"github.com/gantry-etc/gantry/domain/domaintest"
 	"github.com/gantry-etc/gantry/domain/setup"
 )
 
-func at(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02T15:04", s, domain.Tokyo)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
-
-var now = at("2026-04-02T10:00")
+var now = domaintest.At("2026-04-02T10:00")
 
 func events(es ...domain.Event) []domain.Event { return es }
 
-func check(t *testing.T, got []domain.Event, err error, want []domain.Event, wantErr error) {
-	t.Helper()
-	if wantErr != nil {
-		if !errors.Is(err, wantErr) {
-			t.Fatalf("error = %v, want %v", err, wantErr)
-		}
-		var de *domain.Error
-		if !errors.As(err, &de) || de.Detail == "" {
-			t.Fatalf("error %v is not a *domain.Error with a detail", err)
-		}
-	} else if err != nil {
-		t.Fatalf("unexpected error: %v", err)
-	}
-	if len(got) == 0 && len(want) == 0 {
-		return
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("events:\n got %#v\nwant %#v", got, want)
-	}
-}
+func plate(s string) setup.PlateNumber { return domaintest.Must(setup.ParsePlate(s)) }
 
-func plate(s string) setup.PlateNumber {
-	p, err := setup.ParsePlate(s)
-	if err != nil {
-		panic(err)
-	}
-	return p
-}
-
-func obuNumber(s string) setup.OBUNumber {
-	n, err := setup.ParseOBUNumber(s)
-	if err != nil {
-		panic(err)
-	}
-	return n
-}
+func obuNumber(s string) setup.OBUNumber { return domaintest.Must(setup.ParseOBUNumber(s)) }
 
 var (
 	started  = setup.Started{SetupID: "SU-1", ApplicationID: "A2026-0001", StoreID: "S001", StaffID: "ST01", At: now}
@@ -188,7 +144,7 @@ func TestSteps(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := tt.when(setup.Load(tt.given))
-			check(t, got, err, tt.want, tt.wantErr)
+			domaintest.Then(t, got, err, tt.want, tt.wantErr)
 		})
 	}
 }
@@ -227,7 +183,7 @@ func TestParsePlate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := setup.ParsePlate(tt.in)
 			if tt.wantErr {
-				check(t, nil, err, nil, setup.ErrInvalidPlate)
+				domaintest.ThenErr(t, err, setup.ErrInvalidPlate)
 				return
 			}
 			if err != nil || p.String() != tt.want {
@@ -260,7 +216,7 @@ func TestParseInspectionQR(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := setup.ParseInspectionQR(tt.in, true)
 			if tt.wantErr {
-				check(t, nil, err, nil, setup.ErrInvalidInspectionQR)
+				domaintest.ThenErr(t, err, setup.ErrInvalidInspectionQR)
 				return
 			}
 			if err != nil || got != tt.want {
@@ -276,27 +232,5 @@ func TestParseInspectionQR(t *testing.T) {
 func TestEventsJSONRoundTrip(t *testing.T) {
 	all := []domain.Event{started, visitor, identity, multiple, vehicle, obu, card, executed, notified,
 		setup.VisitorRecorded{SetupID: "SU-1", Kind: setup.VisitorOther, Visitor: domain.Seal("A2026-0001", setup.Visitor{Name: "鈴木 一郎", IDDocumentType: "運転免許証"}), DocumentChecked: true, At: now}}
-	seen := map[string]bool{}
-	for _, e := range all {
-		seen[e.EventType()] = true
-		t.Run(strings.ReplaceAll(e.EventType(), ".", "_"), func(t *testing.T) {
-			b, err := json.Marshal(e)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ptr := reflect.New(reflect.TypeOf(e))
-			if err := json.Unmarshal(b, ptr.Interface()); err != nil {
-				t.Fatal(err)
-			}
-			b2, _ := json.Marshal(ptr.Elem().Interface())
-			if !bytes.Equal(b, b2) {
-				t.Fatalf("round trip differs:\n%s\n%s", b, b2)
-			}
-		})
-	}
-	for _, name := range setup.EventTypes() {
-		if !seen[name] {
-			t.Errorf("no round-trip case for %s", name)
-		}
-	}
+	domaintest.RoundTrip(t, all, setup.EventTypes())
 }
