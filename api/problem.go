@@ -52,12 +52,13 @@ func Invalid(code, detail string, problems []FieldProblem) error {
 }
 
 var kindStatus = map[domain.Kind]int{
-	domain.KindInvalid:   http.StatusUnprocessableEntity,
-	domain.KindConflict:  http.StatusConflict,
-	domain.KindNotFound:  http.StatusNotFound,
-	domain.KindForbidden: http.StatusForbidden,
-	domain.KindGone:      http.StatusGone,
-	domain.KindLocked:    http.StatusLocked,
+	domain.KindInvalid:     http.StatusUnprocessableEntity,
+	domain.KindConflict:    http.StatusConflict,
+	domain.KindNotFound:    http.StatusNotFound,
+	domain.KindForbidden:   http.StatusForbidden,
+	domain.KindGone:        http.StatusGone,
+	domain.KindLocked:      http.StatusLocked,
+	domain.KindUnavailable: http.StatusServiceUnavailable,
 }
 
 // ProblemFor is the one table from errors to HTTP problems.

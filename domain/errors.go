@@ -8,12 +8,13 @@ import "fmt"
 type Kind int
 
 const (
-	KindInvalid   Kind = iota + 1 // the input breaks a rule; fixing the input helps
-	KindConflict                  // the current state forbids it (already done, card in use)
-	KindNotFound                  // the thing does not exist (or was erased)
-	KindForbidden                 // the actor may not do this
-	KindGone                      // it existed but expired (a link past its 60 days)
-	KindLocked                    // temporarily refused (too many wrong passcodes)
+	KindInvalid     Kind = iota + 1 // the input breaks a rule; fixing the input helps
+	KindConflict                    // the current state forbids it (already done, card in use)
+	KindNotFound                    // the thing does not exist (or was erased)
+	KindForbidden                   // the actor may not do this
+	KindGone                        // it existed but expired (a link past its 60 days)
+	KindLocked                      // temporarily refused (too many wrong passcodes)
+	KindUnavailable                 // a system Gantry depends on cannot answer now; retry later
 )
 
 func (k Kind) String() string {
@@ -30,6 +31,8 @@ func (k Kind) String() string {
 		return "gone"
 	case KindLocked:
 		return "locked"
+	case KindUnavailable:
+		return "unavailable"
 	}
 	return "unknown"
 }
@@ -97,3 +100,7 @@ func Gone(code, detail string) *Error { return newError(KindGone, code, detail) 
 
 // Locked declares a temporarily refused action (HTTP 423).
 func Locked(code, detail string) *Error { return newError(KindLocked, code, detail) }
+
+// Unavailable is an error of KindUnavailable: an outside system Gantry asks
+// (the lease contract system, say) cannot answer now.
+func Unavailable(code, detail string) *Error { return newError(KindUnavailable, code, detail) }

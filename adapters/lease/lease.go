@@ -29,7 +29,7 @@ var ErrLeaseNotFound = domain.Invalid("lease_not_found",
 	"The lease contract system has no lease with this number; check the lease contract number.")
 
 // ErrLeaseSystemDown: the lease system did not answer in time.
-var ErrLeaseSystemDown = domain.Locked("lease_system_unavailable",
+var ErrLeaseSystemDown = domain.Unavailable("lease_system_unavailable",
 	"The lease contract system cannot be reached right now; nothing was written. Retry later.")
 
 // leaseDoc is the JSON both adapters speak.

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gantry-etc/gantry/test/smtptest"
 )
 
 // The access policy, written out: one row per operation of the API, one
@@ -500,8 +502,8 @@ func TestAccessCustomerScoping(t *testing.T) {
 		t.Errorf("customer X's status names certificate %v, want %s", m["certificate"], numberX)
 	}
 	var linkX string
-	for _, m := range e.inbox.wait(t, 4) {
-		if l := regexp.MustCompile(`/v1/certificate-links/(` + numberX + `\.\S+)`).FindStringSubmatch(decodeMail(m)); l != nil {
+	for _, m := range e.inbox.Wait(t, 4) {
+		if l := regexp.MustCompile(`/v1/certificate-links/(` + numberX + `\.\S+)`).FindStringSubmatch(smtptest.Decode(m)); l != nil {
 			linkX = l[1]
 		}
 	}

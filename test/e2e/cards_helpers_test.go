@@ -18,6 +18,7 @@ import (
 	"github.com/gantry-etc/gantry/commands"
 	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/test/pgtest"
+	"github.com/gantry-etc/gantry/test/smtptest"
 )
 
 type cardsEnv struct {
@@ -28,17 +29,25 @@ type cardsEnv struct {
 	ctx   context.Context
 	admin string
 	fin   string
+	inbox *smtptest.Inbox
 }
 
 const leaseCSV = "contract,customer_name,start,end,vehicles\n" +
 	"L-2026-001,株式会社 山田運輸,2026-01-01,2028-03-31,品川 300 あ 12-34;品川 300 あ 56-78;品川 300 い 90-12;品川 300 う 11-11;品川 300 う 22-22;品川 300 う 33-33;品川 300 う 44-44;品川 300 う 55-55\n"
 
-func newCardsEnv(t *testing.T) *cardsEnv {
+// newCardsEnv starts Gantry on its own database; edits adjust the
+// configuration first.
+func newCardsEnv(t *testing.T, edits ...func(*app.Config)) *cardsEnv {
 	t.Helper()
+	box, smtpAddr := smtptest.Start(t)
 	cfg := app.Config{DatabaseURL: pgtest.URL(t), HTTPAddr: "127.0.0.1:0", Bus: "sql", PollEvery: 5 * time.Millisecond,
-		SMTPAddr: "127.0.0.1:1", MailFrom: "noreply@gantry.example", EDIDir: t.TempDir(), Extra: map[string]string{}}
+		SMTPAddr: smtpAddr, MailFrom: "noreply@gantry.example", EDIDir: t.TempDir(),
+		Extra: map[string]string{"GANTRY_RENEWAL_MAIL_TO": "cards-desk@lessor.example"}}
 	cfg.TestKeys()
 	cfg.TokenTTL = 400 * 24 * time.Hour
+	for _, edit := range edits {
+		edit(&cfg)
+	}
 	clock := commands.NewManualClock(time.Date(2026, 11, 2, 10, 0, 0, 0, domain.Tokyo))
 	a, err := app.Build(cfg, clock, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
@@ -48,7 +57,7 @@ func newCardsEnv(t *testing.T) *cardsEnv {
 	done := a.Start(ctx)
 	srv := httptest.NewServer(a.API.Echo())
 	t.Cleanup(func() { srv.Close(); cancel(); <-done; a.Close() })
-	e := &cardsEnv{t: t, a: a, srv: srv, clock: clock, ctx: ctx,
+	e := &cardsEnv{t: t, a: a, srv: srv, clock: clock, ctx: ctx, inbox: box,
 		admin: a.API.Tokens().Issue(api.Principal{Role: api.RoleOperatorAdmin, Subject: "ops-1"}),
 		fin:   a.API.Tokens().Issue(api.Principal{Role: api.RoleFinance, Subject: "fin-1"})}
 	// wait for migrations
@@ -128,14 +137,18 @@ func (e *cardsEnv) setup() {
 	if out, err := e.cli("lease", "import", e.file("leases.csv", leaseCSV)); err != nil {
 		e.t.Fatalf("lease import: %v %s", err, out)
 	}
-	st, body := e.do("POST", "/v1/contracts", e.admin, map[string]any{
-		"contract": "L-2026-001", "customer_name": "株式会社　山田運輸", "alpha_name": "Yamada Unyu Co., Ltd.",
+	if st, body := e.conclude("L-2026-001"); st != http.StatusCreated {
+		e.t.Fatalf("conclude: %d %s", st, body)
+	}
+}
+
+// conclude posts the ETC service contract application for a lease.
+func (e *cardsEnv) conclude(lease string) (int, []byte) {
+	return e.do("POST", "/v1/contracts", e.admin, map[string]any{
+		"contract": lease, "customer_name": "株式会社　山田運輸", "alpha_name": "Yamada Unyu Co., Ltd.",
 		"address": "東京都品川区1-2-3", "phone": "03-1234-5678", "representative": "山田 太郎",
 		"bank_code": "0001", "branch_code": "123", "account_type": "ordinary", "account_number": "1234567", "holder_kana": "ヤマダウンユ",
 	}, nil)
-	if st != http.StatusCreated {
-		e.t.Fatalf("conclude: %d %s", st, body)
-	}
 }
 
 type problem struct {

@@ -3,16 +3,21 @@ package e2e_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gantry-etc/gantry/api"
+	"github.com/gantry-etc/gantry/cmd/gantry/app"
 	cmdcards "github.com/gantry-etc/gantry/commands/cards"
 	es "github.com/gantry-etc/gantry/commands/eventstore"
 	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/contract"
 	projcards "github.com/gantry-etc/gantry/projections/cards"
+	"github.com/gantry-etc/gantry/test/smtptest"
 )
 
 // Concurrent issues for one vehicle: exactly one card, the rest 409.
@@ -97,6 +102,20 @@ func TestCardsLifecycleJobs(t *testing.T) {
 	if n := e.count(`SELECT count(*) FROM events WHERE type = 'card.renewal_notice_recorded'`); n != 2 {
 		t.Fatalf("notices = %d, want 2", n)
 	}
+	// Each notice is mailed once, to the card desk, naming card and expiry.
+	e.inbox.Wait(t, 2)
+	time.Sleep(200 * time.Millisecond) // a third (duplicate) mail would show now
+	mails := e.inbox.Mails()
+	if len(mails) != 2 {
+		t.Fatalf("%d renewal mails, want 2", len(mails))
+	}
+	for _, m := range mails {
+		body := smtptest.Decode(m.Data)
+		if len(m.To) != 1 || m.To[0] != "cards-desk@lessor.example" || !strings.Contains(body, "2028/03") ||
+			!strings.Contains(body, a.Card) && !strings.Contains(body, b2.Card) {
+			t.Fatalf("renewal mail to %v:\n%s", m.To, body)
+		}
+	}
 	// Month end after 2028-03: both in-use cards cancelled; twice = once.
 	e.clock.Set(time.Date(2028, 4, 1, 0, 5, 0, 0, domain.Tokyo))
 	for range 2 {
@@ -152,5 +171,40 @@ func TestContractConcludedUpcastV1(t *testing.T) {
 	}
 	if !c.BusinessDays().Equal(contract.StandardBusinessCalendar()) {
 		t.Fatalf("calendar not upcast: %+v", c.BusinessDays())
+	}
+}
+
+// With GANTRY_LEASE_URL, contracts are checked against the lease system
+// over HTTP: a known lease concludes, an unknown one is a 422, and a lease
+// system that fails is a 503 problem with nothing written.
+func TestCardsLeaseSystemOverHTTP(t *testing.T) {
+	var broken atomic.Bool
+	leases := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case broken.Load():
+			http.Error(w, "maintenance", http.StatusBadGateway)
+		case r.URL.Path == "/leases/L-2026-001":
+			w.Write([]byte(`{"contract":"L-2026-001","customer_name":"株式会社 山田運輸","start":"2026-01-01","end":"2028-03-31","vehicles":["品川 300 あ 12-34"]}`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(leases.Close)
+	e := newCardsEnv(t, func(cfg *app.Config) { cfg.Extra["GANTRY_LEASE_URL"] = leases.URL })
+
+	if st, body := e.conclude("L-2026-001"); st != http.StatusCreated {
+		t.Fatalf("conclude: %d %s", st, body)
+	}
+	if st, body := e.conclude("L-2026-404"); st != http.StatusUnprocessableEntity || !strings.Contains(string(body), "lease_not_found") {
+		t.Fatalf("unknown lease: %d %s", st, body)
+	}
+	before := e.count(`SELECT count(*) FROM events`)
+	broken.Store(true)
+	st, body := e.conclude("L-2026-002")
+	if st != http.StatusServiceUnavailable || !strings.Contains(string(body), "lease_system_unavailable") {
+		t.Fatalf("lease system down: %d %s", st, body)
+	}
+	if after := e.count(`SELECT count(*) FROM events`); after != before {
+		t.Fatalf("%d events written while the lease system was down", after-before)
 	}
 }

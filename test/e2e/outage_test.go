@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gantry-etc/gantry/cmd/gantry/app"
+	"github.com/gantry-etc/gantry/test/smtptest"
 )
 
 // tcpProxy stands between Gantry and PostgreSQL so a test can take the
@@ -87,8 +88,8 @@ func TestDatabaseLostWhileRunning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	box := &inbox{}
-	box.serve(t, ln)
+	box := &smtptest.Inbox{}
+	box.Serve(t, ln)
 	var proxy *tcpProxy
 	e := startWith(t, box, func(cfg *app.Config) {
 		cfg.SMTPAddr = ln.Addr().String()
@@ -102,7 +103,7 @@ func TestDatabaseLostWhileRunning(t *testing.T) {
 	})
 	staff := e.staff("st-1", "store-A", "store_staff")
 	e.must(201, e.do("POST", "/v1/applications", "", "", applicant))
-	box.wait(t, 1)
+	box.Wait(t, 1)
 	before := e.eventCount()
 
 	proxy.cut()
@@ -138,8 +139,8 @@ func TestDatabaseLostWhileRunning(t *testing.T) {
 	if first["application_id"] != again["application_id"] {
 		t.Fatalf("Idempotency-Key retry made a second application: %v, %v", first["application_id"], again["application_id"])
 	}
-	mails := box.wait(t, 2)
-	if len(mails) != 2 || !strings.Contains(decodeMail(mails[1]), first["application_id"].(string)) {
+	mails := box.Wait(t, 2)
+	if len(mails) != 2 || !strings.Contains(smtptest.Decode(mails[1]), first["application_id"].(string)) {
 		t.Fatalf("after recovery: %d mails", len(mails))
 	}
 	if e.must(200, e.do("GET", "/v1/views/applications/awaiting", staff, "", nil)).code != 200 {

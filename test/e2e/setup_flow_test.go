@@ -4,28 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"mime"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 	"unicode/utf16"
-)
 
-// decodeMail joins the base64 text parts so tests can read the body.
-func decodeMail(raw string) string {
-	dec := new(mime.WordDecoder)
-	out := raw
-	if s, err := dec.DecodeHeader(raw); err == nil {
-		out = s
-	}
-	for _, m := range regexp.MustCompile(`(?s)Content-Transfer-Encoding: base64\r\n\r\n(.*?)\r\n--`).FindAllStringSubmatch(raw, -1) {
-		b, _ := decodeB64(strings.ReplaceAll(m[1], "\r\n", ""))
-		out += "\n" + string(b)
-	}
-	return out
-}
+	"github.com/gantry-etc/gantry/test/smtptest"
+)
 
 func TestSetup_self_filed_end_to_end(t *testing.T) {
 	e := start(t)
@@ -34,8 +21,8 @@ func TestSetup_self_filed_end_to_end(t *testing.T) {
 	app := e.must(201, e.do("POST", "/v1/applications", "", "", applicant)).json(t)
 	id, qr := app["application_id"].(string), app["qr"].(string)
 
-	mails := e.inbox.wait(t, 1)
-	m := decodeMail(mails[0])
+	mails := e.inbox.Wait(t, 1)
+	m := smtptest.Decode(mails[0])
 	if !strings.Contains(m, id) || !strings.Contains(m, app["passcode"].(string)) || !strings.Contains(mails[0], "image/png") {
 		t.Fatalf("application mail lacks ID, passcode or QR image:\n%s", m)
 	}
@@ -71,10 +58,10 @@ func TestSetup_self_filed_end_to_end(t *testing.T) {
 	done := e.must(200, e.do("POST", "/v1/setups/"+sid+"/completion", staff, q(v), nil)).json(t)
 	number := done["certificate_number"].(string)
 
-	mails = e.inbox.wait(t, 2)
-	link := regexp.MustCompile(`http://gantry.test(/v1/certificate-links/\S+)`).FindStringSubmatch(decodeMail(mails[1]))
+	mails = e.inbox.Wait(t, 2)
+	link := regexp.MustCompile(`http://gantry.test(/v1/certificate-links/\S+)`).FindStringSubmatch(smtptest.Decode(mails[1]))
 	if link == nil {
-		t.Fatalf("no link in mail: %s", decodeMail(mails[1]))
+		t.Fatalf("no link in mail: %s", smtptest.Decode(mails[1]))
 	}
 	pdf := e.must(200, e.do("GET", link[1], "", "", nil))
 	title, subject := pdfInfo(pdf.body, "Title"), pdfInfo(pdf.body, "Subject")
@@ -150,7 +137,7 @@ func TestSetup_expiry_at_60_days_leaves_no_personal_data(t *testing.T) {
 	e := start(t)
 	staff := e.staff("st-1", "store-A", "store_staff")
 	app := e.must(201, e.do("POST", "/v1/applications", "", "", applicant)).json(t)
-	e.inbox.wait(t, 1)
+	e.inbox.Wait(t, 1)
 	ctx := context.Background()
 
 	e.clock.Advance(59*24*time.Hour + 23*time.Hour)

@@ -12,64 +12,22 @@ import (
 	"net/http/httptest"
 	"os"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/emersion/go-smtp"
 
 	"github.com/gantry-etc/gantry/cmd/gantry/app"
 	"github.com/gantry-etc/gantry/commands"
 	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/test/pgtest"
+	"github.com/gantry-etc/gantry/test/smtptest"
 )
-
-// inbox is an in-process SMTP server that keeps what arrives.
-type inbox struct {
-	mu    sync.Mutex
-	mails []string
-}
-
-func (b *inbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{b: b}, nil }
-
-type session struct{ b *inbox }
-
-func (s *session) Mail(string, *smtp.MailOptions) error { return nil }
-func (s *session) Rcpt(string, *smtp.RcptOptions) error { return nil }
-func (s *session) Data(r io.Reader) error {
-	d, _ := io.ReadAll(r)
-	s.b.mu.Lock()
-	s.b.mails = append(s.b.mails, string(d))
-	s.b.mu.Unlock()
-	return nil
-}
-func (s *session) Reset()        {}
-func (s *session) Logout() error { return nil }
-
-func (b *inbox) all() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]string(nil), b.mails...)
-}
-
-func (b *inbox) wait(t *testing.T, n int) []string {
-	t.Helper()
-	for i := 0; i < 500; i++ {
-		if m := b.all(); len(m) >= n {
-			return m
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("expected %d mails, got %d", n, len(b.all()))
-	return nil
-}
 
 type env struct {
 	t     *testing.T
 	a     *app.App
 	srv   *httptest.Server
 	clock *commands.ManualClock
-	inbox *inbox
+	inbox *smtptest.Inbox
 }
 
 func start(t *testing.T) *env {
@@ -78,24 +36,14 @@ func start(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	box := &inbox{}
-	box.serve(t, ln)
+	box := &smtptest.Inbox{}
+	box.Serve(t, ln)
 	return startWith(t, box, func(cfg *app.Config) { cfg.SMTPAddr = ln.Addr().String() })
-}
-
-// serve runs the in-process SMTP server on ln until the test ends (or
-// until the test closes it).
-func (b *inbox) serve(t *testing.T, ln net.Listener) *smtp.Server {
-	ss := smtp.NewServer(b)
-	ss.Domain, ss.AllowInsecureAuth = "localhost", true
-	go ss.Serve(ln)
-	t.Cleanup(func() { ss.Close() })
-	return ss
 }
 
 // startWith builds and starts the app; edit adjusts the configuration
 // (SMTPAddr at least).
-func startWith(t *testing.T, box *inbox, edit func(*app.Config)) *env {
+func startWith(t *testing.T, box *smtptest.Inbox, edit func(*app.Config)) *env {
 	t.Helper()
 	cfg := app.Config{DatabaseURL: pgtest.URL(t), HTTPAddr: "127.0.0.1:0", Bus: "sql", PollEvery: 5 * time.Millisecond,
 		MailFrom: "noreply@gantry.test", EDIDir: t.TempDir(), PublicURL: "http://gantry.test",

@@ -14,6 +14,7 @@ import (
 	es "github.com/gantry-etc/gantry/commands/eventstore"
 	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/certificate"
+	"github.com/gantry-etc/gantry/test/smtptest"
 )
 
 // The proxy customer: a corporation without a smartphone, with an agent.
@@ -218,10 +219,10 @@ func TestSetup_proxy_consent_covers_three_vehicles(t *testing.T) {
 	// No mail to the proxy customer. A web application afterwards is the
 	// control: its mail arrives, and it is the only one.
 	web := e.must(201, e.do("POST", "/v1/applications", "", "", applicant)).json(t)
-	mails := e.inbox.wait(t, 1)
+	mails := e.inbox.Wait(t, 1)
 	time.Sleep(300 * time.Millisecond)
-	mails = e.inbox.all()
-	if len(mails) != 1 || !strings.Contains(decodeMail(mails[0]), web["application_id"].(string)) {
+	mails = e.inbox.All()
+	if len(mails) != 1 || !strings.Contains(smtptest.Decode(mails[0]), web["application_id"].(string)) {
 		t.Fatalf("want only the web applicant's mail, got %d mails", len(mails))
 	}
 	for _, m := range mails {
@@ -330,14 +331,14 @@ func TestSetup_retention_ends_after_5_years(t *testing.T) {
 	web := e.must(201, e.do("POST", "/v1/applications", "", "", applicant)).json(t)
 	e.must(201, e.do("POST", "/v1/consents", staff, "", consent("CN-0100", "2026-04-01", 1, "", "", proxyApplicant)))
 	proxy := e.must(201, e.do("POST", "/v1/proxy-applications", staff, "", proxyFiling("CN-0100"))).json(t)
-	e.inbox.wait(t, 1)
+	e.inbox.Wait(t, 1)
 
 	// Received ten days later: the 5 years still count from completion.
 	e.clock.Advance(10 * 24 * time.Hour)
 	staff = e.login("st-1")
 	number := e.runSetup(staff, web["qr"].(string), "user", "山田太郎", "1234567890123456789")
 	e.must(201, e.do("POST", "/v1/receptions", staff, "", map[string]string{"qr": proxy["qr"].(string)}))
-	e.inbox.wait(t, 2) // the certificate link
+	e.inbox.Wait(t, 2) // the certificate link
 	ids := []string{web["application_id"].(string), proxy["application_id"].(string)}
 	var setups []map[string]any
 	_ = json.Unmarshal(e.must(200, e.do("GET", "/v1/views/setups", staff, "", nil)).body, &setups)
@@ -455,8 +456,8 @@ func TestSetup_mail_server_down_loses_nothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
-	box := &inbox{}
-	smtpServer := box.serve(t, ln)
+	box := &smtptest.Inbox{}
+	smtpServer := box.Serve(t, ln)
 	e := startWith(t, box, func(cfg *app.Config) {
 		cfg.SMTPAddr = addr
 		cfg.BusRetry, cfg.BusRetryMax = 100*time.Millisecond, 400*time.Millisecond
@@ -472,7 +473,7 @@ func TestSetup_mail_server_down_loses_nothing(t *testing.T) {
 
 	// Mail works, then the mail server goes down.
 	first := e.must(201, e.do("POST", "/v1/applications", "", "", applicant)).json(t)
-	box.wait(t, 1)
+	box.Wait(t, 1)
 	smtpServer.Close()
 
 	// The first application's setup (its certificate link is due by mail)
@@ -505,7 +506,7 @@ func TestSetup_mail_server_down_loses_nothing(t *testing.T) {
 			t.Fatal("the mails are not retried while the server is down")
 		}
 	}
-	if n := len(box.all()); n != 1 {
+	if n := len(box.All()); n != 1 {
 		t.Fatalf("%d mails arrived, want only the one sent before the server went down", n)
 	}
 	if n := e.count(`SELECT count(*) FROM bus.retries`); n != 3 {
@@ -516,16 +517,16 @@ func TestSetup_mail_server_down_loses_nothing(t *testing.T) {
 	if ln, err = net.Listen("tcp", addr); err != nil {
 		t.Fatal(err)
 	}
-	box.serve(t, ln)
-	box.wait(t, 4)
+	box.Serve(t, ln)
+	box.Wait(t, 4)
 	time.Sleep(500 * time.Millisecond) // would a duplicate show up?
-	mails := box.all()
+	mails := box.All()
 	if len(mails) != 4 {
 		t.Fatalf("%d mails, want 4 (three applications, one certificate link)", len(mails))
 	}
 	count := map[string]int{}
 	for _, m := range mails[1:] {
-		d := decodeMail(m)
+		d := smtptest.Decode(m)
 		for _, id := range []string{second["application_id"].(string), third["application_id"].(string)} {
 			if strings.Contains(d, id) && strings.Contains(d, "申請が完了しました") {
 				count[id]++

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/smtp"
-	"strings"
 	"sync"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/gantry-etc/gantry/adapters/invoicepdf"
 	"github.com/gantry-etc/gantry/adapters/jpholiday"
 	"github.com/gantry-etc/gantry/adapters/lease"
+	"github.com/gantry-etc/gantry/adapters/mail"
 	"github.com/gantry-etc/gantry/api"
 	"github.com/gantry-etc/gantry/api/cardsapi"
 	cmdcards "github.com/gantry-etc/gantry/commands/cards"
@@ -197,14 +196,15 @@ func (f *CardsFeature) handleNotice(ctx context.Context, ev es.Event) error {
 	if sent {
 		return nil
 	}
-	body := strings.Join([]string{
-		"From: " + f.d.Config.MailFrom, "To: " + f.mailTo,
-		"Subject: ETC card renewal notice " + e.Card.String(),
-		"MIME-Version: 1.0", "Content-Type: text/plain; charset=UTF-8", "",
-		"ETCカード " + e.Card.String() + " の有効期限は " + e.Expiry.EDI() + " です。更新をご希望の場合はお申し出ください。",
-		"Card " + e.Card.String() + " expires at the end of " + e.Expiry.String() + ". Ask us to renew it.", "",
-	}, "\r\n")
-	if err := smtp.SendMail(f.d.Config.SMTPAddr, nil, f.d.Config.MailFrom, []string{f.mailTo}, []byte(body)); err != nil {
+	// Sent through the mail adapter, so a mail server that is down delays
+	// the notice (the bus keeps retrying) instead of losing it.
+	sender := mail.Sender{Addr: f.d.Config.SMTPAddr, From: f.d.Config.MailFrom}
+	if err := sender.Send(ctx, mail.Message{
+		ID: ev.ID.String() + "@" + RenewalNoticeHandler + ".gantry", To: f.mailTo,
+		Subject: "ETCカード更新のご案内 / ETC card renewal notice " + e.Card.String(),
+		Body: "ETCカード " + e.Card.String() + " の有効期限は " + e.Expiry.EDI() + " です。更新をご希望の場合はお申し出ください。\r\n" +
+			"Card " + e.Card.String() + " expires at the end of " + e.Expiry.String() + ". Ask us to renew it.\r\n",
+	}); err != nil {
 		return err
 	}
 	_, err := f.d.Pool.Exec(ctx, `INSERT INTO mail_sent (event_id, handler) VALUES ($1,$2) ON CONFLICT DO NOTHING`, ev.ID, RenewalNoticeHandler)
