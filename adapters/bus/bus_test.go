@@ -84,7 +84,12 @@ func run(t *testing.T, backend, natsURL string) {
 	defer cancel()
 	r := projections.NewRunner(pool, store, codec, log, b.Outbox())
 	go r.Run(ctx)
-	go func() { _ = b.Run(ctx) }()
+	go func() {
+		// A bus that cannot start shows here, not as "delivered 0".
+		if err := b.Run(ctx); err != nil && ctx.Err() == nil {
+			t.Errorf("bus stopped: %v", err)
+		}
+	}()
 
 	const n = 20
 	for i := 1; i <= n; i++ {
@@ -188,7 +193,12 @@ func failures(t *testing.T, backend, natsURL string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go projections.NewRunner(pool, store, codec, log, b.Outbox()).Run(ctx)
-	go func() { _ = b.Run(ctx) }()
+	go func() {
+		// A bus that cannot start shows here, not as "delivered 0".
+		if err := b.Run(ctx); err != nil && ctx.Err() == nil {
+			t.Errorf("bus stopped: %v", err)
+		}
+	}()
 	if _, err := (commands.Streams{Store: store, Codec: codec}).Append(ctx, "app-x", 0, mailed{To: domain.Seal("app-x", "c@example.jp"), N: 1}, ignored{}); err != nil {
 		t.Fatal(err)
 	}

@@ -196,19 +196,24 @@ func (o outbox) Apply(ctx context.Context, tx pgx.Tx, evs []es.Event) error {
 	if len(order) == 0 {
 		return nil
 	}
-	var pub message.Publisher
 	if o.b.nats != nil {
+		// A broker that cannot take the messages now is an outage, not a
+		// bad event: the projector resumes from its checkpoint until the
+		// broker is back, instead of stopping on the event.
 		p, err := o.b.nats.publisher()
 		if err != nil {
-			return err
+			return fmt.Errorf("%w: bus: NATS publisher: %v", es.ErrUnavailable, err)
 		}
-		pub = p
-	} else {
-		p, err := wsql.NewPublisher(wsql.TxFromPgx(tx), wsql.PublisherConfig{SchemaAdapter: sqlSchema()}, o.b.logger)
-		if err != nil {
-			return err
+		for _, t := range order {
+			if err := p.Publish(t, byTopic[t]...); err != nil {
+				return fmt.Errorf("%w: bus: publishing to %s over NATS: %v", es.ErrUnavailable, t, err)
+			}
 		}
-		pub = p
+		return nil
+	}
+	pub, err := wsql.NewPublisher(wsql.TxFromPgx(tx), wsql.PublisherConfig{SchemaAdapter: sqlSchema()}, o.b.logger)
+	if err != nil {
+		return err
 	}
 	for _, t := range order {
 		if err := pub.Publish(t, byTopic[t]...); err != nil {

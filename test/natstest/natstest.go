@@ -5,6 +5,7 @@ package natstest
 import (
 	"fmt"
 	"net"
+	"net/http"
 	"os/exec"
 	"testing"
 	"time"
@@ -17,24 +18,33 @@ func Start(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("nats-server not installed (scripts/deps.sh installs it): %v", err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(bin, "-js", "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-sd", t.TempDir())
+	port, monitor := freePort(t), freePort(t)
+	cmd := exec.Command(bin, "-js", "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-m", fmt.Sprint(monitor), "-sd", t.TempDir())
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	for i := 0; i < 100; i++ {
-		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			c.Close()
-			return fmt.Sprintf("nats://127.0.0.1:%d", port)
+	// Ready when the health endpoint says JetStream is up, not merely when
+	// the client port accepts connections.
+	health := fmt.Sprintf("http://127.0.0.1:%d/healthz?js-enabled-only=true", monitor)
+	for i := 0; i < 200; i++ {
+		if r, err := http.Get(health); err == nil {
+			r.Body.Close()
+			if r.StatusCode == http.StatusOK {
+				return fmt.Sprintf("nats://127.0.0.1:%d", port)
+			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatal("nats-server did not start")
+	t.Fatal("nats-server did not become ready with JetStream in 10 s")
 	return ""
+}
+
+func freePort(t testing.TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }

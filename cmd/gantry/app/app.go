@@ -5,7 +5,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -137,8 +136,18 @@ func (a *App) Start(ctx context.Context) <-chan struct{} {
 		go func() { defer wg.Done(); a.Runner.Run(ctx) }()
 		go func() {
 			defer wg.Done()
-			if err := a.Bus.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				a.Log.Error("integration bus stopped", "err", err.Error())
+			// The bus starts again after a failure (database or broker
+			// gone); undelivered messages wait for it.
+			for wait := time.Second; ctx.Err() == nil; wait = min(wait*2, 30*time.Second) {
+				err := a.Bus.Run(ctx)
+				if err == nil || ctx.Err() != nil {
+					return
+				}
+				a.Log.Error("integration bus stopped; starting again", "err", err.Error(), "in", wait.String())
+				select {
+				case <-ctx.Done():
+				case <-time.After(wait):
+				}
 			}
 		}()
 		go func() { defer wg.Done(); a.schedule(ctx) }()
