@@ -105,7 +105,7 @@ func TestProjectorAppliesEachEventOnceAcrossRestarts(t *testing.T) {
 	done := make(chan struct{})
 	go func() { r.Run(ctx); close(done) }()
 	// Stop it while more events arrive, then start a new runner (a restart).
-	go e.tick(t, "b", 1, 200)
+	go func() { e.tick(t, "b", 1, 200) }()
 	time.Sleep(30 * time.Millisecond)
 	cancel()
 	<-done
@@ -114,10 +114,17 @@ func TestProjectorAppliesEachEventOnceAcrossRestarts(t *testing.T) {
 	defer cancel2()
 	r2 := projections.NewRunner(e.pool, e.store, e.codec, quiet(), &counter{})
 	go r2.Run(ctx2)
-	time.Sleep(50 * time.Millisecond)
-	head, _ := e.store.Head(context.Background())
+	// Head only covers transactions older than every open one (b may still
+	// be appending), so wait until it passes our last append.
+	var head es.Position
+	for i := 0; i < 500; i++ {
+		if head, _ = e.store.Head(context.Background()); !head.Less(last) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	if head.Less(last) {
-		t.Fatal("head behind last append")
+		t.Fatal("head never reached the last append")
 	}
 	wctx, wcancel := context.WithTimeout(ctx2, 30*time.Second)
 	defer wcancel()
@@ -234,13 +241,19 @@ func TestRebuildSwapsWhileServing(t *testing.T) {
 			}
 		}
 	}()
-	go e.tick(t, "b", 1, 100)
+	go func() { e.tick(t, "b", 1, 100) }()
 	if _, err := projections.Rebuild(ctx, e.pool, e.store, e.codec, &counter{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	close(stop)
 	if err := <-queryErrs; err != nil {
 		t.Fatalf("a query failed during the rebuild: %v", err)
+	}
+	for i := 0; i < 300; i++ {
+		if n, _ := counts(t, e.pool, "a"); n == 500 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	if n, _ := counts(t, e.pool, "a"); n != 500 {
 		t.Fatalf("after rebuild n=%d, want 500", n)

@@ -121,15 +121,22 @@ type outbox struct{ b *Bus }
 func (outbox) Name() string { return OutboxName }
 
 // Setup creates the message tables of every topic (SQL backend).
-func (o outbox) Setup(ctx context.Context, tx pgx.Tx) error {
-	if o.b.nats != nil {
+func (o outbox) Setup(ctx context.Context, tx pgx.Tx) error { return o.b.initSchema(ctx, tx) }
+
+// initSchema creates the bus schema and every topic's tables, under an
+// advisory lock (concurrent CREATE … IF NOT EXISTS can still collide).
+func (b *Bus) initSchema(ctx context.Context, tx pgx.Tx) error {
+	if b.nats != nil {
 		return nil
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(72731)`); err != nil {
+		return err
 	}
 	if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS bus`); err != nil {
 		return err
 	}
 	topics := []string{PoisonTopic}
-	for _, h := range o.b.handlers {
+	for _, h := range b.handlers {
 		topics = append(topics, h.Name)
 	}
 	for _, t := range topics {
@@ -197,8 +204,8 @@ func (b *Bus) Run(ctx context.Context) error {
 		<-ctx.Done()
 		return nil
 	}
-	if err := b.waitForTables(ctx); err != nil {
-		return err
+	if err := pgx.BeginFunc(ctx, b.cfg.Pool, func(tx pgx.Tx) error { return b.initSchema(ctx, tx) }); err != nil {
+		return fmt.Errorf("bus: creating message tables: %w", err)
 	}
 	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, b.logger)
 	if err != nil {
@@ -232,30 +239,6 @@ func (b *Bus) Run(ctx context.Context) error {
 	return router.Run(ctx)
 }
 
-// waitForTables waits until the outbox projector's Setup has created the
-// topic tables (SQL backend): Run and the projector runner start together,
-// and subscribing before the tables exist fails.
-func (b *Bus) waitForTables(ctx context.Context) error {
-	if b.nats != nil {
-		return nil
-	}
-	last := `bus.watermill_offsets_` + b.handlers[len(b.handlers)-1].Name
-	for {
-		var ok bool
-		if err := b.cfg.Pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, last).Scan(&ok); err != nil && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if ok {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
 func (b *Bus) countPoison(name string) message.HandlerMiddleware {
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(m *message.Message) ([]*message.Message, error) {
@@ -273,11 +256,12 @@ func (b *Bus) subscriber(group string) (message.Subscriber, error) {
 		return b.nats.subscriber(group)
 	}
 	return wsql.NewSubscriber(wsql.BeginnerFromPgx(b.cfg.Pool), wsql.SubscriberConfig{
-		ConsumerGroup:  group,
-		SchemaAdapter:  sqlSchema(),
-		OffsetsAdapter: sqlOffsets(),
-		PollInterval:   100 * time.Millisecond,
-		ResendInterval: b.cfg.RetryInterval,
+		ConsumerGroup:    group,
+		InitializeSchema: true, // the subscriber may start before the outbox projector has created the tables
+		SchemaAdapter:    sqlSchema(),
+		OffsetsAdapter:   sqlOffsets(),
+		PollInterval:     100 * time.Millisecond,
+		ResendInterval:   b.cfg.RetryInterval,
 	}, b.logger)
 }
 

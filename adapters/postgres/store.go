@@ -217,10 +217,12 @@ func (s *Store) ReadAll(ctx context.Context, from es.Position, max int) ([]es.Re
 	if max <= 0 {
 		max = s.batchSize
 	}
+	// QueryExecModeExec plans each read with its real parameters: a cached
+	// generic plan made while the log was small would sort the whole log.
 	rows, err := s.pool.Query(ctx, selectEvent+`
 WHERE (transaction_id, position) > ($1::text::xid8, $2)
   AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY transaction_id, position LIMIT $3`, strconv.FormatUint(from.Commit, 10), int64(from.Prepare), max)
+ORDER BY transaction_id, position LIMIT $3`, pgx.QueryExecModeExec, strconv.FormatUint(from.Commit, 10), int64(from.Prepare), max)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -257,7 +259,7 @@ func (s *Store) Behind(ctx context.Context, p es.Position, limit int) (int64, ti
   SELECT recorded_at FROM events
   WHERE (transaction_id, position) > ($1::text::xid8, $2)
     AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-  ORDER BY transaction_id, position LIMIT $3) t`, strconv.FormatUint(p.Commit, 10), int64(p.Prepare), limit).Scan(&n, &first)
+  ORDER BY transaction_id, position LIMIT $3) t`, pgx.QueryExecModeExec, strconv.FormatUint(p.Commit, 10), int64(p.Prepare), limit).Scan(&n, &first)
 	if err != nil {
 		return 0, time.Time{}, translate(err)
 	}

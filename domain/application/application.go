@@ -382,3 +382,7 @@ func (a *Application) Apply(e domain.Event) {
 		a.details, a.passcodeHash = domain.Personal[Details]{Subject: a.id.String(), Erased: true}, ""
 	}
 }
+
+// PasscodeHash is the slow hash of the passcode (empty once erased); a
+// customer login checks a passcode against it.
+func (a *Application) PasscodeHash() string { return a.passcodeHash }

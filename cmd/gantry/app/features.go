@@ -5,8 +5,8 @@ package app
 func features(d Deps) ([]Feature, error) {
 	var out []Feature
 	for _, build := range []func(Deps) (Feature, error){
-		// newSetupFeature,  // issue: setup domain (setup.go)
-		newCardsFeature, // issue: cards and billing (cards.go)
+		newSetupFeature, // setup: applications, setups, certificates (setup.go)
+		newCardsFeature, // corporate ETC cards and billing (cards.go)
 	} {
 		f, err := build(d)
 		if err != nil {

@@ -1,0 +1,163 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gantry-etc/gantry/api"
+	"github.com/gantry-etc/gantry/commands"
+	es "github.com/gantry-etc/gantry/commands/eventstore"
+	"github.com/gantry-etc/gantry/domain"
+	"github.com/gantry-etc/gantry/test/pgtest"
+)
+
+type okHealth struct{}
+
+func (okHealth) Ready(context.Context) (bool, []string) { return true, nil }
+func (okHealth) Live() (bool, []string)                 { return true, nil }
+
+var errCardInUse = domain.Conflict("card_in_use", "A card is already in use for this vehicle.")
+
+func newServer(t *testing.T, pool *pgxpool.Pool) (*api.Server, *int64) {
+	s := api.New(api.Config{
+		Tokens: api.NewTokens([]byte("k"), time.Hour, time.Now), Pool: func() *pgxpool.Pool { return pool },
+		Health: okHealth{}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: prometheus.NewRegistry(),
+	})
+	var calls int64
+	type req struct {
+		Plate string `json:"plate"`
+	}
+	s.Handle(api.Op{Method: http.MethodPost, Path: "/v1/things/:id", ID: "doThing", Tag: "test", Summary: "Do a thing.",
+		Roles: []api.Role{api.RoleStaff}, Command: true, Request: req{}, Response: map[string]any{},
+		Handler: func(c echo.Context) error {
+			var r req
+			if err := api.Bind(c, &r); err != nil {
+				return err
+			}
+			n := atomic.AddInt64(&calls, 1)
+			switch {
+			case r.Plate == "conflict":
+				return errCardInUse.With("vehicle", "")
+			case r.Plate == "stale":
+				return commands.CheckIfMatch("thing-1", commands.IfMatchFrom(c.Request().Context()), 4)
+			case r.Plate == "down":
+				return fmt.Errorf("append: %w", es.ErrUnavailable)
+			}
+			return c.JSON(http.StatusCreated, map[string]any{"call": n, "plate": r.Plate})
+		}})
+	return s, &calls
+}
+
+func do(t *testing.T, h http.Handler, method, path, token, body string, hdr map[string]string) (*httptest.ResponseRecorder, map[string]any) {
+	r := httptest.NewRequest(method, path, strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		r.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range hdr {
+		r.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	var m map[string]any
+	_ = json.Unmarshal(w.Body.Bytes(), &m)
+	return w, m
+}
+
+func TestOpenAPIListsEveryRoute(t *testing.T) {
+	s, _ := newServer(t, nil)
+	doc := s.OpenAPI()
+	paths := doc["paths"].(map[string]any)
+	for _, r := range s.Echo().Routes() {
+		item, ok := paths[api.OpenAPIPath(r.Path)].(map[string]any)
+		if !ok || item[strings.ToLower(r.Method)] == nil {
+			t.Errorf("route %s %s is not in /openapi.json", r.Method, r.Path)
+		}
+	}
+	if doc["openapi"] != "3.1.0" {
+		t.Fatalf("openapi version %v", doc["openapi"])
+	}
+	n := 0
+	for _, item := range paths {
+		n += len(item.(map[string]any))
+	}
+	if n != len(s.Echo().Routes()) {
+		t.Fatalf("%d operations documented, %d routes served", n, len(s.Echo().Routes()))
+	}
+}
+
+func TestProblemsAndAuth(t *testing.T) {
+	s, _ := newServer(t, pgtest.Pool(t))
+	staff := s.Tokens().Issue(api.Principal{Role: api.RoleStaff, Subject: "st-1", Store: "S1"})
+	finance := s.Tokens().Issue(api.Principal{Role: api.RoleFinance, Subject: "f-1"})
+	cases := []struct {
+		name, token, body string
+		hdr               map[string]string
+		status            int
+		code              string
+	}{
+		{"no_token", "", `{"plate":"x"}`, nil, 401, "unauthenticated"},
+		{"forged_token", staff + "x", `{"plate":"x"}`, nil, 401, "unauthenticated"},
+		{"wrong_role", finance, `{"plate":"x"}`, nil, 403, "forbidden_role"},
+		{"malformed_json", staff, `{"plate":`, nil, 400, "malformed_json"},
+		{"unknown_field", staff, `{"plate":"x","extra":1}`, nil, 400, "malformed_json"},
+		{"domain_conflict", staff, `{"plate":"conflict"}`, nil, 409, "card_in_use"},
+		{"stale_if_match", staff, `{"plate":"stale"}`, map[string]string{"If-Match": `"3"`}, 409, "version_conflict"},
+		{"bad_if_match", staff, `{"plate":"stale"}`, map[string]string{"If-Match": `"x"`}, 400, "bad_if_match"},
+		{"database_down", staff, `{"plate":"down"}`, nil, 503, "unavailable"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w, m := do(t, s.Echo(), "POST", "/v1/things/1", c.token, c.body, c.hdr)
+			if w.Code != c.status || m["code"] != c.code {
+				t.Fatalf("status %d code %v, want %d %s: %s", w.Code, m["code"], c.status, c.code, w.Body)
+			}
+			if ct := w.Header().Get("Content-Type"); ct != "application/problem+json" {
+				t.Fatalf("content type %q", ct)
+			}
+			if m["detail"] == "" || m["type"] == nil || m["request_id"] == "" {
+				t.Fatalf("problem lacks detail/type/request id: %v", m)
+			}
+		})
+	}
+	w, m := do(t, s.Echo(), "POST", "/v1/things/1", staff, `{"plate":"stale"}`, map[string]string{"If-Match": `"3"`})
+	if m["current_version"] != float64(4) {
+		t.Fatalf("409 must carry the current version: %s", w.Body)
+	}
+}
+
+func TestIdempotencyKeyReplaysAndRefusesOtherBodies(t *testing.T) {
+	s, calls := newServer(t, pgtest.Pool(t))
+	staff := s.Tokens().Issue(api.Principal{Role: api.RoleStaff, Subject: "st-1", Store: "S1"})
+	key := map[string]string{"Idempotency-Key": "k-1"}
+	w1, m1 := do(t, s.Echo(), "POST", "/v1/things/1", staff, `{"plate":"品川 300 あ 12-34"}`, key)
+	w2, m2 := do(t, s.Echo(), "POST", "/v1/things/1", staff, `{"plate":"品川 300 あ 12-34"}`, key)
+	if w1.Code != 201 || w2.Code != 201 || m1["call"] != m2["call"] || *calls != 1 || w2.Header().Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("replay: %d %v / %d %v, handler ran %d times", w1.Code, m1, w2.Code, m2, *calls)
+	}
+	w3, m3 := do(t, s.Echo(), "POST", "/v1/things/1", staff, `{"plate":"other"}`, key)
+	if w3.Code != 422 || m3["code"] != "idempotency_key_reused" || *calls != 1 {
+		t.Fatalf("other body with the same key: %d %v", w3.Code, m3)
+	}
+	// A 5xx is not stored: the retry runs the command again.
+	kd := map[string]string{"Idempotency-Key": "k-2"}
+	if w, _ := do(t, s.Echo(), "POST", "/v1/things/1", staff, `{"plate":"down"}`, kd); w.Code != 503 {
+		t.Fatalf("down: %d", w.Code)
+	}
+	if w, _ := do(t, s.Echo(), "POST", "/v1/things/1", staff, `{"plate":"down"}`, kd); w.Code != 503 || *calls != 3 {
+		t.Fatalf("retry after 503 must run again: %d calls %d", w.Code, *calls)
+	}
+}

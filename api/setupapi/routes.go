@@ -1,0 +1,117 @@
+package setupapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gantry-etc/gantry/api"
+	cmds "github.com/gantry-etc/gantry/commands/setup"
+	"github.com/gantry-etc/gantry/domain"
+	"github.com/gantry-etc/gantry/domain/application"
+	"github.com/gantry-etc/gantry/domain/setup"
+)
+
+var (
+	store     = []api.Role{api.RoleStaff, api.RoleStoreAdmin}
+	overseers = []api.Role{api.RoleStaff, api.RoleStoreAdmin, api.RoleOperatorAdmin, api.RoleAuditor, api.RoleRegulator}
+	admin     = []api.Role{api.RoleOperatorAdmin}
+	customer  = []api.Role{api.RoleCustomer}
+)
+
+// Routes registers the setup API on s.
+func (a *API) Routes(s *api.Server) {
+	const tag = "setup"
+	add := func(op api.Op) { op.Tag = tag; s.Handle(op) }
+	post, get := http.MethodPost, http.MethodGet
+
+	// Login and accounts.
+	add(api.Op{Method: post, Path: "/v1/auth/staff/login", ID: "staffLogin", Summary: "Staff login with staff ID + password; the token is scoped to the staff's store.", Request: StaffLogin{}, Response: TokenResponse{}, Handler: a.staffLogin(s, passwordLogin{a})})
+	add(api.Op{Method: post, Path: "/v1/auth/customer/login", ID: "customerLogin", Summary: "Customer login with application ID + passcode (or the QR payload).", Request: CustomerLogin{}, Response: TokenResponse{}, Handler: a.customerLogin(s)})
+	add(api.Op{Method: post, Path: "/v1/admin/staff", ID: "createStaff", Summary: "Create a staff account (and its store).", Roles: admin, Command: true, Request: NewStaff{}, Status: 201, Handler: a.createStaff})
+	add(api.Op{Method: post, Path: "/v1/admin/applications/:id/unlock", ID: "unlockReception", Summary: "Lift a reception lock after 5 wrong passcodes.", Roles: admin, Command: true, Handler: a.unlock})
+
+	// Customer.
+	add(api.Op{Method: post, Path: "/v1/applications", ID: "apply", Summary: "Web application (all four regulations must be accepted); answers ID, passcode and QR payload, also mailed.", Command: true, Request: ApplyRequest{}, Response: AppliedResponse{}, Status: 201, Handler: a.apply})
+	add(api.Op{Method: get, Path: "/v1/my/application", ID: "myApplication", Summary: "The customer's application status.", Roles: customer, Response: ApplicationStatus{}, Handler: a.myApplication})
+	add(api.Op{Method: get, Path: "/v1/my/certificate", ID: "myCertificate", Summary: "The customer's setup certificate (PDF).", Roles: customer, Produces: "application/pdf", Handler: a.myCertificate})
+	add(api.Op{Method: get, Path: "/v1/certificate-links/:token", ID: "downloadCertificate", Summary: "Download the certificate from the mailed link (valid 60 days from sending).", Produces: "application/pdf", Handler: a.download})
+	add(api.Op{Method: get, Path: "/v1/verify/:code", ID: "verifyCertificate", Summary: "Public check of a certificate's verification code: answers its true content.", Response: Verification{}, Handler: a.verify})
+
+	// Store PC.
+	add(api.Op{Method: post, Path: "/v1/consents", ID: "recordConsent", Summary: "Record a proxy consent (委任状) with an optional signed PDF.", Roles: store, Command: true, Request: ConsentRequest{}, Status: 201, Handler: a.recordConsent})
+	add(api.Op{Method: post, Path: "/v1/proxy-applications", ID: "fileByProxy", Summary: "File an application by proxy under a consent (no customer mail).", Roles: store, Command: true, Request: ProxyRequest{}, Response: AppliedResponse{}, Status: 201, Handler: a.fileByProxy})
+	add(api.Op{Method: post, Path: "/v1/certificates/:number/print", ID: "printCertificate", Summary: "Print a certificate of this store (logged with who).", Roles: store, Command: true, Produces: "application/pdf", Handler: a.print})
+	add(api.Op{Method: post, Path: "/v1/certificates/:number/reissue-link", ID: "reissueLink", Summary: "Mail a new download link; the old one stops working.", Roles: store, Command: true, Handler: a.reissue})
+	add(api.Op{Method: get, Path: "/v1/views/applications/awaiting", ID: "awaitingApplications", Summary: "Applications awaiting reception with days left of the 60.", Roles: overseers, Response: []AwaitingRow{}, Handler: a.awaiting})
+	add(api.Op{Method: get, Path: "/v1/views/applications/received", ID: "receivedApplications", Summary: "Received applications and how long they are valid.", Roles: overseers, Response: []ReceivedRow{}, Handler: a.received})
+	add(api.Op{Method: get, Path: "/v1/views/setups", ID: "listSetups", Summary: "Setups by status (?status=) of the caller's store.", Roles: overseers, Response: []SetupRow{}, Handler: a.setups})
+	add(api.Op{Method: get, Path: "/v1/views/consents", ID: "searchConsents", Summary: "Proxy consents of 5 years (?applicant=&from=&to=).", Roles: overseers, Response: []ConsentRow{}, Handler: a.consents})
+	add(api.Op{Method: get, Path: "/v1/views/issuance", ID: "issuanceStats", Summary: "Certificate issuance per store per day.", Roles: overseers, Response: []StatRow{}, Handler: a.stats})
+
+	// Tablet: reception and the steps.
+	add(api.Op{Method: post, Path: "/v1/receptions", ID: "receiveApplication", Summary: "Step 5: receive an application by ID + passcode or QR; starts the setup. Five wrong passcodes lock it.", Roles: store, Command: true, Request: ReceiveRequest{}, Response: ReceiveResponse{}, Status: 201, Handler: a.receive})
+	add(api.Op{Method: get, Path: "/v1/setups/:id", ID: "getSetup", Summary: "A setup of this store and its next step (ETag: version).", Roles: store, Response: SetupView{}, Handler: a.getSetup})
+	steps := []struct {
+		path, id, summary string
+		body              any
+		h                 echo.HandlerFunc
+	}{
+		{"visitor", "recordVisitor", "Step 1: who came to the store.", setup.RecordVisitor{}, step(a, func(b setup.RecordVisitor, _ string, s *setup.Setup, now time.Time) ([]domain.Event, error) {
+			return s.RecordVisitor(b, now)
+		})},
+		{"identity", "checkIdentity", "Step 6: identity check (本人確認).", setup.CheckIdentity{}, step(a, func(b setup.CheckIdentity, _ string, s *setup.Setup, now time.Time) ([]domain.Event, error) {
+			return s.CheckIdentity(b, now)
+		})},
+		{"multiple-units", "answerMultipleUnits", "Several OBUs being installed?", setup.AnswerMultipleUnits{}, step(a, func(b setup.AnswerMultipleUnits, _ string, s *setup.Setup, now time.Time) ([]domain.Event, error) {
+			return s.AnswerMultipleUnits(b, now)
+		})},
+		{"vehicle", "recordVehicle", "Step 7a: vehicle data (車検証 QR, type designation or manual).", VehicleRequest{}, step(a, func(b VehicleRequest, _ string, s *setup.Setup, now time.Time) ([]domain.Event, error) {
+			if b.InspectionQR != "" {
+				v, err := setup.ParseInspectionQR(b.InspectionQR, b.Towing)
+				if err != nil {
+					return nil, err
+				}
+				b.RecordVehicle = v
+			}
+			return s.RecordVehicle(b.RecordVehicle, now)
+		})},
+		{"obu", "recordOBU", "Step 7b: OBU data (ETC / ETC2.0, management number).", OBURequest{}, step(a, func(b OBURequest, _ string, s *setup.Setup, now time.Time) ([]domain.Event, error) {
+			return s.RecordOBU(setup.RecordOBU{Kind: b.Kind, Number: b.Number}, now)
+		})},
+		{"card", "writeCard", "Step 8: setup card written.", CardRequest{}, step(a, func(b CardRequest, staff string, s *setup.Setup, now time.Time) ([]domain.Event, error) {
+			return s.WriteCard(setup.WriteCard{CardSerial: b.CardSerial, WrittenHash: b.WrittenHash, StaffID: staff}, now)
+		})},
+		{"execute", "executeSetup", "Step 9: setup executed on the OBU.", Empty{}, step(a, func(_ Empty, staff string, s *setup.Setup, now time.Time) ([]domain.Event, error) {
+			return s.Execute(setup.Execute{StaffID: staff}, now)
+		})},
+		{"completion", "notifyCompletion", "Steps 10–11: completion notice; issues the certificate and mails the link.", nil, a.notify},
+	}
+	for _, st := range steps {
+		add(api.Op{Method: post, Path: "/v1/setups/:id/" + st.path, ID: st.id, Summary: st.summary + " Send If-Match with the setup version; out of order → 409 naming the expected step.",
+			Roles: store, Command: true, Request: st.body, Response: StepResponse{}, Handler: st.h})
+	}
+}
+
+func (a *API) unlock(c echo.Context) error {
+	app := application.New()
+	id := c.Param("id")
+	v, err := a.Streams.Load(c.Request().Context(), cmds.ApplicationStream(id), app.Apply)
+	if err != nil {
+		return err
+	}
+	if v == 0 {
+		return application.ErrNotFound
+	}
+	evs, err := app.Unlock(application.Unlock{By: api.PrincipalOf(c).Subject}, a.now())
+	if err != nil {
+		return err
+	}
+	res, err := a.Streams.Append(api.Actor(c), cmds.ApplicationStream(id), v, evs...)
+	if err != nil {
+		return err
+	}
+	api.SetVersion(c, res.LastVersion)
+	return c.NoContent(http.StatusNoContent)
+}

@@ -1,0 +1,63 @@
+// Package setupapi is the HTTP API of the setup area: customer, tablet,
+// store-PC, admin and public verification endpoints.
+package setupapi
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base32"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/gantry-etc/gantry/adapters/certpdf"
+	"github.com/gantry-etc/gantry/commands"
+	es "github.com/gantry-etc/gantry/commands/eventstore"
+	cmds "github.com/gantry-etc/gantry/commands/setup"
+)
+
+// API holds what the handlers need; cmd/gantry/app builds it.
+type API struct {
+	Pool      *pgxpool.Pool
+	Streams   commands.Streams
+	Clock     commands.Clock
+	Hasher    cmds.Hasher
+	Sealer    cmds.Shredder
+	Renderer  *certpdf.Renderer
+	Verifier  CodeKey
+	PublicURL string
+	WaitFor   func(ctx context.Context, pos es.Position) error
+	// Bootstrap is an operator admin from configuration ("id:password"),
+	// so that the first accounts can be created without a CLI.
+	BootstrapID, BootstrapPassword string
+}
+
+// CodeKey computes certificate verification codes: HMAC-SHA256 over the
+// certificate's canonical content with a server key, first 100 bits in
+// base32, grouped by four.
+type CodeKey []byte
+
+// Code returns the verification code of canonical.
+func (k CodeKey) Code(canonical []byte) string {
+	m := hmac.New(sha256.New, k)
+	m.Write(canonical)
+	s := base32.StdEncoding.EncodeToString(m.Sum(nil))[:20]
+	var parts []string
+	for i := 0; i < len(s); i += 4 {
+		parts = append(parts, s[i:i+4])
+	}
+	return strings.Join(parts, "-")
+}
+
+func (a *API) now() time.Time { return a.Clock.Now() }
+
+func (a *API) wait(ctx context.Context, res es.AppendResult) error {
+	if a.WaitFor == nil || res.Position == (es.Position{}) {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return a.WaitFor(ctx, res.Position)
+}

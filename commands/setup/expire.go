@@ -1,0 +1,67 @@
+package setup
+
+import (
+	"context"
+
+	"github.com/gantry-etc/gantry/commands"
+	"github.com/gantry-etc/gantry/domain"
+	"github.com/gantry-etc/gantry/domain/application"
+)
+
+// Expire ends an application nobody received within 60 days, and shreds its
+// personal data. Safe to run twice: an expired application gets no new
+// event and shredding again is a no-op.
+type Expire struct{ ApplicationID string }
+
+// ExpireHandler runs Expire.
+type ExpireHandler struct {
+	Streams  EventStreams
+	Clock    commands.Clock
+	Shredder Shredder
+}
+
+// Handle appends Expired then shreds the subject.
+func (h ExpireHandler) Handle(ctx context.Context, cmd Expire) error {
+	return endApplication(ctx, h.Streams, h.Shredder, cmd.ApplicationID, func(a *application.Application) ([]domain.Event, error) {
+		return a.Expire(h.Clock.Now())
+	})
+}
+
+// EndRetention ends a received application's 5 years and shreds it.
+type EndRetention struct{ ApplicationID string }
+
+// EndRetentionHandler runs EndRetention.
+type EndRetentionHandler struct {
+	Streams  EventStreams
+	Clock    commands.Clock
+	Shredder Shredder
+}
+
+// Handle appends RetentionEnded then shreds the subject.
+func (h EndRetentionHandler) Handle(ctx context.Context, cmd EndRetention) error {
+	return endApplication(ctx, h.Streams, h.Shredder, cmd.ApplicationID, func(a *application.Application) ([]domain.Event, error) {
+		return a.EndRetention(h.Clock.Now())
+	})
+}
+
+func endApplication(ctx context.Context, st EventStreams, sh Shredder, id string, decide func(*application.Application) ([]domain.Event, error)) error {
+	a := application.New()
+	v, err := st.Load(ctx, ApplicationStream(id), a.Apply)
+	if err != nil {
+		return err
+	}
+	if v == 0 {
+		return application.ErrNotFound
+	}
+	evs, err := decide(a)
+	if err != nil {
+		return err
+	}
+	if _, err := st.Append(ctx, ApplicationStream(id), v, evs...); err != nil {
+		return err
+	}
+	if a.Status() == application.StatusExpired || a.Status() == application.StatusRetentionEnded || len(evs) > 0 {
+		return sh.Shred(ctx, id)
+	}
+	return nil
+}

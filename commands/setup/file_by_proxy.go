@@ -1,0 +1,72 @@
+package setup
+
+import (
+	"context"
+
+	"github.com/gantry-etc/gantry/commands"
+	"github.com/gantry-etc/gantry/domain"
+	"github.com/gantry-etc/gantry/domain/application"
+)
+
+// FileByProxy is a store filing an application under a proxy consent.
+type FileByProxy struct {
+	ConsentID   string
+	StoreID     string
+	StaffID     string
+	Details     application.Details
+	Acceptances application.Acceptances
+	Units       int
+}
+
+// FileByProxyHandler files proxy applications. No mail goes to the
+// customer: the store hands over the passcode and later the printed certificate.
+type FileByProxyHandler struct {
+	Streams EventStreams
+	Clock   commands.Clock
+	Hasher  Hasher
+}
+
+// Handle consumes one unit of the consent (optimistic concurrency on the
+// consent stream), then appends the application.
+func (h FileByProxyHandler) Handle(ctx context.Context, cmd FileByProxy) (Applied, error) {
+	var evs []domain.Event
+	c := application.NewProxyConsent()
+	cv, err := h.Streams.Load(ctx, ConsentStream(cmd.ConsentID), func(e domain.Event) { c.Apply(e) })
+	if err != nil {
+		return Applied{}, err
+	}
+	if cv == 0 {
+		return Applied{}, application.ErrConsentNotFound.With("consent_id", "")
+	}
+	id, err := application.ParseID(NewApplicationID())
+	if err != nil {
+		return Applied{}, err
+	}
+	now := h.Clock.Now()
+	use, err := c.Use(application.UseConsent{ApplicationID: id, StoreID: cmd.StoreID}, now)
+	if err != nil {
+		return Applied{}, err
+	}
+	unit := c.UnitsUsed() + 1
+	file := application.FileByProxy{ID: id, Details: cmd.Details, Acceptances: cmd.Acceptances, Units: cmd.Units,
+		PasscodeHash: "x", StoreID: cmd.StoreID, StaffID: cmd.StaffID, ConsentID: cmd.ConsentID, ConsentUnit: unit}
+	if _, err := application.New().FileByProxy(file, now); err != nil {
+		return Applied{}, err
+	}
+	pass := NewPasscode()
+	qr, _ := application.NewQR(id, pass)
+	if file.PasscodeHash, err = h.Hasher.Hash(pass); err != nil {
+		return Applied{}, err
+	}
+	if evs, err = application.New().FileByProxy(file, now); err != nil {
+		return Applied{}, err
+	}
+	if _, err := h.Streams.Append(ctx, ConsentStream(cmd.ConsentID), cv, use...); err != nil {
+		return Applied{}, err
+	}
+	res, err := h.Streams.Append(ctx, ApplicationStream(id.String()), 0, evs...)
+	if err != nil {
+		return Applied{}, err
+	}
+	return Applied{ApplicationID: id.String(), Passcode: pass, QR: qr.Encode(), Result: res}, nil
+}

@@ -1,0 +1,44 @@
+package setup
+
+import (
+	"context"
+
+	"github.com/gantry-etc/gantry/commands"
+	"github.com/gantry-etc/gantry/domain/certificate"
+)
+
+// Print is store staff printing a certificate of their own store.
+type Print struct {
+	Number  string
+	StoreID string
+	StaffID string
+}
+
+// PrintHandler logs prints (who, where, when).
+type PrintHandler struct {
+	Streams EventStreams
+	Clock   commands.Clock
+}
+
+// Handle records the print and returns the certificate to render.
+func (h PrintHandler) Handle(ctx context.Context, cmd Print) (*certificate.Certificate, error) {
+	c := certificate.New()
+	v, err := h.Streams.Load(ctx, CertificateStream(cmd.Number), c.Apply)
+	if err != nil {
+		return nil, err
+	}
+	if v == 0 || c.Content().StoreID != cmd.StoreID {
+		return nil, certificate.ErrNotFound
+	}
+	if err := commands.CheckIfMatch(CertificateStream(cmd.Number), commands.IfMatchFrom(ctx), v); err != nil {
+		return nil, err
+	}
+	evs, err := c.Print(certificate.Print{StoreID: cmd.StoreID, StaffID: cmd.StaffID}, h.Clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := h.Streams.Append(ctx, CertificateStream(cmd.Number), v, evs...); err != nil {
+		return nil, err
+	}
+	return c, nil
+}

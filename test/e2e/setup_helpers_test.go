@@ -1,0 +1,190 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/gantry-etc/gantry/cmd/gantry/app"
+	"github.com/gantry-etc/gantry/commands"
+	"github.com/gantry-etc/gantry/domain"
+	"github.com/gantry-etc/gantry/test/pgtest"
+)
+
+// inbox is an in-process SMTP server that keeps what arrives.
+type inbox struct {
+	mu    sync.Mutex
+	mails []string
+}
+
+func (b *inbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{b: b}, nil }
+
+type session struct{ b *inbox }
+
+func (s *session) Mail(string, *smtp.MailOptions) error { return nil }
+func (s *session) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (s *session) Data(r io.Reader) error {
+	d, _ := io.ReadAll(r)
+	s.b.mu.Lock()
+	s.b.mails = append(s.b.mails, string(d))
+	s.b.mu.Unlock()
+	return nil
+}
+func (s *session) Reset()        {}
+func (s *session) Logout() error { return nil }
+
+func (b *inbox) all() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.mails...)
+}
+
+func (b *inbox) wait(t *testing.T, n int) []string {
+	t.Helper()
+	for i := 0; i < 500; i++ {
+		if m := b.all(); len(m) >= n {
+			return m
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("expected %d mails, got %d", n, len(b.all()))
+	return nil
+}
+
+type env struct {
+	t     *testing.T
+	a     *app.App
+	srv   *httptest.Server
+	clock *commands.ManualClock
+	inbox *inbox
+}
+
+func start(t *testing.T) *env {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	box := &inbox{}
+	ss := smtp.NewServer(box)
+	ss.Domain, ss.AllowInsecureAuth = "localhost", true
+	go ss.Serve(ln)
+	t.Cleanup(func() { ss.Close() })
+
+	cfg := app.Config{DatabaseURL: pgtest.URL(t), HTTPAddr: "127.0.0.1:0", Bus: "sql", PollEvery: 5 * time.Millisecond,
+		SMTPAddr: ln.Addr().String(), MailFrom: "noreply@gantry.test", EDIDir: t.TempDir(), PublicURL: "http://gantry.test",
+		Extra: map[string]string{"GANTRY_BOOTSTRAP_ADMIN": "root:bootstrap-password", "GANTRY_BCRYPT_COST": "4"}}
+	cfg.TestKeys()
+	cfg.TokenTTL = 12 * time.Hour
+	clock := commands.NewManualClock(time.Date(2026, 4, 1, 10, 0, 0, 0, domain.Tokyo))
+	a, err := app.Build(cfg, clock, slog.New(slog.NewTextHandler(logOut(), nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := a.Start(ctx)
+	srv := httptest.NewServer(a.API.Echo())
+	t.Cleanup(func() { srv.Close(); cancel(); <-done; a.Close() })
+	e := &env{t: t, a: a, srv: srv, clock: clock, inbox: box}
+	for i := 0; i < 200; i++ { // wait for migrations
+		if r := e.do("GET", "/readyz", "", "", nil); r.code == 200 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return e
+}
+
+type resp struct {
+	code int
+	body []byte
+	etag string
+}
+
+func (r resp) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("not JSON (%d): %s", r.code, r.body)
+	}
+	return m
+}
+
+func (e *env) do(method, path, token, ifMatch string, body any) resp {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, e.srv.URL+path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if ifMatch != "" {
+		req.Header.Set("If-Match", ifMatch)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return resp{res.StatusCode, b, res.Header.Get("ETag")}
+}
+
+func (e *env) must(want int, r resp) resp {
+	e.t.Helper()
+	if r.code != want {
+		e.t.Fatalf("status %d, want %d: %s", r.code, want, r.body)
+	}
+	return r
+}
+
+// staff creates a staff account through the admin endpoint and logs it in.
+func (e *env) staff(id, store, role string) string {
+	admin := e.must(200, e.do("POST", "/v1/auth/staff/login", "", "", map[string]string{"staff_id": "root", "password": "bootstrap-password"})).json(e.t)["token"].(string)
+	e.must(201, e.do("POST", "/v1/admin/staff", admin, "", map[string]string{"staff_id": id, "store_id": store, "role": role, "password": "pass-" + id + "-long"}))
+	return e.must(200, e.do("POST", "/v1/auth/staff/login", "", "", map[string]string{"staff_id": id, "password": "pass-" + id + "-long"})).json(e.t)["token"].(string)
+}
+
+func (e *env) eventCount() int {
+	var n int
+	if err := e.a.Pool.QueryRow(context.Background(), `SELECT count(*) FROM events`).Scan(&n); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+func q(v int64) string { return strconv.Quote(strconv.FormatInt(v, 10)) }
+
+var applicant = map[string]any{
+	"details": map[string]any{
+		"applicant":    map[string]any{"name": "山田太郎", "address": "東京都品川区1-2-3", "phone": "03-1234-5678", "email": "taro.yamada@example.jp"},
+		"vehicle_user": "山田太郎",
+	},
+	"acceptances": map[string]bool{"personal_data_policy": true, "etc_system_terms": true, "dsrc_terms": true, "probe_data_policy": true},
+	"units":       1,
+}
+
+func decodeB64(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }
+
+func logOut() io.Writer {
+	if os.Getenv("E2E_LOG") != "" {
+		return os.Stderr
+	}
+	return io.Discard
+}
