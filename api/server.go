@@ -202,18 +202,34 @@ func (s *Server) handleError(err error, c echo.Context) {
 	_ = jsonEncode(c.Response(), p)
 }
 
-// ifMatch reads If-Match: "7" (or 7, or W/"7") into the command context.
+// IfMatch returns the stream version the client expects (If-Match: "7", 7
+// or W/"7"), or -1 when it sent none (or "*"). Handlers of commands that
+// honour If-Match pass it as the command's explicit ExpectedVersion field.
+func IfMatch(c echo.Context) (int64, error) {
+	h := strings.TrimSpace(c.Request().Header.Get("If-Match"))
+	if h == "" || h == "*" {
+		return -1, nil
+	}
+	v, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), 10, 64)
+	if err != nil || v < 0 {
+		return -1, BadRequest("bad_if_match", `If-Match must be the version from the ETag you read, e.g. "3".`)
+	}
+	return v, nil
+}
+
+// ifMatch reads If-Match into the command context.
+//
+// Deprecated: commands take the expected version as an explicit field
+// (see IfMatch); this goes once every command does.
 func (s *Server) ifMatch(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		h := strings.TrimSpace(c.Request().Header.Get("If-Match"))
-		if h == "" || h == "*" {
-			return next(c)
+		v, err := IfMatch(c)
+		if err != nil {
+			return err
 		}
-		v, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), 10, 64)
-		if err != nil || v < 0 {
-			return BadRequest("bad_if_match", `If-Match must be the version from the ETag you read, e.g. "3".`)
+		if v >= 0 {
+			c.SetRequest(c.Request().WithContext(commands.WithIfMatch(c.Request().Context(), v)))
 		}
-		c.SetRequest(c.Request().WithContext(commands.WithIfMatch(c.Request().Context(), v)))
 		return next(c)
 	}
 }
