@@ -110,6 +110,17 @@ func (s *Service) record(c echo.Context, query, target string) (es.AppendResult,
 	return s.Record.Handle(api.Actor(c), cmdaudit.RecordRead{Query: query, Target: target, Params: params, Reason: c.QueryParam("reason")})
 }
 
+// recordAndWait records the read, then waits until the projectors have
+// applied every event committed before it: the answer includes everything
+// the reader could know of when asking.
+func (s *Service) recordAndWait(c echo.Context, query, target string) error {
+	res, err := s.record(c, query, target)
+	if err != nil {
+		return err
+	}
+	return s.WaitFor(c.Request().Context(), res.Position)
+}
+
 func (s *Service) events(c echo.Context) error {
 	stream := c.Param("stream")
 	at, err := s.instant(c)
@@ -164,7 +175,7 @@ func (s *Service) consents(c echo.Context) error {
 		return err
 	}
 	store := c.QueryParam("store")
-	if _, err := s.record(c, audit.QueryConsentsAsOf, store); err != nil {
+	if err := s.recordAndWait(c, audit.QueryConsentsAsOf, store); err != nil {
 		return err
 	}
 	rows, err := s.Reader.ConsentsAsOf(c.Request().Context(), store, day)
@@ -187,7 +198,7 @@ func (s *Service) changes(c echo.Context) error {
 		return api.BadRequest("bad_period", "to ("+to.String()+") is before from ("+from.String()+"); give the first day, then the last.")
 	}
 	store := c.QueryParam("store")
-	if _, err := s.record(c, audit.QueryConsentChanges, store); err != nil {
+	if err := s.recordAndWait(c, audit.QueryConsentChanges, store); err != nil {
 		return err
 	}
 	rows, err := s.Reader.ConsentChanges(c.Request().Context(), store, from, to)
@@ -218,12 +229,8 @@ func (s *Service) reads(c echo.Context) error {
 		return err
 	}
 	f.Limit = int(n)
-	res, err := s.record(c, audit.QueryReads, "")
-	if err != nil {
-		return err
-	}
 	// This read, and every one before it, is in the list.
-	if err := s.WaitFor(c.Request().Context(), res.Position); err != nil {
+	if err := s.recordAndWait(c, audit.QueryReads, ""); err != nil {
 		return err
 	}
 	page, err := s.Reader.Reads(c.Request().Context(), f)
