@@ -1,12 +1,15 @@
 package e2e
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gantry-etc/gantry/cmd/gantry/app"
 	"github.com/gantry-etc/gantry/domain"
 )
 
@@ -141,8 +144,8 @@ func TestAudit_erased_application_keeps_its_history(t *testing.T) {
 	e := start(t)
 	aud := e.staff("aud-1", "", "auditor")
 	ops := e.staff("ops-1", "", "operator_admin")
-	app := e.must(201, e.do("POST", "/v1/applications", "", "", applicant)).json(t)
-	id := app["application_id"].(string)
+	applied := e.must(201, e.do("POST", "/v1/applications", "", "", applicant)).json(t)
+	id := applied["application_id"].(string)
 	e.inbox.Wait(t, 1)
 	stream := "/v1/audit/streams/application-" + id
 
@@ -196,6 +199,29 @@ func TestAudit_erased_application_keeps_its_history(t *testing.T) {
 	}
 	e.problem(e.do("GET", stream+"/state?reason=x&as_of="+url.QueryEscape(completedAt.Add(-time.Minute).Format(time.RFC3339)), aud, "", nil), 404, "stream_not_yet")
 	e.problem(e.do("GET", "/v1/audit/streams/application-nope/events?reason=x", aud, "", nil), 404, "stream_not_found")
+
+	// The CLI answers the same, and refuses without a reason.
+	var out bytes.Buffer
+	if err := app.AuditCLI(context.Background(), e.a, []string{"audit", "history", "application-" + id}, &out); err == nil {
+		t.Error("gantry audit history without --reason succeeded")
+	}
+	n := e.eventCount()
+	if err := app.AuditCLI(context.Background(), e.a, []string{"audit", "history", "application-" + id, "--reason", "cli check"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(out.String()), "\n"); len(lines) != len(after.Events) || !strings.Contains(lines[0], `"erased":true`) {
+		t.Errorf("CLI history: %d lines, want %d: %s", len(lines), len(after.Events), out.String())
+	}
+	out.Reset()
+	if err := app.AuditCLI(context.Background(), e.a, []string{"audit", "history", "application-" + id, "--state", "--as-of", completedAt.Add(time.Hour).Format(time.RFC3339), "--reason", "cli"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"status": "completed"`) {
+		t.Errorf("CLI state: %s", out.String())
+	}
+	if got := e.eventCount(); got != n+2 {
+		t.Errorf("two CLI reads recorded %d events, want 2", got-n)
+	}
 	e.problem(e.do("GET", "/v1/audit/streams/audit-reads-2026-04-01/state?reason=x", aud, "", nil), 422, "no_aggregate")
 }
 
