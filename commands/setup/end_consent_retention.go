@@ -2,6 +2,7 @@ package setup
 
 import (
 	"context"
+	"time"
 
 	"github.com/gantry-etc/gantry/commands"
 	"github.com/gantry-etc/gantry/domain"
@@ -46,4 +47,25 @@ func (h EndConsentRetentionHandler) Handle(ctx context.Context, cmd EndConsentRe
 		return err
 	}
 	return h.Documents.DeleteConsentPDF(ctx, cmd.ConsentID)
+}
+
+// ConsentsRetainedFinder finds the live consents whose 5 years end at or
+// before t (projections/setup.Reader).
+type ConsentsRetainedFinder interface {
+	ConsentsRetainedUntil(ctx context.Context, t time.Time) ([]string, error)
+}
+
+// EndConsentRetentionDueHandler is the consent-retention job; the domain
+// decides on each candidate.
+type EndConsentRetentionDueHandler struct {
+	Candidates   ConsentsRetainedFinder
+	EndRetention EndConsentRetentionHandler
+}
+
+// Handle runs EndConsentRetention on every candidate; only failing to find
+// them is an error.
+func (h EndConsentRetentionDueHandler) Handle(ctx context.Context) (DueResult, error) {
+	return dueFinder(h.Candidates.ConsentsRetainedUntil).run(ctx, h.EndRetention.Clock.Now(), func(ctx context.Context, id string) error {
+		return h.EndRetention.Handle(ctx, EndConsentRetention{ConsentID: id})
+	})
 }

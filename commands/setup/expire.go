@@ -2,6 +2,7 @@ package setup
 
 import (
 	"context"
+	"time"
 
 	"github.com/gantry-etc/gantry/commands"
 	"github.com/gantry-etc/gantry/domain"
@@ -27,6 +28,28 @@ func (h ExpireHandler) Handle(ctx context.Context, cmd Expire) error {
 	})
 }
 
+// AwaitingFinder finds the applications awaiting reception that were
+// completed at or before t (projections/setup.Reader).
+type AwaitingFinder interface {
+	AwaitingCompletedBy(ctx context.Context, t time.Time) ([]string, error)
+}
+
+// ExpireDueHandler is the expiry job: it expires every application the
+// 60-day rule makes due now. The view only names candidates, by completion
+// time; the domain decides on each, and a refused one is skipped.
+type ExpireDueHandler struct {
+	Candidates AwaitingFinder
+	Expire     ExpireHandler
+}
+
+// Handle runs Expire on every candidate; only failing to find them is an error.
+func (h ExpireDueHandler) Handle(ctx context.Context) (DueResult, error) {
+	now := h.Expire.Clock.Now()
+	return dueFinder(h.Candidates.AwaitingCompletedBy).run(ctx, application.ExpiryDueIfCompletedBy(now), func(ctx context.Context, id string) error {
+		return h.Expire.Handle(ctx, Expire{ApplicationID: id})
+	})
+}
+
 // EndRetention ends a received application's 5 years and shreds it.
 type EndRetention struct{ ApplicationID string }
 
@@ -41,6 +64,26 @@ type EndRetentionHandler struct {
 func (h EndRetentionHandler) Handle(ctx context.Context, cmd EndRetention) error {
 	return endApplication(ctx, h.Streams, h.Shredder, cmd.ApplicationID, func(a *application.Application) ([]domain.Event, error) {
 		return a.EndRetention(h.Clock.Now())
+	})
+}
+
+// RetainedFinder finds the received applications whose 5 years end at or
+// before t (projections/setup.Reader).
+type RetainedFinder interface {
+	ReceivedRetainedUntil(ctx context.Context, t time.Time) ([]string, error)
+}
+
+// EndRetentionDueHandler is the retention job: it ends every received
+// application whose 5 years are over; the domain decides on each candidate.
+type EndRetentionDueHandler struct {
+	Candidates   RetainedFinder
+	EndRetention EndRetentionHandler
+}
+
+// Handle runs EndRetention on every candidate; only failing to find them is an error.
+func (h EndRetentionDueHandler) Handle(ctx context.Context) (DueResult, error) {
+	return dueFinder(h.Candidates.ReceivedRetainedUntil).run(ctx, h.EndRetention.Clock.Now(), func(ctx context.Context, id string) error {
+		return h.EndRetention.Handle(ctx, EndRetention{ApplicationID: id})
 	})
 }
 

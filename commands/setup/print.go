@@ -8,10 +8,12 @@ import (
 )
 
 // Print is store staff printing a certificate of their own store.
+// ExpectedVersion is the certificate version the caller read (If-Match), or -1.
 type Print struct {
-	Number  string
-	StoreID string
-	StaffID string
+	Number          string
+	StoreID         string
+	StaffID         string
+	ExpectedVersion int64
 }
 
 // PrintHandler logs prints (who, where, when).
@@ -30,7 +32,7 @@ func (h PrintHandler) Handle(ctx context.Context, cmd Print) (*certificate.Certi
 	if v == 0 || c.Content().StoreID != cmd.StoreID {
 		return nil, certificate.ErrNotFound
 	}
-	if err := commands.CheckIfMatch(CertificateStream(cmd.Number), commands.IfMatchFrom(ctx), v); err != nil {
+	if err := commands.CheckIfMatch(CertificateStream(cmd.Number), cmd.ExpectedVersion, v); err != nil {
 		return nil, err
 	}
 	evs, err := c.Print(certificate.Print{StoreID: cmd.StoreID, StaffID: cmd.StaffID}, h.Clock.Now())

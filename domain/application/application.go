@@ -114,6 +114,13 @@ func (a *Application) PasscodeFailures() int { return a.failures }
 // completion + 60 days.
 func (a *Application) ReceptionDeadline() time.Time { return a.completedAt.Add(ReceptionPeriod) }
 
+// ExpiryDueIfCompletedBy is the latest completion instant whose application
+// the 60-day rule lets expire at now. Finders of due work (the expiry job)
+// select candidates by completion time with it, never by a deadline a view
+// stored; Expire still decides on each. It must agree with
+// ReceptionDeadline: TestExpiryDueIfCompletedByAgreesWithExpire checks it.
+func ExpiryDueIfCompletedBy(now time.Time) time.Time { return now.Add(-ReceptionPeriod) }
+
 // RetentionEnd is the first instant after the 5-year validity: completion + 5
 // calendar years in Japan time (29 February rolls to 1 March).
 func (a *Application) RetentionEnd() time.Time {
