@@ -10,16 +10,11 @@ import (
 // CustomerLogin is a customer proving their application to get a token.
 type CustomerLogin struct{ Credentials }
 
-// PasscodeVerifier checks a passcode against its slow hash (Hasher).
-type PasscodeVerifier interface {
-	Verify(hash, attempt string) bool
-}
-
 // CustomerLoginHandler checks customer credentials. It appends nothing:
 // wrong passcodes at login do not count towards the reception lock.
 type CustomerLoginHandler struct {
 	Streams EventStreams
-	Hasher  PasscodeVerifier
+	Hasher  application.PasscodeVerifier
 }
 
 // ErrBadCustomerCredentials: unknown or ended application, or wrong

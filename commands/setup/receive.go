@@ -30,7 +30,7 @@ type Received struct {
 type ReceiveHandler struct {
 	Streams EventStreams
 	Clock   commands.Clock
-	Hasher  Hasher
+	Hasher  application.PasscodeVerifier
 }
 
 // Handle appends the reception with the application's loaded version as the
