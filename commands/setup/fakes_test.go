@@ -129,3 +129,17 @@ func completedAt(id string, at time.Time) application.Completed {
 		CompletedAt:  at,
 	}
 }
+
+func commandsClock(t time.Time) *commands.ManualClock { return commands.NewManualClock(t) }
+
+// racingStreams is a store where another writer appends to every stream
+// between a command's Load and its Append.
+type racingStreams struct{ *fakeStreams }
+
+var errWrongVersion = es.ErrWrongExpectedVersion
+
+func (r *racingStreams) Load(ctx context.Context, stream string, apply func(domain.Event)) (int64, error) {
+	v, err := r.fakeStreams.Load(ctx, stream, apply)
+	r.streams[stream] = append(r.streams[stream], application.ReceptionUnlocked{}) // the other writer's event
+	return v, err
+}

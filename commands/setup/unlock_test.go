@@ -5,8 +5,8 @@ import (
 	"errors"
 	"testing"
 
-	cmds "github.com/gantry-etc/gantry/commands/setup"
 	es "github.com/gantry-etc/gantry/commands/eventstore"
+	cmds "github.com/gantry-etc/gantry/commands/setup"
 	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/application"
 	"github.com/gantry-etc/gantry/domain/domaintest"
