@@ -298,7 +298,7 @@ func (a *API) myCertificate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cert, err := a.reads().Certificate(ctx, number)
+	cert, _, err := a.reads().Certificate(ctx, number)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/gantry-etc/gantry/commands"
 	"github.com/gantry-etc/gantry/domain"
 )
 
@@ -54,13 +55,22 @@ func runDue(ctx context.Context, ids []string, handle func(ctx context.Context, 
 	return r
 }
 
-// dueFinder lists candidate IDs due at or before t.
-type dueFinder func(ctx context.Context, t time.Time) ([]string, error)
+// DueHandler is a time-driven command (a scheduled job): Find names the
+// candidates due at the clock's now, as a view sees them; Run applies the
+// command to one, where the domain decides. A candidate the domain refuses
+// is skipped and the others still run.
+type DueHandler struct {
+	Clock commands.Clock
+	Find  func(ctx context.Context, now time.Time) ([]string, error)
+	Run   func(ctx context.Context, id string) error
+}
 
-func (find dueFinder) run(ctx context.Context, t time.Time, handle func(ctx context.Context, id string) error) (DueResult, error) {
-	ids, err := find(ctx, t)
+// Handle runs the command on every candidate; only failing to find them is
+// an error (failures of single candidates are in the result).
+func (h DueHandler) Handle(ctx context.Context) (DueResult, error) {
+	ids, err := h.Find(ctx, h.Clock.Now())
 	if err != nil {
 		return DueResult{}, err
 	}
-	return runDue(ctx, ids, handle), nil
+	return runDue(ctx, ids, h.Run), nil
 }

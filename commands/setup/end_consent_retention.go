@@ -55,17 +55,9 @@ type ConsentsRetainedFinder interface {
 	ConsentsRetainedUntil(ctx context.Context, t time.Time) ([]string, error)
 }
 
-// EndConsentRetentionDueHandler is the consent-retention job; the domain
-// decides on each candidate.
-type EndConsentRetentionDueHandler struct {
-	Candidates   ConsentsRetainedFinder
-	EndRetention EndConsentRetentionHandler
-}
-
-// Handle runs EndConsentRetention on every candidate; only failing to find
-// them is an error.
-func (h EndConsentRetentionDueHandler) Handle(ctx context.Context) (DueResult, error) {
-	return dueFinder(h.Candidates.ConsentsRetainedUntil).run(ctx, h.EndRetention.Clock.Now(), func(ctx context.Context, id string) error {
-		return h.EndRetention.Handle(ctx, EndConsentRetention{ConsentID: id})
-	})
+// EndConsentRetentionDue is the consent-retention job; the domain decides
+// on each candidate.
+func EndConsentRetentionDue(candidates ConsentsRetainedFinder, end EndConsentRetentionHandler) DueHandler {
+	return DueHandler{Clock: end.Clock, Find: candidates.ConsentsRetainedUntil,
+		Run: func(ctx context.Context, id string) error { return end.Handle(ctx, EndConsentRetention{ConsentID: id}) }}
 }

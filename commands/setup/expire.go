@@ -34,20 +34,15 @@ type AwaitingFinder interface {
 	AwaitingCompletedBy(ctx context.Context, t time.Time) ([]string, error)
 }
 
-// ExpireDueHandler is the expiry job: it expires every application the
-// 60-day rule makes due now. The view only names candidates, by completion
-// time; the domain decides on each, and a refused one is skipped.
-type ExpireDueHandler struct {
-	Candidates AwaitingFinder
-	Expire     ExpireHandler
-}
-
-// Handle runs Expire on every candidate; only failing to find them is an error.
-func (h ExpireDueHandler) Handle(ctx context.Context) (DueResult, error) {
-	now := h.Expire.Clock.Now()
-	return dueFinder(h.Candidates.AwaitingCompletedBy).run(ctx, application.ExpiryDueIfCompletedBy(now), func(ctx context.Context, id string) error {
-		return h.Expire.Handle(ctx, Expire{ApplicationID: id})
-	})
+// ExpireDue is the expiry job: it expires every application the 60-day
+// rule makes due. The view names candidates by completion time, never by a
+// deadline it stored; the domain decides on each.
+func ExpireDue(candidates AwaitingFinder, expire ExpireHandler) DueHandler {
+	return DueHandler{Clock: expire.Clock,
+		Find: func(ctx context.Context, now time.Time) ([]string, error) {
+			return candidates.AwaitingCompletedBy(ctx, application.ExpiryDueIfCompletedBy(now))
+		},
+		Run: func(ctx context.Context, id string) error { return expire.Handle(ctx, Expire{ApplicationID: id}) }}
 }
 
 // EndRetention ends a received application's 5 years and shreds it.
@@ -73,18 +68,11 @@ type RetainedFinder interface {
 	ReceivedRetainedUntil(ctx context.Context, t time.Time) ([]string, error)
 }
 
-// EndRetentionDueHandler is the retention job: it ends every received
-// application whose 5 years are over; the domain decides on each candidate.
-type EndRetentionDueHandler struct {
-	Candidates   RetainedFinder
-	EndRetention EndRetentionHandler
-}
-
-// Handle runs EndRetention on every candidate; only failing to find them is an error.
-func (h EndRetentionDueHandler) Handle(ctx context.Context) (DueResult, error) {
-	return dueFinder(h.Candidates.ReceivedRetainedUntil).run(ctx, h.EndRetention.Clock.Now(), func(ctx context.Context, id string) error {
-		return h.EndRetention.Handle(ctx, EndRetention{ApplicationID: id})
-	})
+// EndRetentionDue is the retention job: it ends every received application
+// whose 5 years are over; the domain decides on each candidate.
+func EndRetentionDue(candidates RetainedFinder, end EndRetentionHandler) DueHandler {
+	return DueHandler{Clock: end.Clock, Find: candidates.ReceivedRetainedUntil,
+		Run: func(ctx context.Context, id string) error { return end.Handle(ctx, EndRetention{ApplicationID: id}) }}
 }
 
 func endApplication(ctx context.Context, st EventStreams, sh Shredder, id string, decide func(*application.Application) ([]domain.Event, error)) error {

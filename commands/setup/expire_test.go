@@ -42,7 +42,7 @@ func TestExpireDue(t *testing.T) {
 	shred := &fakeShredder{}
 	view := &fakeAwaiting{ids: []string{"AP-DUE1", "AP-NOTDUE1", "AP-RCVD1", "AP-DOWN1", "AP-DUE2"}}
 
-	res, err := cmds.ExpireDueHandler{Candidates: view, Expire: cmds.ExpireHandler{Streams: st, Clock: commandsClock(now), Shredder: shred}}.Handle(context.Background())
+	res, err := cmds.ExpireDue(view, cmds.ExpireHandler{Streams: st, Clock: commandsClock(now), Shredder: shred}).Handle(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,14 +71,14 @@ func TestExpireDue(t *testing.T) {
 	}
 
 	// A second run finds the same candidates: the expired ones add nothing.
-	again, err := cmds.ExpireDueHandler{Candidates: view, Expire: cmds.ExpireHandler{Streams: st, Clock: commandsClock(now), Shredder: shred}}.Handle(context.Background())
+	again, err := cmds.ExpireDue(view, cmds.ExpireHandler{Streams: st, Clock: commandsClock(now), Shredder: shred}).Handle(context.Background())
 	if err != nil || len(st.appended[cmds.ApplicationStream("AP-DUE1")]) != 1 || !slices.Contains(again.Done, "AP-DUE1") {
 		t.Fatalf("second run: %v, %+v, appended %v", err, again, st.appended[cmds.ApplicationStream("AP-DUE1")])
 	}
 }
 
 func TestExpireDueWithoutCandidatesListIsAnError(t *testing.T) {
-	_, err := cmds.ExpireDueHandler{Candidates: &fakeAwaiting{err: errStoreDown}, Expire: cmds.ExpireHandler{Streams: newStreams(), Clock: commandsClock(time.Now())}}.Handle(context.Background())
+	_, err := cmds.ExpireDue(&fakeAwaiting{err: errStoreDown}, cmds.ExpireHandler{Streams: newStreams(), Clock: commandsClock(time.Now())}).Handle(context.Background())
 	if !errors.Is(err, errStoreDown) {
 		t.Fatalf("err = %v, want the view's error", err)
 	}

@@ -24,13 +24,12 @@ type PrintHandler struct {
 
 // Handle records the print and returns the certificate to render.
 func (h PrintHandler) Handle(ctx context.Context, cmd Print) (*certificate.Certificate, error) {
-	c := certificate.New()
-	v, err := h.Streams.Load(ctx, CertificateStream(cmd.Number), c.Apply)
+	c, v, err := Reads{h.Streams}.Certificate(ctx, cmd.Number)
 	if err != nil {
 		return nil, err
 	}
-	if v == 0 || c.Content().StoreID != cmd.StoreID {
-		return nil, certificate.ErrNotFound
+	if c.Content().StoreID != cmd.StoreID {
+		return nil, certificate.ErrNotFound // another store's is not revealed
 	}
 	if err := commands.CheckIfMatch(CertificateStream(cmd.Number), cmd.ExpectedVersion, v); err != nil {
 		return nil, err

@@ -43,16 +43,16 @@ func (r Reads) Setup(ctx context.Context, id, store string) (*setup.Setup, int64
 	return s, v, nil
 }
 
-// Certificate returns the certificate with the number; ErrNotFound when
-// there is none.
-func (r Reads) Certificate(ctx context.Context, number string) (*certificate.Certificate, error) {
+// Certificate returns the certificate with the number and its version;
+// certificate.ErrNotFound when there is none.
+func (r Reads) Certificate(ctx context.Context, number string) (*certificate.Certificate, int64, error) {
 	c := certificate.New()
 	v, err := r.Streams.Load(ctx, CertificateStream(number), c.Apply)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if v == 0 {
-		return nil, certificate.ErrNotFound
+		return nil, 0, certificate.ErrNotFound
 	}
-	return c, nil
+	return c, v, nil
 }

@@ -82,10 +82,10 @@ func (f *setupFeature) Routes(s *api.Server) { f.api.Routes(s) }
 
 func (f *setupFeature) Jobs() []Job {
 	views := proj.Reader{Pool: f.d.Pool}
-	expire := cmds.ExpireDueHandler{Candidates: views, Expire: cmds.ExpireHandler{Streams: f.d.Streams, Clock: f.d.Clock, Shredder: f.d.Sealer}}
-	retention := cmds.EndRetentionDueHandler{Candidates: views, EndRetention: cmds.EndRetentionHandler{Streams: f.d.Streams, Clock: f.d.Clock, Shredder: f.d.Sealer}}
-	consents := cmds.EndConsentRetentionDueHandler{Candidates: views, EndRetention: cmds.EndConsentRetentionHandler{
-		Streams: f.d.Streams, Clock: f.d.Clock, Shredder: f.d.Sealer, Documents: postgres.ConsentDocuments{Pool: f.d.Pool}}}
+	expire := cmds.ExpireDue(views, cmds.ExpireHandler{Streams: f.d.Streams, Clock: f.d.Clock, Shredder: f.d.Sealer})
+	retention := cmds.EndRetentionDue(views, cmds.EndRetentionHandler{Streams: f.d.Streams, Clock: f.d.Clock, Shredder: f.d.Sealer})
+	consents := cmds.EndConsentRetentionDue(views, cmds.EndConsentRetentionHandler{
+		Streams: f.d.Streams, Clock: f.d.Clock, Shredder: f.d.Sealer, Documents: postgres.ConsentDocuments{Pool: f.d.Pool}})
 	return []Job{
 		{Name: JobExpireApplications, Every: time.Hour, Run: f.due(JobExpireApplications, expire.Handle)},
 		{Name: JobEndRetention, Every: time.Hour, Run: f.due(JobEndRetention, retention.Handle)},
