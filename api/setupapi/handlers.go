@@ -108,9 +108,6 @@ func (a *API) recordConsent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if len(req.SignedPDF) > 0 && (len(req.SignedPDF) < 5 || string(req.SignedPDF[:5]) != "%PDF-") {
-		return domain.Invalid("not_a_pdf", "signed_pdf must be a PDF file (base64).").With("signed_pdf", "")
-	}
 	res, err := cmds.RecordConsentHandler{Streams: a.Streams, Clock: a.Clock, Documents: a.Documents}.Handle(api.Actor(c), cmds.RecordConsent{
 		Consent: application.RecordConsent{ConsentID: req.ConsentID, StoreID: p.Store, StaffID: p.Subject, RequestDate: rd,
 			Applicant: req.Applicant, Agent: req.Agent, Acceptances: req.Acceptances, DelegatesSetupApplication: req.DelegatesSetupApplication,
@@ -311,10 +308,11 @@ func (a *API) print(c echo.Context) error {
 		return err
 	}
 	p := api.PrincipalOf(c)
-	cert, err := cmds.PrintHandler{Streams: a.Streams, Clock: a.Clock}.Handle(api.Actor(c), cmds.Print{Number: c.Param("number"), StoreID: p.Store, StaffID: p.Subject, ExpectedVersion: expected})
+	cert, res, err := cmds.PrintHandler{Streams: a.Streams, Clock: a.Clock}.Handle(api.Actor(c), cmds.Print{Number: c.Param("number"), StoreID: p.Store, StaffID: p.Subject, ExpectedVersion: expected})
 	if err != nil {
 		return err
 	}
+	_ = a.wait(c.Request().Context(), res)
 	return a.pdf(c, cert)
 }
 

@@ -35,7 +35,7 @@ func TestPrint(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := newStreams().given(cmds.CertificateStream("SC-1"), tt.given...)
-			c, err := cmds.PrintHandler{Streams: st, Clock: commandsClock(now)}.Handle(context.Background(),
+			c, res, err := cmds.PrintHandler{Streams: st, Clock: commandsClock(now)}.Handle(context.Background(),
 				cmds.Print{Number: "SC-1", StoreID: tt.store, StaffID: "ST01", ExpectedVersion: tt.expected})
 			got := st.appended[cmds.CertificateStream("SC-1")]
 			if errors.Is(tt.wantErr, es.ErrWrongExpectedVersion) {
@@ -45,8 +45,8 @@ func TestPrint(t *testing.T) {
 				return
 			}
 			domaintest.Then(t, got, err, tt.want, tt.wantErr)
-			if err == nil && c.Content().Number != "SC-1" {
-				t.Fatalf("printed %+v", c.Content())
+			if err == nil && (c.Content().Number != "SC-1" || res.LastVersion != 2) {
+				t.Fatalf("printed %+v at version %d", c.Content(), res.LastVersion)
 			}
 		})
 	}

@@ -45,6 +45,7 @@ func TestRecordConsent(t *testing.T) {
 		{name: "without_pdf_stores_nothing", want: []domain.Event{recorded("")}},
 		{name: "taken_id_is_refused_before_the_pdf_is_stored", given: []domain.Event{recorded("")}, pdf: pdf, wantErr: application.ErrConsentExists},
 		{name: "invalid_consent_is_refused_before_the_pdf_is_stored", edit: func(c *application.RecordConsent) { c.Applicant.Address = "" }, pdf: pdf, wantErr: application.ErrMissingAddress},
+		{name: "not_a_pdf_is_invalid", pdf: []byte("GIF89a"), wantErr: cmds.ErrNotAPDF},
 		{name: "pdf_store_down_appends_nothing", pdf: pdf, failPut: errStoreDown, wantErr: errStoreDown},
 	}
 	for _, tt := range tests {
