@@ -48,12 +48,8 @@ func ExpireDue(candidates AwaitingFinder, expire ExpireHandler) DueHandler {
 // EndRetention ends a received application's 5 years and shreds it.
 type EndRetention struct{ ApplicationID string }
 
-// EndRetentionHandler runs EndRetention.
-type EndRetentionHandler struct {
-	Streams  EventStreams
-	Clock    commands.Clock
-	Shredder Shredder
-}
+// EndRetentionHandler runs EndRetention; it needs what ExpireHandler needs.
+type EndRetentionHandler ExpireHandler
 
 // Handle appends RetentionEnded then shreds the subject.
 func (h EndRetentionHandler) Handle(ctx context.Context, cmd EndRetention) error {
