@@ -58,16 +58,20 @@ func (h EndRetentionHandler) Handle(ctx context.Context, cmd EndRetention) error
 	})
 }
 
-// RetainedFinder finds the received applications whose 5 years end at or
-// before t (projections/setup.Reader).
-type RetainedFinder interface {
-	ReceivedRetainedUntil(ctx context.Context, t time.Time) ([]string, error)
+// ReceivedFinder finds the received applications completed at or before t
+// (projections/setup.Reader).
+type ReceivedFinder interface {
+	ReceivedCompletedBy(ctx context.Context, t time.Time) ([]string, error)
 }
 
 // EndRetentionDue is the retention job: it ends every received application
-// whose 5 years are over; the domain decides on each candidate.
-func EndRetentionDue(candidates RetainedFinder, end EndRetentionHandler) DueHandler {
-	return DueHandler{Clock: end.Clock, Find: candidates.ReceivedRetainedUntil,
+// whose 5 years are over. Candidates by completion time; the domain decides
+// on each.
+func EndRetentionDue(candidates ReceivedFinder, end EndRetentionHandler) DueHandler {
+	return DueHandler{Clock: end.Clock,
+		Find: func(ctx context.Context, now time.Time) ([]string, error) {
+			return candidates.ReceivedCompletedBy(ctx, application.RetentionDueIfCompletedBy(now))
+		},
 		Run: func(ctx context.Context, id string) error { return end.Handle(ctx, EndRetention{ApplicationID: id}) }}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gantry-etc/gantry/domain"
+	"github.com/gantry-etc/gantry/domain/application"
 	"github.com/gantry-etc/gantry/domain/certificate"
 	"github.com/gantry-etc/gantry/projections"
 )
@@ -57,14 +58,17 @@ type AwaitingRow struct {
 
 // Awaiting lists the applications awaiting reception whose deadline is after
 // now, soonest first; store "" means every store's (web applications have
-// no filing store, so a store sees its own proxy filings only).
+// no filing store, so a store sees its own proxy filings only). Deadlines
+// come from the domain's rule applied to the completion time, not from a
+// column, so a changed rule needs no rebuild.
 func (r Reader) Awaiting(ctx context.Context, store string, now time.Time) ([]AwaitingRow, error) {
-	rows, err := r.Pool.Query(ctx, `SELECT application_id, by_proxy, completed_at, deadline FROM `+applicationsT+`
-		WHERE status='completed' AND deadline > $1 AND ($2 = '' OR filing_store = $2) ORDER BY deadline`, now, store)
+	rows, err := r.Pool.Query(ctx, `SELECT application_id, by_proxy, completed_at FROM `+applicationsT+`
+		WHERE status='completed' AND completed_at > $1 AND ($2 = '' OR filing_store = $2) ORDER BY completed_at`, application.ExpiryDueIfCompletedBy(now), store)
 	return collect(rows, err, func(row pgx.CollectableRow, a *AwaitingRow) error {
-		if err := row.Scan(&a.ApplicationID, &a.ByProxy, &a.CompletedAt, &a.Deadline); err != nil {
+		if err := row.Scan(&a.ApplicationID, &a.ByProxy, &a.CompletedAt); err != nil {
 			return err
 		}
+		a.Deadline = application.ReceptionDeadlineOf(a.CompletedAt)
 		a.DaysLeft = int(a.Deadline.Sub(now).Hours() / 24)
 		return nil
 	})
@@ -79,12 +83,15 @@ type ReceivedRow struct {
 }
 
 // Received lists the latest 500 received applications, of one receiving
-// store or ("") all.
+// store or ("") all, valid until the domain's retention end.
 func (r Reader) Received(ctx context.Context, store string) ([]ReceivedRow, error) {
-	rows, err := r.Pool.Query(ctx, `SELECT application_id, receiving_store, received_at, retain_until FROM `+applicationsT+`
+	rows, err := r.Pool.Query(ctx, `SELECT application_id, receiving_store, received_at, completed_at FROM `+applicationsT+`
 		WHERE status='received' AND ($1 = '' OR receiving_store = $1) ORDER BY received_at DESC LIMIT 500`, store)
 	return collect(rows, err, func(row pgx.CollectableRow, a *ReceivedRow) error {
-		return row.Scan(&a.ApplicationID, &a.StoreID, &a.ReceivedAt, &a.ValidUntil)
+		var completed time.Time
+		err := row.Scan(&a.ApplicationID, &a.StoreID, &a.ReceivedAt, &completed)
+		a.ValidUntil = application.RetentionEndOf(completed)
+		return err
 	})
 }
 
@@ -191,11 +198,10 @@ func (r Reader) AwaitingCompletedBy(ctx context.Context, t time.Time) ([]string,
 	return r.ids(ctx, `SELECT application_id FROM `+applicationsT+` WHERE status='completed' AND completed_at <= $1 ORDER BY completed_at`, t)
 }
 
-// ReceivedRetainedUntil lists the received applications whose view says
-// their 5 years end at or before t: the retention job's candidates (the
-// domain decides on each).
-func (r Reader) ReceivedRetainedUntil(ctx context.Context, t time.Time) ([]string, error) {
-	return r.ids(ctx, `SELECT application_id FROM `+applicationsT+` WHERE status='received' AND retain_until <= $1 ORDER BY retain_until`, t)
+// ReceivedCompletedBy lists the received applications completed at or
+// before t: the retention job's candidates (the domain decides on each).
+func (r Reader) ReceivedCompletedBy(ctx context.Context, t time.Time) ([]string, error) {
+	return r.ids(ctx, `SELECT application_id FROM `+applicationsT+` WHERE status='received' AND completed_at <= $1 ORDER BY completed_at`, t)
 }
 
 // ConsentsRetainedUntil lists the live consents whose view says their 5
