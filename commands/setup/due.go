@@ -56,19 +56,24 @@ func runDue(ctx context.Context, ids []string, handle func(ctx context.Context, 
 }
 
 // DueHandler is a time-driven command (a scheduled job): Find names the
-// candidates due at the clock's now, as a view sees them; Run applies the
-// command to one, where the domain decides. A candidate the domain refuses
-// is skipped and the others still run.
+// candidates due at CutOff(now) (now itself when CutOff is nil), as a view
+// sees them; Run applies the command to one, where the domain decides. A
+// candidate the domain refuses is skipped and the others still run.
 type DueHandler struct {
-	Clock commands.Clock
-	Find  func(ctx context.Context, now time.Time) ([]string, error)
-	Run   func(ctx context.Context, id string) error
+	Clock  commands.Clock
+	CutOff func(now time.Time) time.Time
+	Find   func(ctx context.Context, t time.Time) ([]string, error)
+	Run    func(ctx context.Context, id string) error
 }
 
 // Handle runs the command on every candidate; only failing to find them is
 // an error (failures of single candidates are in the result).
 func (h DueHandler) Handle(ctx context.Context) (DueResult, error) {
-	ids, err := h.Find(ctx, h.Clock.Now())
+	t := h.Clock.Now()
+	if h.CutOff != nil {
+		t = h.CutOff(t)
+	}
+	ids, err := h.Find(ctx, t)
 	if err != nil {
 		return DueResult{}, err
 	}

@@ -83,3 +83,39 @@ func TestExpireDueWithoutCandidatesListIsAnError(t *testing.T) {
 		t.Fatalf("err = %v, want the view's error", err)
 	}
 }
+
+// fakeReceived is the retention job's view.
+type fakeReceived struct {
+	ids    []string
+	askedT time.Time
+}
+
+func (f *fakeReceived) ReceivedCompletedBy(_ context.Context, t time.Time) ([]string, error) {
+	f.askedT = t
+	return f.ids, nil
+}
+
+func TestEndRetentionDue(t *testing.T) {
+	now := domaintest.At("2031-04-01T10:00")
+	due := completedAt("AP-OLD1", domaintest.At("2026-04-01T10:00"))
+	awaiting := completedAt("AP-AWAIT1", domaintest.At("2026-03-01T10:00"))
+	st := newStreams().
+		given(cmds.ApplicationStream("AP-AWAIT1"), awaiting).
+		given(cmds.ApplicationStream("AP-OLD1"), due, application.Received{ApplicationID: due.ApplicationID, StoreID: "S001", StaffID: "ST01", ReceivedAt: domaintest.At("2026-04-02T10:00")})
+	shred := &fakeShredder{}
+	view := &fakeReceived{ids: []string{"AP-AWAIT1", "AP-OLD1"}} // a stale view: AP-AWAIT1 was never received
+
+	res, err := cmds.EndRetentionDue(view, cmds.EndRetentionHandler{Streams: st, Clock: commandsClock(now), Shredder: shred}).Handle(context.Background())
+	if err != nil || res.Err() != nil {
+		t.Fatal(err, res.Err())
+	}
+	if !view.askedT.Equal(application.RetentionDueIfCompletedBy(now)) {
+		t.Fatalf("candidates asked for completions by %v, want 5 years before now", view.askedT)
+	}
+	domaintest.Then(t, st.appended[cmds.ApplicationStream("AP-OLD1")], nil,
+		[]domain.Event{application.RetentionEnded{ApplicationID: due.ApplicationID, CompletedAt: due.CompletedAt, EndedAt: now}}, nil)
+	if len(res.Refused) != 1 || res.Refused[0].ID != "AP-AWAIT1" || !errors.Is(res.Refused[0].Err, application.ErrNotReceived) ||
+		!slices.Equal(shred.shredded, []string{"AP-OLD1"}) || len(st.appended[cmds.ApplicationStream("AP-AWAIT1")]) != 0 {
+		t.Fatalf("refused %+v, shredded %v; want AP-AWAIT1 refused untouched and AP-OLD1 shredded", res.Refused, shred.shredded)
+	}
+}
