@@ -117,6 +117,22 @@ func TestAudit_consent_history_as_of_a_date(t *testing.T) {
 	}
 	e.problem(e.do("GET", "/v1/audit/consents/changes?reason=x&store=store-A&from=2026-04-30&to=2026-04-01", aud, "", nil), 400, "bad_period")
 
+	// Five years after the last use the consent's retention ends: it was
+	// held on that day (in its ended state), and no longer the day after;
+	// its past states stay as they were.
+	e.clock.Set(time.Date(2031, 4, 21, 9, 0, 0, 0, domain.Tokyo))
+	e.runJobs("setup-consent-retention")
+	aud = e.login("aud-1")
+	if got := asOf("2031-04-21"); len(got.Consents) != 1 || got.Consents[0].Status != "retention_ended" || got.Consents[0].UnitsUsed != 2 {
+		t.Errorf("as of the day its retention ended: %+v, want the consent, retention_ended", got)
+	}
+	if got := asOf("2031-04-22"); len(got.Consents) != 0 {
+		t.Errorf("as of the day after its retention ended: %+v, want none", got)
+	}
+	if got := asOf("2026-04-10"); len(got.Consents) != 1 || got.Consents[0].UnitsUsed != 1 || got.Consents[0].Status != "active" {
+		t.Errorf("as of 2026-04-10 after the end: %+v, want 1 use, active", got)
+	}
+
 	// The store view does not pretend to answer as of a date.
 	p := e.problem(e.do("GET", "/v1/views/consents?as_of=2026-04-10", aud, "", nil), 400, "unknown_query_parameter")
 	if !strings.Contains(p.Detail, "as_of") {
