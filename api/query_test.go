@@ -12,8 +12,10 @@ import (
 func TestQueryParametersAreDeclared(t *testing.T) {
 	s, _ := newServer(t, nil)
 	s.Handle(api.Op{Method: http.MethodGet, Path: "/v1/history", ID: "history", Tag: "test", Summary: "History.",
-		Query:   []api.Param{{Name: "reason", Required: true, Doc: "Why."}, api.Q("as_of", "When.")},
-		Handler: func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"as_of": c.QueryParam("as_of")}) }})
+		Query: []api.Param{{Name: "reason", Required: true, Doc: "Why."}, api.Q("as_of", "When.")},
+		Handler: func(c echo.Context) error {
+			return c.JSON(http.StatusOK, map[string]string{"as_of": c.QueryParam("as_of")})
+		}})
 	for _, tc := range []struct {
 		path, code string
 		status     int
