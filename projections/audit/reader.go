@@ -169,6 +169,7 @@ func (Reader) done(out StateView, f fold) (StateView, error) {
 // read the consent's stream for the applicant).
 type ConsentState struct {
 	ConsentID        string     `json:"consent_id"`
+	Stream           string     `json:"stream"` // its history, with the applicant (read it for the personal data)
 	StoreID          string     `json:"store_id"`
 	Status           string     `json:"status"` // active, used_up, retention_ended
 	Units            int        `json:"units"`
@@ -210,6 +211,7 @@ func scanConsent(rows pgx.Rows) (ConsentState, *string, error) {
 	default:
 		s.Status = "active"
 	}
+	s.Stream = "consent-" + s.ConsentID
 	if s.Filings == nil {
 		s.Filings = []string{}
 	}

@@ -29,6 +29,7 @@ func (e *env) auditGet(token, path string, params url.Values, out any) {
 type consentAsOf struct {
 	Consents []struct {
 		ConsentID    string    `json:"consent_id"`
+		Stream       string    `json:"stream"`
 		Status       string    `json:"status"`
 		Units        int       `json:"units"`
 		UnitsUsed    int       `json:"units_used"`
@@ -75,7 +76,7 @@ func TestAudit_consent_history_as_of_a_date(t *testing.T) {
 			t.Fatalf("as of %s: %+v, want the one consent", tc.date, got)
 		}
 		c := got.Consents[0]
-		if c.ConsentID != "C-AUD-1" || c.Units != 3 || c.UnitsUsed != tc.used || strings.Join(c.Filings, ",") != strings.Join(tc.filings, ",") ||
+		if c.ConsentID != "C-AUD-1" || c.Stream != "consent-C-AUD-1" || c.Units != 3 || c.UnitsUsed != tc.used || strings.Join(c.Filings, ",") != strings.Join(tc.filings, ",") ||
 			c.Status != "active" || c.PeriodFrom == nil || *c.PeriodFrom != "2026-04-01" || c.PeriodTo == nil || *c.PeriodTo != "2026-06-30" {
 			t.Errorf("as of %s: %+v, want 3 units, %d used by %v, period 04-01..06-30", tc.date, c, tc.used, tc.filings)
 		}
