@@ -74,8 +74,10 @@ func (s *Service) Routes(srv *api.Server) {
 
 // EventsResponse is a page of a stream's history.
 type EventsResponse struct {
-	projaudit.EventPage
-	Next string `json:"next,omitempty"` // URL of the next page
+	Stream string                `json:"stream"`
+	AsOf   *time.Time            `json:"as_of,omitempty"`
+	Events []projaudit.EventView `json:"events"`
+	Next   string                `json:"next,omitempty"` // URL of the next page
 }
 
 // ConsentsResponse is the consents a store held on a date.
@@ -95,8 +97,8 @@ type ChangesResponse struct {
 
 // ReadsResponse is a page of recorded audit reads.
 type ReadsResponse struct {
-	projaudit.ReadsPage
-	Next string `json:"next,omitempty"`
+	Reads []projaudit.ReadRow `json:"reads"`
+	Next  string              `json:"next,omitempty"` // URL of the next page
 }
 
 // record records the read before it is answered.
@@ -142,7 +144,7 @@ func (s *Service) events(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := EventsResponse{EventPage: page}
+	out := EventsResponse{Stream: page.Stream, AsOf: page.AsOf, Events: page.Events}
 	if page.Next > 0 {
 		out.Next = nextLink(c, page.Next)
 		c.Response().Header().Set("Link", "<"+out.Next+`>; rel="next"`)
@@ -237,7 +239,7 @@ func (s *Service) reads(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := ReadsResponse{ReadsPage: page}
+	out := ReadsResponse{Reads: page.Reads}
 	if page.Next > 0 {
 		out.Next = nextLink(c, page.Next)
 		c.Response().Header().Set("Link", "<"+out.Next+`>; rel="next"`)

@@ -55,11 +55,11 @@ type EventView struct {
 
 // EventPage is one page of a stream's history.
 type EventPage struct {
-	Stream string      `json:"stream"`
-	AsOf   *time.Time  `json:"as_of,omitempty"`
-	Events []EventView `json:"events"`
+	Stream string
+	AsOf   *time.Time
+	Events []EventView
 	// Next is the version to continue from (0: this is the last page).
-	Next int64 `json:"-"`
+	Next int64
 }
 
 // StreamEvents answers up to limit events of stream from version from on,
@@ -289,8 +289,8 @@ type ReadFilter struct {
 
 // ReadsPage is a page of recorded reads, newest first.
 type ReadsPage struct {
-	Reads []ReadRow `json:"reads"`
-	Next  int64     `json:"-"` // cursor of the next page (0: last page)
+	Reads []ReadRow
+	Next  int64 // cursor of the next page (0: last page)
 }
 
 // Reads lists recorded audit reads, newest first.
