@@ -42,9 +42,10 @@ func Rebuild(ctx context.Context, pool *pgxpool.Pool, src Source, codec *es.Code
 	if err != nil {
 		return es.Position{}, fmt.Errorf("rebuild %s: setup: %w", p.Name(), err)
 	}
+	types, want := wanted(p)
 	applyBatch := func(tx pgx.Tx, batch []es.RecordedEvent) error {
-		evs, err := codec.DecodeAll(ctx, batch)
-		if err != nil {
+		evs, err := decodeWanted(ctx, codec, batch, want)
+		if err != nil || len(evs) == 0 {
 			return err
 		}
 		return p.Apply(ctx, tx, evs)
@@ -52,7 +53,7 @@ func Rebuild(ctx context.Context, pool *pgxpool.Pool, src Source, codec *es.Code
 	pos := es.Start
 	var n int64
 	for {
-		batch, err := src.ReadAll(ctx, pos, 5000)
+		batch, err := src.ReadAllTypes(ctx, pos, 5000, types)
 		if err != nil {
 			return pos, err
 		}
@@ -82,7 +83,7 @@ func Rebuild(ctx context.Context, pool *pgxpool.Pool, src Source, codec *es.Code
 			return err
 		}
 		for {
-			batch, err := src.ReadAll(ctx, pos, 5000)
+			batch, err := src.ReadAllTypes(ctx, pos, 5000, types)
 			if err != nil {
 				return err
 			}

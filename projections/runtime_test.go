@@ -273,3 +273,74 @@ func TestRebuildSwapsWhileServing(t *testing.T) {
 		t.Fatalf("generation %d, want 2", gen)
 	}
 }
+
+// selective is a counter that declares the one type it handles.
+type selective struct{ counter }
+
+func (*selective) EventTypes() []string { return projections.TypesOf(ticked{}) }
+
+// TestSelectiveProjectorSkipsOtherTypesUndecoded: events of a type the codec
+// cannot even decode sit between and after the ticks. A projector that
+// declares its types never decodes them (it would stop on the first), applies
+// every tick once, and its checkpoint moves past the trailing skipped events,
+// so its lag is zero. A rebuild skips them too.
+func TestSelectiveProjectorSkipsOtherTypesUndecoded(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	alien := func(stream string, n int) {
+		evs := make([]es.EventData, n)
+		for i := range evs {
+			evs[i] = es.EventData{ID: es.NewEventID(), Type: "test.unregistered", SchemaVersion: 1, Data: []byte(`{"not":"decodable"}`)}
+		}
+		if _, err := e.store.Append(ctx, stream, es.Any, es.Metadata{}, evs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alien("x", 1500) // more than one read window of nothing wanted
+	e.tick(t, "a", 1, 50)
+	alien("y", 10)
+	e.tick(t, "a", 51, 100)
+	alien("z", 1200)
+	head, _ := e.store.Head(ctx)
+
+	p := &selective{}
+	r := projections.NewRunner(e.pool, e.store, e.codec, quiet(), p)
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { r.Run(rctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer wcancel()
+	if err := r.WaitFor(wctx, head); err != nil {
+		t.Fatal(err)
+	}
+	if n, total := counts(t, e.pool, "a"); n != 100 || total != 5050 {
+		t.Fatalf("applied n=%d total=%d, want 100 and 5050", n, total)
+	}
+	if got := p.applied.Load(); got != 100 {
+		t.Fatalf("Apply saw %d events, want only the 100 ticks", got)
+	}
+	for _, s := range r.Statuses(ctx) {
+		if s.LagEvents != 0 || s.State != projections.StateRunning {
+			t.Fatalf("status %+v: want running with no lag after trailing skipped events", s)
+		}
+	}
+	var c, pr int64
+	if err := e.pool.QueryRow(ctx, `SELECT commit_pos, prepare_pos FROM projection_checkpoints WHERE name = 'counter'`).Scan(&c, &pr); err != nil {
+		t.Fatal(err)
+	}
+	if (es.Position{Commit: uint64(c), Prepare: uint64(pr)}) != head {
+		t.Fatalf("stored checkpoint %d/%d, want the head %v", c, pr, head)
+	}
+
+	rb := &selective{}
+	if _, err := projections.Rebuild(ctx, e.pool, e.store, e.codec, rb, nil); err != nil {
+		t.Fatalf("rebuild: %v", err)
+	}
+	if got := rb.applied.Load(); got != 100 {
+		t.Fatalf("rebuild applied %d events, want 100", got)
+	}
+	if n, total := counts(t, e.pool, "a"); n != 100 || total != 5050 {
+		t.Fatalf("after rebuild n=%d total=%d, want 100 and 5050", n, total)
+	}
+}

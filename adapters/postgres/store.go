@@ -325,15 +325,47 @@ func (s *Store) ReadStream(ctx context.Context, stream string, dir es.Direction,
 
 // ReadAll implements eventstore.Store.
 func (s *Store) ReadAll(ctx context.Context, from es.Position, max int) ([]es.RecordedEvent, error) {
+	return s.ReadAllTypes(ctx, from, max, nil)
+}
+
+// ReadAllTypes reads the next max events after from like ReadAll, but
+// returns only those whose type is in types, plus the last of the max events
+// whatever its type, so that a reader can move its position past the events
+// it skips. That last event carries no Data (nor Metadata) unless its type is
+// wanted. The filtering is done by PostgreSQL: the skipped events' data never
+// leaves the server. Nil types means every event (ReadAll).
+func (s *Store) ReadAllTypes(ctx context.Context, from es.Position, max int, types []string) ([]es.RecordedEvent, error) {
 	if max <= 0 {
 		max = s.batchSize
 	}
 	// QueryExecModeExec plans each read with its real parameters: a cached
 	// generic plan made while the log was small would sort the whole log.
-	rows, err := s.pool.Query(ctx, selectEvent+`
+	c, p := strconv.FormatUint(from.Commit, 10), int64(from.Prepare)
+	var (
+		rows pgx.Rows
+		err  error
+	)
+	if types == nil {
+		rows, err = s.pool.Query(ctx, selectEvent+`
 WHERE (transaction_id, position) > ($1::text::xid8, $2)
   AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY events.transaction_id, events.position LIMIT $3`, pgx.QueryExecModeExec, strconv.FormatUint(from.Commit, 10), int64(from.Prepare), max)
+ORDER BY events.transaction_id, events.position LIMIT $3`, pgx.QueryExecModeExec, c, p, max)
+	} else {
+		// The window is the next max readable events (an index scan of
+		// positions and types only); the rows fetched whole are the wanted
+		// ones and the window's last one, by ctid.
+		rows, err = s.pool.Query(ctx, `WITH w AS MATERIALIZED (
+  SELECT ctid AS c, transaction_id AS t, position AS p, type = ANY($4::text[]) AS wanted FROM events
+  WHERE (transaction_id, position) > ($1::text::xid8, $2)
+    AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+  ORDER BY events.transaction_id, events.position LIMIT $3)
+SELECT event_id, stream_id, version, transaction_id::text, position, type, schema_version,
+ CASE WHEN type = ANY($4::text[]) THEN data::text ELSE '' END, CASE WHEN type = ANY($4::text[]) THEN metadata::text ELSE '{}' END, recorded_at, hash
+FROM events WHERE ctid = ANY(ARRAY(
+  SELECT c FROM w WHERE wanted
+  UNION ALL (SELECT c FROM w ORDER BY t DESC, p DESC LIMIT 1)))
+ORDER BY events.transaction_id, events.position`, pgx.QueryExecModeExec, c, p, max, types)
+	}
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -388,9 +420,18 @@ func (s *Store) Subscribe(ctx context.Context, from es.Position) es.Subscription
 	return &subscription{s: s, pos: from}
 }
 
+// SubscribeTypes is Subscribe with the filtering of ReadAllTypes: each batch
+// holds the wanted events of the next window, and its last event is the
+// window's last (which may be of another type, without data), so a reader
+// moves past what it skips.
+func (s *Store) SubscribeTypes(ctx context.Context, from es.Position, types []string) es.Subscription {
+	return &subscription{s: s, pos: from, types: types}
+}
+
 type subscription struct {
-	s   *Store
-	pos es.Position
+	s     *Store
+	pos   es.Position
+	types []string
 }
 
 func (sub *subscription) Reset(p es.Position) { sub.pos = p }
@@ -399,7 +440,7 @@ func (sub *subscription) Next(ctx context.Context) ([]es.RecordedEvent, error) {
 	ch := sub.s.waiter()
 	defer sub.s.unwait(ch)
 	for {
-		evs, err := sub.s.ReadAll(ctx, sub.pos, sub.s.batchSize)
+		evs, err := sub.s.ReadAllTypes(ctx, sub.pos, sub.s.batchSize, sub.types)
 		if err != nil {
 			return nil, err
 		}

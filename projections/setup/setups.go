@@ -5,6 +5,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/gantry-etc/gantry/projections"
+
 	es "github.com/gantry-etc/gantry/commands/eventstore"
 	"github.com/gantry-etc/gantry/domain/setup"
 )
@@ -16,6 +18,11 @@ const SetupsName = "setup_setups"
 type Setups struct{}
 
 func (Setups) Name() string { return SetupsName }
+
+// EventTypes implements projections.Selective.
+func (Setups) EventTypes() []string {
+	return projections.TypesOf(setup.Started{}, setup.IdentityChecked{}, setup.CompletionNotified{})
+}
 
 func (Setups) Setup(ctx context.Context, tx pgx.Tx) error {
 	_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS setups (
