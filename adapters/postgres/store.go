@@ -275,6 +275,10 @@ func scanEvents(rows pgx.Rows) ([]es.RecordedEvent, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(e.RawMetadata) == 2 { // "{}": nothing to decode (also skipped events)
+			out = append(out, e)
+			continue
+		}
 		if err := json.Unmarshal(e.RawMetadata, &e.Metadata); err != nil {
 			return nil, fmt.Errorf("event %s@%d (type %q): metadata cannot be decoded: %w", e.StreamID, e.Version, e.Type, err)
 		}
@@ -286,18 +290,16 @@ func scanEvents(rows pgx.Rows) ([]es.RecordedEvent, error) {
 // scanOne reads one row of selectEvent, leaving Metadata undecoded.
 func scanOne(rows pgx.Rows) (es.RecordedEvent, error) {
 	var (
-		e          es.RecordedEvent
-		tx         string
-		pos        int64
-		data, meta string
+		e   es.RecordedEvent
+		tx  string
+		pos int64
 	)
-	if err := rows.Scan(&e.ID, &e.StreamID, &e.Version, &tx, &pos, &e.Type, &e.SchemaVersion, &data, &meta, &e.RecordedAt, &e.Hash); err != nil {
+	// Data and metadata are scanned straight into byte slices (one copy).
+	if err := rows.Scan(&e.ID, &e.StreamID, &e.Version, &tx, &pos, &e.Type, &e.SchemaVersion, &e.Data, &e.RawMetadata, &e.RecordedAt, &e.Hash); err != nil {
 		return e, translate(err)
 	}
 	commit, _ := strconv.ParseUint(tx, 10, 64)
 	e.Position = es.Position{Commit: commit, Prepare: uint64(pos)}
-	e.Data = []byte(data)
-	e.RawMetadata = []byte(meta)
 	e.RecordedAt = e.RecordedAt.UTC()
 	return e, nil
 }

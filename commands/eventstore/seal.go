@@ -19,11 +19,14 @@ import (
 //
 // Put stores wrapped for subject unless a key (or its shredded tombstone)
 // exists; either way it returns what is stored. Get returns ErrNoKey for an
-// unknown subject and ErrShredded for a shredded one. Destroy deletes the
-// wrapped key for good, leaving a tombstone; destroying twice is fine.
+// unknown subject and ErrShredded for a shredded one. GetMany is Get for many
+// subjects in one round trip: a shredded subject maps to nil, an unknown one
+// is absent. Destroy deletes the wrapped key for good, leaving a tombstone;
+// destroying twice is fine.
 type KeyTable interface {
 	Put(ctx context.Context, subject string, wrapped []byte) ([]byte, error)
 	Get(ctx context.Context, subject string) ([]byte, error)
+	GetMany(ctx context.Context, subjects []string) (map[string][]byte, error)
 	Destroy(ctx context.Context, subject string) error
 }
 
@@ -39,8 +42,10 @@ const sealedKey = "$sealed"
 // configuration. Shred destroys a subject's key: every sealed value of that
 // subject reads back as erased from then on, in every copy (events, outbox).
 //
-// Unwrapped keys are cached in memory; Shred drops the cache entry in this
-// process. Safe for concurrent use.
+// Unwrapped keys are cached in memory for sealing only; Shred drops the cache
+// entry in this process. Opening never trusts that cache: it reads the key
+// table (for a batch of events, once per batch: see Scope), so a shred made
+// by any process takes effect at once. Safe for concurrent use.
 type Sealer struct {
 	kek   cipher.AEAD
 	table KeyTable
@@ -70,11 +75,13 @@ func newGCM(key []byte) (cipher.AEAD, error) {
 }
 
 func (s *Sealer) key(ctx context.Context, subject string, create bool) (cipher.AEAD, error) {
-	s.mu.Lock()
-	a, ok := s.cache[subject]
-	s.mu.Unlock()
-	if ok {
-		return a, nil
+	if create {
+		s.mu.Lock()
+		a, ok := s.cache[subject]
+		s.mu.Unlock()
+		if ok {
+			return a, nil
+		}
 	}
 	wrapped, err := s.table.Get(ctx, subject)
 	if errors.Is(err, ErrNoKey) && create {
@@ -93,6 +100,19 @@ func (s *Sealer) key(ctx context.Context, subject string, create bool) (cipher.A
 	} else if err != nil {
 		return nil, err
 	}
+	a, err := s.unwrap(subject, wrapped)
+	if err != nil {
+		return nil, err
+	}
+	if create {
+		s.mu.Lock()
+		s.cache[subject] = a
+		s.mu.Unlock()
+	}
+	return a, nil
+}
+
+func (s *Sealer) unwrap(subject string, wrapped []byte) (cipher.AEAD, error) {
 	ns := s.kek.NonceSize()
 	if len(wrapped) < ns {
 		return nil, fmt.Errorf("eventstore: wrapped key of subject is malformed")
@@ -101,14 +121,80 @@ func (s *Sealer) key(ctx context.Context, subject string, create bool) (cipher.A
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: cannot unwrap data key (wrong key-encryption key?): %w", err)
 	}
-	a, err = newGCM(dek)
+	return newGCM(dek)
+}
+
+// KeyScope holds the data keys of one batch of events, read in one round
+// trip. It lives only as long as the batch (never across batches), so a
+// shred is seen by the next batch. A nil *KeyScope holds nothing.
+type KeyScope struct {
+	keys map[string]cipher.AEAD // nil value: shredded
+}
+
+var sealedSubject = []byte(`{"` + sealedKey + `":{"subject":"`)
+
+// Scope reads the keys of every subject sealed in datas (the stored JSON of
+// events) in one round trip.
+func (s *Sealer) Scope(ctx context.Context, datas ...[]byte) (*KeyScope, error) {
+	seen := map[string]bool{}
+	var subjects []string
+	for _, d := range datas {
+		for {
+			i := bytes.Index(d, sealedSubject)
+			if i < 0 {
+				break
+			}
+			d = d[i+len(sealedSubject):]
+			j := bytes.IndexByte(d, '"')
+			if j < 0 {
+				break
+			}
+			// A subject with escapes is left to the one-by-one path.
+			if sub := string(d[:j]); !seen[sub] && !bytes.ContainsRune(d[:j], '\\') {
+				seen[sub] = true
+				subjects = append(subjects, sub)
+			}
+		}
+	}
+	if len(subjects) == 0 {
+		return nil, nil
+	}
+	wrapped, err := s.table.GetMany(ctx, subjects)
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	s.cache[subject] = a
-	s.mu.Unlock()
-	return a, nil
+	ks := &KeyScope{keys: make(map[string]cipher.AEAD, len(wrapped))}
+	for sub, w := range wrapped {
+		if w == nil {
+			ks.keys[sub] = nil
+			continue
+		}
+		a, err := s.unwrap(sub, w)
+		if err != nil {
+			return nil, err
+		}
+		ks.keys[sub] = a
+	}
+	for _, sub := range subjects {
+		if _, ok := wrapped[sub]; !ok {
+			ks.keys[sub] = nil // no key: reads as erased, as in key()
+		}
+	}
+	return ks, nil
+}
+
+// openKey returns subject's key for opening: from the batch's scope, else
+// from the key table.
+func (s *Sealer) openKey(ctx context.Context, ks *KeyScope, subject string) (cipher.AEAD, error) {
+	if ks != nil {
+		if a, ok := ks.keys[subject]; ok {
+			if a == nil {
+				return nil, ErrShredded
+			}
+			return a, nil
+		}
+	}
+	return s.key(ctx, subject, false)
 }
 
 // Shred destroys subject's key. Idempotent.
@@ -163,6 +249,11 @@ func (s *Sealer) SealJSON(ctx context.Context, data []byte) ([]byte, error) {
 // OpenJSON reverses SealJSON. Values whose subject was shredded come back
 // as {"$pii":{"subject":…,"erased":true}}.
 func (s *Sealer) OpenJSON(ctx context.Context, data []byte) ([]byte, error) {
+	return s.OpenJSONIn(ctx, nil, data)
+}
+
+// OpenJSONIn is OpenJSON taking keys from ks (a batch's scope) first.
+func (s *Sealer) OpenJSONIn(ctx context.Context, ks *KeyScope, data []byte) ([]byte, error) {
 	if !bytes.Contains(data, []byte(`"`+sealedKey+`"`)) {
 		return data, nil
 	}
@@ -177,7 +268,7 @@ func (s *Sealer) OpenJSON(ctx context.Context, data []byte) ([]byte, error) {
 			return nil, false, fmt.Errorf("eventstore: malformed sealed value: %w", err)
 		}
 		erased := map[string]any{domain.PersonalKey: map[string]any{"subject": n.Subject, "erased": true}}
-		a, err := s.key(ctx, n.Subject, false)
+		a, err := s.openKey(ctx, ks, n.Subject)
 		if errors.Is(err, ErrShredded) || errors.Is(err, ErrNoKey) {
 			return erased, true, nil
 		}
