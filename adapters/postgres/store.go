@@ -93,6 +93,9 @@ func (s *Store) Append(ctx context.Context, stream string, expected es.ExpectedV
 	if len(events) == 0 {
 		return es.AppendResult{}, errors.New("eventstore: nothing to append")
 	}
+	if err := es.CheckSizes(stream, events); err != nil {
+		return es.AppendResult{}, err
+	}
 	meta, err := json.Marshal(md)
 	if err != nil {
 		return es.AppendResult{}, err
@@ -188,6 +191,11 @@ type querier interface {
 func (s *Store) AppendMany(ctx context.Context, md es.Metadata, appends ...es.StreamAppend) ([]es.AppendResult, error) {
 	if len(appends) == 0 {
 		return nil, errors.New("eventstore: nothing to append")
+	}
+	for _, a := range appends {
+		if err := es.CheckSizes(a.Stream, a.Events); err != nil {
+			return nil, err
+		}
 	}
 	meta, err := json.Marshal(md)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -87,6 +88,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 	t.Run("concurrent_writers_live_subscriber", func(t *testing.T) { testConcurrentSubscriber(t, newHarness(t)) })
 	t.Run("hash_chain_tamper", func(t *testing.T) { testTamper(t, newHarness(t)) })
 	t.Run("shredding", func(t *testing.T) { testShred(t, newHarness(t)) })
+	t.Run("oversize_event_refused", func(t *testing.T) { testOversize(t, newHarness(t)) })
 	t.Run("batch_keys_shred_elsewhere", func(t *testing.T) { testBatchKeys(t, newHarness(t)) })
 	t.Run("upcast_and_unknown_type", func(t *testing.T) { testUpcast(t, newHarness(t)) })
 }
@@ -607,5 +609,35 @@ func testBatchKeys(t *testing.T, h Harness) {
 	}
 	if !p.(Noted).Who.Erased {
 		t.Fatalf("Decode after the shred: %+v", p)
+	}
+}
+
+// testOversize: an event of exactly MaxEventSize bytes is stored; one byte
+// more is refused with *EventTooLargeError naming it, and nothing of the
+// append (nor of an AppendMany holding it) is written.
+func testOversize(t *testing.T, h Harness) {
+	ctx := context.Background()
+	sized := func(n int) es.EventData {
+		pad := strings.Repeat("x", n-len(`{"text":""}`))
+		return es.EventData{ID: es.NewEventID(), Type: "storetest.noted", SchemaVersion: 1, Data: []byte(`{"text":"` + pad + `"}`)}
+	}
+	if _, err := h.Store.Append(ctx, "big", es.NoStream, md(), sized(es.MaxEventSize)); err != nil {
+		t.Fatalf("an event of exactly %d bytes: %v", es.MaxEventSize, err)
+	}
+	_, err := h.Store.Append(ctx, "big", 1, md(), ev("small"), sized(es.MaxEventSize+1))
+	var tl *es.EventTooLargeError
+	if !errors.As(err, &tl) || !errors.Is(err, es.ErrEventTooLarge) || tl.Stream != "big" || tl.Size != es.MaxEventSize+1 || tl.Type != "storetest.noted" {
+		t.Fatalf("oversize append: %v", err)
+	}
+	_, err = h.Store.AppendMany(ctx, md(), es.StreamAppend{Stream: "other", Expected: es.NoStream, Events: []es.EventData{ev("a")}},
+		es.StreamAppend{Stream: "big", Expected: 1, Events: []es.EventData{sized(es.MaxEventSize + 100)}})
+	if !errors.Is(err, es.ErrEventTooLarge) {
+		t.Fatalf("oversize AppendMany: %v", err)
+	}
+	if evs, _ := h.Store.ReadStream(ctx, "big", es.Forwards, 1, 0); len(evs) != 1 {
+		t.Fatalf("stream big holds %d events, want only the first", len(evs))
+	}
+	if evs, _ := h.Store.ReadStream(ctx, "other", es.Forwards, 1, 0); len(evs) != 0 {
+		t.Fatalf("AppendMany wrote %d events beside the refused one", len(evs))
 	}
 }
