@@ -344,3 +344,54 @@ func TestSelectiveProjectorSkipsOtherTypesUndecoded(t *testing.T) {
 		t.Fatalf("after rebuild n=%d total=%d, want 100 and 5050", n, total)
 	}
 }
+
+// TestRebuildCancelledLeavesLiveTablesUntouched: Ctrl-C during a rebuild
+// (ctx cancelled after the first batch) returns an error, and the live view,
+// the checkpoint and its generation are as before; a later rebuild works.
+func TestRebuildCancelledLeavesLiveTablesUntouched(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.tick(t, "a", 1, 12000) // three rebuild batches
+	live := &selective{}
+	r := projections.NewRunner(e.pool, e.store, e.codec, quiet(), live)
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { r.Run(rctx); close(done) }()
+	head, _ := e.store.Head(ctx)
+	if err := r.WaitFor(ctx, head); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	<-done
+	state := func() (c, p int64, gen int) {
+		if err := e.pool.QueryRow(ctx, `SELECT commit_pos, prepare_pos, generation FROM projection_checkpoints WHERE name = 'counter'`).Scan(&c, &p, &gen); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	c0, p0, g0 := state()
+	if total, err := projections.ToReplay(ctx, e.pool, &selective{}); err != nil || total != 12000 {
+		t.Fatalf("ToReplay = %d, %v; want 12000", total, err)
+	}
+	cctx, stop := context.WithCancel(ctx)
+	var calls []int64
+	_, err := projections.Rebuild(cctx, e.pool, e.store, e.codec, &selective{}, func(n int64) {
+		calls = append(calls, n)
+		stop()
+	})
+	if err == nil || len(calls) != 1 || calls[0] != 5000 {
+		t.Fatalf("cancelled rebuild: err %v, progress %v", err, calls)
+	}
+	if c, p, g := state(); c != c0 || p != p0 || g != g0 {
+		t.Fatalf("checkpoint moved by a cancelled rebuild: %d/%d gen %d, was %d/%d gen %d", c, p, g, c0, p0, g0)
+	}
+	if n, total := counts(t, e.pool, "a"); n != 12000 || total != 12000*12001/2 {
+		t.Fatalf("live view changed: n=%d total=%d", n, total)
+	}
+	if _, err := projections.Rebuild(ctx, e.pool, e.store, e.codec, &selective{}, nil); err != nil {
+		t.Fatalf("rebuild after a cancelled one: %v", err)
+	}
+	if _, _, g := state(); g != g0+1 {
+		t.Fatalf("generation %d after the rebuild, want %d", g, g0+1)
+	}
+}
