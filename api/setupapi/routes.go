@@ -85,9 +85,8 @@ func (a *API) Routes(s *api.Server) {
 		{"obu", "recordOBU", "Step 7b: OBU data (ETC / ETC2.0, management number).", OBURequest{}, step(a, func(b OBURequest, _ string, s *setup.Setup, now time.Time) ([]domain.Event, error) {
 			return s.RecordOBU(setup.RecordOBU{Kind: b.Kind, Number: b.Number}, now)
 		})},
-		{"card", "writeCard", "Step 8: setup card written.", CardRequest{}, step(a, func(b CardRequest, staff string, s *setup.Setup, now time.Time) ([]domain.Event, error) {
-			return s.WriteCard(setup.WriteCard{CardSerial: b.CardSerial, WrittenHash: b.WrittenHash, StaffID: staff}, now)
-		})},
+		// Step 8 (the setup card) is in api/stationapi: only a record Gantry
+		// signed, read back from the card, is accepted.
 		{"execute", "executeSetup", "Step 9: setup executed on the OBU.", Empty{}, step(a, func(_ Empty, staff string, s *setup.Setup, now time.Time) ([]domain.Event, error) {
 			return s.Execute(setup.Execute{StaffID: staff}, now)
 		})},

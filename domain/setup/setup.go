@@ -217,7 +217,14 @@ type CheckIdentity struct {
 	Passed bool
 	Method string
 	Note   string
+	// Set by the My Number card check (MethodJPKI) only.
+	CertificateSerial string
+	CertificateIssuer string
 }
+
+// MethodJPKI is the identity check with the My Number card's public
+// personal authentication (JPKI user-authentication certificate).
+const MethodJPKI = "jpki_user_authentication"
 
 // CheckIdentity decides step 2.
 func (s *Setup) CheckIdentity(cmd CheckIdentity, now time.Time) ([]domain.Event, error) {
@@ -229,8 +236,9 @@ func (s *Setup) CheckIdentity(cmd CheckIdentity, now time.Time) ([]domain.Event,
 	}
 	return []domain.Event{IdentityChecked{
 		SetupID: s.id, Passed: cmd.Passed,
-		Check: domain.Seal(s.applicationID, IdentityCheck{Method: strings.TrimSpace(cmd.Method), Note: strings.TrimSpace(cmd.Note)}),
-		At:    now,
+		Check: domain.Seal(s.applicationID, IdentityCheck{Method: strings.TrimSpace(cmd.Method), Note: strings.TrimSpace(cmd.Note),
+			CertificateSerial: cmd.CertificateSerial, CertificateIssuer: cmd.CertificateIssuer}),
+		At: now,
 	}}, nil
 }
 
