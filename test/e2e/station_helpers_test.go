@@ -3,6 +3,7 @@ package e2e
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"github.com/gantry-etc/gantry/domain/cardauth"
 )
 
 // cardStep does step 8 the way the station reports it, without a reader:
@@ -21,3 +22,10 @@ func (e *env) cardStep(staff, sid string, v int64) int64 {
 		"card_serial": "CARD-" + sid, "read_back": b, "read_hash": hex.EncodeToString(h[:])})).json(e.t)
 	return int64(m["version"].(float64))
 }
+
+func sha(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+func cardDigest(nonce []byte) [32]byte { return cardauth.Digest(cardauth.PurposeStaffLogin, nonce) }
