@@ -92,6 +92,11 @@ func (h SetupCardHandler) Write(ctx context.Context, cmd WriteSetupCard) (es.App
 	if len(h.Key) == 0 {
 		return es.AppendResult{}, ErrRecordKeyAbsent
 	}
+	// Another store's setup answers as one that does not exist, before
+	// anything about the record is said.
+	if _, err := h.load(ctx, cmd.SetupID, cmd.StoreID); err != nil {
+		return es.AppendResult{}, err
+	}
 	rec, err := cardauth.OpenRecord(cmd.ReadBack, h.Key.Public().(ed25519.PublicKey))
 	if errors.Is(err, cardauth.ErrNotGantryRecord) {
 		return es.AppendResult{}, ErrNotOurRecord.With("record", "")

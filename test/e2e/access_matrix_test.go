@@ -147,7 +147,9 @@ var setupSteps = []struct {
 	{"multiple-units", map[string]any{"Multiple": false}},
 	{"vehicle", map[string]any{"inspection_qr": "JCI1/品川300あ1234/12345/0001/1850/普通乗用"}},
 	{"obu", map[string]string{"kind": "ETC2.0", "number": "1234567890123456789"}},
-	{"card", nil}, // step 8: cardStep (a signed record read back), see station_helpers_test.go
+	// Step 8: complete uses cardStep (a signed record read back, see
+	// station_helpers_test.go); this body is only well-formed.
+	{"card", map[string]any{"card_serial": "X", "read_back": []byte("x"), "read_hash": "00"}},
 	{"execute", map[string]any{}},
 }
 
