@@ -15,9 +15,11 @@ import (
 
 	"github.com/gantry-etc/gantry/api"
 	es "github.com/gantry-etc/gantry/commands/eventstore"
+	setupcmds "github.com/gantry-etc/gantry/commands/setup"
 	cmds "github.com/gantry-etc/gantry/commands/station"
 	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/cardauth"
+	"github.com/gantry-etc/gantry/domain/setup"
 )
 
 // API holds what the handlers need; cmd/gantry/app builds it.
@@ -48,6 +50,7 @@ func (a *API) Routes(s *api.Server) {
 	add(api.Op{Method: post, Path: "/v1/staff-cards/:serial/revoke", ID: "revokeStaffCard", Summary: "Revoke a lost staff card; its logins fail from then on.", Roles: cardAdmins, Command: true, Status: 204, Handler: a.revoke})
 	add(api.Op{Method: get, Path: "/v1/setups/:id/card-record", ID: "setupCardRecord", Summary: "Step 8: the signed setup record (vehicle, OBU, setup, store, issue time) the station writes to the setup card.", Roles: store, Response: RecordResponse{}, Handler: a.record})
 	add(api.Op{Method: post, Path: "/v1/setups/:id/card", ID: "writeCard", Summary: "Step 8: the setup card was written; accepted only for Gantry's own record whose read-back SHA-256 matches." + stepSummary, Roles: store, Command: true, Request: CardWriteRequest{}, Response: StepResponse{}, Handler: a.writeCard})
+	add(api.Op{Method: post, Path: "/v1/setups/:id/vehicle/inspection-qr", ID: "recordVehicleFromInspectionQR", Summary: "Step 7a from the 車検証's two-dimensional codes (registered or kei car, combined by the station): plate and 型式指定番号・類別区分番号 from the codes; gross weight and vehicle type as confirmed by staff." + stepSummary, Roles: store, Command: true, Request: InspectionQRRequest{}, Response: VehicleQRResponse{}, Handler: a.vehicleQR})
 	add(api.Op{Method: post, Path: "/v1/setups/:id/identity/jpki-challenge", ID: "jpkiChallenge", Summary: "Step 6: a one-time challenge for the My Number card (JPKI) identity check of this setup.", Roles: store, Response: ChallengeResponse{}, Status: 201, Handler: a.jpkiChallenge})
 	add(api.Op{Method: post, Path: "/v1/setups/:id/identity/jpki", ID: "checkIdentityJPKI", Summary: "Step 6 with a My Number card: Gantry verifies the signature, the chain to the JPKI CA and revocation (OCSP); records result, method, time, certificate serial and issuer only." + stepSummary, Roles: store, Command: true, Request: JPKIRequest{}, Response: JPKIResponse{}, Handler: a.jpki})
 }
@@ -230,4 +233,45 @@ func (a *API) jpki(c echo.Context) error {
 	api.SetVersion(c, r.Result.LastVersion)
 	st := map[cmds.RevocationStatus]string{cmds.Good: "good", cmds.Revoked: "revoked", cmds.Unknown: "unknown"}[r.Status]
 	return c.JSON(http.StatusOK, JPKIResponse{SetupID: c.Param("id"), Version: r.Result.LastVersion, Passed: r.Passed, Status: st})
+}
+
+// InspectionQRRequest is step 7a from the 車検証's two-dimensional codes
+// as the station combined them (one text per logical code, structured
+// append parts joined), plus what the codes do not carry.
+type InspectionQRRequest struct {
+	Codes         []string `json:"codes"`
+	GrossWeightKg int      `json:"gross_weight_kg"` // 車両総重量, as printed on the certificate
+	VehicleType   string   `json:"vehicle_type"`    // 車種, e.g. 普通乗用
+	Towing        bool     `json:"towing"`
+}
+
+// VehicleQRResponse is the step's result and what was read.
+type VehicleQRResponse struct {
+	SetupID               string `json:"setup_id"`
+	Version               int64  `json:"version"`
+	Kind                  string `json:"kind"` // registered or kei
+	Plate                 string `json:"plate"`
+	TypeDesignationNumber string `json:"type_designation_number,omitempty"`
+	CategoryNumber        string `json:"category_number,omitempty"`
+}
+
+func (a *API) vehicleQR(c echo.Context) error {
+	var req InspectionQRRequest
+	if err := api.Bind(c, &req); err != nil {
+		return err
+	}
+	q, err := setup.ParseInspectionQRCodes(req.Codes)
+	if err != nil {
+		return err
+	}
+	res, err := setupcmds.StepHandler{Streams: a.SetupCard.Streams, Clock: a.SetupCard.Clock}.Handle(api.Actor(c), setupcmds.Step{SetupID: c.Param("id"), StoreID: api.PrincipalOf(c).Store,
+		Decide: func(s *setup.Setup, now time.Time) ([]domain.Event, error) {
+			return s.RecordVehicle(setup.RecordVehicleFromQR(q, req.GrossWeightKg, req.VehicleType, req.Towing), now)
+		}})
+	if err != nil {
+		return err
+	}
+	api.SetVersion(c, res.LastVersion)
+	return c.JSON(http.StatusOK, VehicleQRResponse{SetupID: c.Param("id"), Version: res.LastVersion, Kind: string(q.Kind), Plate: q.Plate.String(),
+		TypeDesignationNumber: q.TypeDesignationNumber, CategoryNumber: q.CategoryNumber})
 }

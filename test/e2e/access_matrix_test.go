@@ -85,6 +85,7 @@ var accessPolicy = []struct{ allow, op, route string }{
 	{"...d...o", "enrolStaffCard", "POST /v1/staff-cards"},
 	{"...d...o", "revokeStaffCard", "POST /v1/staff-cards/{serial}/revoke"},
 	{"..sd....", "setupCardRecord", "GET /v1/setups/{id}/card-record"},
+	{"..sd....", "recordVehicleFromInspectionQR", "POST /v1/setups/{id}/vehicle/inspection-qr"},
 	{"..sd....", "jpkiChallenge", "POST /v1/setups/{id}/identity/jpki-challenge"},
 	{"..sd....", "checkIdentityJPKI", "POST /v1/setups/{id}/identity/jpki"},
 

@@ -439,3 +439,51 @@ func rawEvent(t *testing.T, e *env, stream string, version int64) string {
 }
 
 var _ = io.Discard
+
+// Step 7a from the 車検証's codes, combined by the station (JoinQR), for
+// a registered and a kei car; a bad set is 422 and writes nothing.
+func TestStationVehicleFromInspectionQR(t *testing.T) {
+	e := start(t)
+	staff := e.staff("st-Q", "store-Q", "store_staff")
+	code3 := "2/-  /123450001/270401/2004/DBA-NZE161/0060/-/0050/-/1/076/01/0/-/-/-/-/01"
+	registered, err := station.JoinQR([]station.QRSymbol{
+		{Text: "2/品川　３００あ１２３４/1/NZE161-1234567/1NZ/1"},
+		{Text: code3[30:], Index: 1, Total: 2, Parity: 3},
+		{Text: code3[:30], Index: 0, Total: 2, Parity: 3},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kei := []string{"K/22/練馬　５８０さ　・１２３/1/HA36S-123456/R06A/1", "K/31/-  /543210012/280315/1503/DBA-HA36S/0040/-/0030/-/1/076/01/0/-/-/-/-"}
+	for _, c := range []struct {
+		name          string
+		codes         []string
+		kind, plate   string
+		td, cat, vtyp string
+	}{
+		{"registered", registered, "registered", "品川 300 あ 12-34", "12345", "0001", "普通乗用"},
+		{"kei", kei, "kei", "練馬 580 さ ・123", "54321", "0012", "軽乗用"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, _, qr := e.apply()
+			sid, v := e.receive(staff, qr)
+			for _, s := range setupSteps[:3] {
+				v = int64(e.must(200, e.do("POST", "/v1/setups/"+sid+"/"+s.path, staff, q(v), s.body)).json(t)["version"].(float64))
+			}
+			before := e.eventCount()
+			bad := e.must(422, e.do("POST", "/v1/setups/"+sid+"/vehicle/inspection-qr", staff, q(v), map[string]any{"codes": c.codes[:1], "gross_weight_kg": 1500, "vehicle_type": c.vtyp}))
+			if !strings.Contains(string(bad.body), "invalid_inspection_qr") || e.eventCount() != before {
+				t.Fatalf("an incomplete set: %s (events written: %d)", bad.body, e.eventCount()-before)
+			}
+			r := e.must(200, e.do("POST", "/v1/setups/"+sid+"/vehicle/inspection-qr", staff, q(v), map[string]any{"codes": c.codes, "gross_weight_kg": 1500, "vehicle_type": c.vtyp})).json(t)
+			if r["kind"] != c.kind || r["plate"] != c.plate || r["type_designation_number"] != c.td || r["category_number"] != c.cat {
+				t.Fatalf("read %v", r)
+			}
+			evs := e.events("setup-" + sid)
+			vr, ok := evs[len(evs)-1].Payload.(setup.VehicleRecorded)
+			if !ok || vr.Source != setup.SourceInspectionQR || vr.TypeDesignationNumber != c.td || vr.CategoryNumber != c.cat || vr.Plate.String() != c.plate {
+				t.Fatalf("recorded %#v", evs[len(evs)-1].Payload)
+			}
+		})
+	}
+}
