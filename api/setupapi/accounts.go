@@ -21,6 +21,9 @@ import (
 // ErrBadCredentials: unknown staff ID or wrong password (never says which).
 var ErrBadCredentials = &api.ProblemError{Problem: api.Problem{Status: http.StatusUnauthorized, Code: "bad_credentials", Detail: "Staff ID or password is wrong."}}
 
+// ErrUseCard: a store staff member with an enrolled IC card tried the password.
+var ErrUseCard = &api.ProblemError{Problem: api.Problem{Status: http.StatusUnauthorized, Code: "use_card_login", Detail: "Your staff IC card is enrolled: log in at the station with the card, its PIN and the face check."}}
+
 // Authenticator is one staff login method (password today; IC card + face
 // later). Each returns the principal to issue a token for.
 type Authenticator interface {
@@ -68,6 +71,15 @@ func (p passwordLogin) Authenticate(ctx context.Context, c echo.Context) (api.Pr
 	p2 := api.Principal{Role: api.Role(role), Subject: req.StaffID}
 	if store != nil {
 		p2.Store = *store
+		// Store staff with an enrolled IC card log in with it (card + PIN
+		// + face, api/stationapi), never with the password (issue 11).
+		var cards int
+		if err := a.Pool.QueryRow(ctx, `SELECT count(*) FROM station_staff_cards WHERE staff_id=$1 AND revoked_at IS NULL`, req.StaffID).Scan(&cards); err != nil {
+			return api.Principal{}, err
+		}
+		if cards > 0 {
+			return api.Principal{}, ErrUseCard
+		}
 	}
 	return p2, nil
 }

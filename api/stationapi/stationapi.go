@@ -198,6 +198,9 @@ func (a *API) writeCard(c echo.Context) error {
 }
 
 func (a *API) jpkiChallenge(c echo.Context) error {
+	if err := a.SetupCard.Exists(c.Request().Context(), c.Param("id"), api.PrincipalOf(c).Store); err != nil {
+		return err
+	}
 	ch, err := a.Challenges.Handle(c.Request().Context(), cmds.IssueChallenge{Purpose: cardauth.PurposeJPKI, Subject: c.Param("id")})
 	if err != nil {
 		return err

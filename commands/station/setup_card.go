@@ -51,6 +51,12 @@ func (h SetupCardHandler) load(ctx context.Context, id, store string) (*setup.Se
 	return s, nil
 }
 
+// Exists checks that the setup is one of store's (not found otherwise).
+func (h SetupCardHandler) Exists(ctx context.Context, id, store string) error {
+	_, err := h.load(ctx, id, store)
+	return err
+}
+
 // Record answers the card bytes for the setup: the record of its vehicle
 // and OBU data, signed. It is only issued at step 8.
 func (h SetupCardHandler) Record(ctx context.Context, cmd SetupCardRecord) ([]byte, error) {

@@ -97,6 +97,12 @@ func TestStationStaffCardLogin(t *testing.T) {
 	if serial != "57AF000000000001" {
 		t.Fatalf("enrolled serial %s", serial)
 	}
+	// From now on st-S logs in with the card only; the store admin (no
+	// card) and back-office staff keep their passwords.
+	if r := e.must(401, e.do("POST", "/v1/auth/staff/login", "", "", map[string]string{"staff_id": "st-S", "password": "pass-st-S-long"})); !strings.Contains(string(r.body), "use_card_login") {
+		t.Fatalf("password login with an enrolled card: %s", r.body)
+	}
+	e.login("ad-S")
 	if _, err := st.Enrol(ctx, adminS, "st-S", "1234"); problemCode(err) != "card_already_enrolled" {
 		t.Fatalf("second enrolment: %v, want card_already_enrolled", err)
 	}
