@@ -188,8 +188,12 @@ func (a *API) writeCard(c echo.Context) error {
 	if err := api.Bind(c, &req); err != nil {
 		return err
 	}
+	expected, err := api.IfMatch(c)
+	if err != nil {
+		return err
+	}
 	p := api.PrincipalOf(c)
-	res, err := a.SetupCard.Write(api.Actor(c), cmds.WriteSetupCard{SetupID: c.Param("id"), StoreID: p.Store, StaffID: p.Subject,
+	res, err := a.SetupCard.Write(api.Actor(c), cmds.WriteSetupCard{SetupID: c.Param("id"), StoreID: p.Store, StaffID: p.Subject, ExpectedVersion: expected,
 		CardSerial: req.CardSerial, ReadBack: req.ReadBack, ReadHash: req.ReadHash})
 	if err != nil {
 		return err
@@ -228,7 +232,12 @@ func (a *API) jpki(c echo.Context) error {
 	if err := api.Bind(c, &req); err != nil {
 		return err
 	}
-	r, err := a.Identity.Handle(api.Actor(c), cmds.JPKICheck{SetupID: c.Param("id"), StoreID: api.PrincipalOf(c).Store,
+	expected, err := api.IfMatch(c)
+	if err != nil {
+		return err
+	}
+	p := api.PrincipalOf(c)
+	r, err := a.Identity.Handle(api.Actor(c), cmds.JPKICheck{SetupID: c.Param("id"), StoreID: p.Store, StaffID: p.Subject, ExpectedVersion: expected,
 		ChallengeID: req.ChallengeID, Certificate: req.Certificate, Signature: req.Signature})
 	if err != nil {
 		return err
@@ -267,10 +276,13 @@ func (a *API) vehicleQR(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := setupcmds.StepHandler{Streams: a.SetupCard.Streams, Clock: a.SetupCard.Clock}.Handle(api.Actor(c), setupcmds.Step{SetupID: c.Param("id"), StoreID: api.PrincipalOf(c).Store,
-		Decide: func(s *setup.Setup, now time.Time) ([]domain.Event, error) {
-			return s.RecordVehicle(setup.RecordVehicleFromQR(q, req.GrossWeightKg, req.VehicleType, req.Towing), now)
-		}})
+	expected, err := api.IfMatch(c)
+	if err != nil {
+		return err
+	}
+	p := api.PrincipalOf(c)
+	res, err := setupcmds.StepHandler{Streams: a.SetupCard.Streams, Clock: a.SetupCard.Clock}.Handle(api.Actor(c), setupcmds.Step{SetupID: c.Param("id"), StoreID: p.Store, StaffID: p.Subject,
+		ExpectedVersion: expected, Input: setupcmds.RecordVehicle{Vehicle: setup.RecordVehicleFromQR(q, req.GrossWeightKg, req.VehicleType, req.Towing)}})
 	if err != nil {
 		return err
 	}

@@ -43,11 +43,13 @@ var (
 // read and the card's signature over cardauth.Digest(PurposeJPKI, nonce)
 // (RSA PKCS#1 v1.5 over SHA-256) for a challenge bound to the setup.
 type JPKICheck struct {
-	SetupID     string
-	StoreID     string
-	ChallengeID string
-	Certificate []byte
-	Signature   []byte
+	SetupID         string
+	StoreID         string
+	StaffID         string
+	ExpectedVersion int64 // If-Match, or -1
+	ChallengeID     string
+	Certificate     []byte
+	Signature       []byte
 }
 
 // JPKIResult is what was recorded.
@@ -94,15 +96,10 @@ func (h JPKICheckHandler) Handle(ctx context.Context, cmd JPKICheck) (JPKIResult
 	}
 	cert, _ := x509.ParseCertificate(cmd.Certificate)
 	passed := st == Good
-	res, err := cmds.StepHandler{Streams: h.Streams, Clock: h.Clock}.Handle(ctx, cmds.Step{SetupID: cmd.SetupID, StoreID: cmd.StoreID,
-		Decide: func(s *setup.Setup, now time.Time) ([]domain.Event, error) {
-			note := "OCSP: good"
-			if !passed {
-				note = map[RevocationStatus]string{Revoked: "OCSP: revoked", Unknown: "OCSP: unknown certificate"}[st]
-			}
-			return s.CheckIdentity(setup.CheckIdentity{Passed: passed, Method: setup.MethodJPKI, Note: note,
-				CertificateSerial: cert.SerialNumber.String(), CertificateIssuer: cert.Issuer.String()}, now)
-		}})
+	note := map[RevocationStatus]string{Good: "OCSP: good", Revoked: "OCSP: revoked", Unknown: "OCSP: unknown certificate"}[st]
+	res, err := cmds.StepHandler{Streams: h.Streams, Clock: h.Clock}.Handle(ctx, cmds.Step{SetupID: cmd.SetupID, StoreID: cmd.StoreID, StaffID: cmd.StaffID,
+		ExpectedVersion: cmd.ExpectedVersion, Input: cmds.CheckIdentity{Passed: passed, Method: setup.MethodJPKI, Note: note,
+			CertificateSerial: cert.SerialNumber.String(), CertificateIssuer: cert.Issuer.String()}})
 	return JPKIResult{Passed: passed, Status: st, Result: res}, err
 }
 

@@ -39,21 +39,21 @@ type SetupCardHandler struct {
 	Key     ed25519.PrivateKey
 }
 
-func (h SetupCardHandler) load(ctx context.Context, id, store string) (*setup.Setup, error) {
+func (h SetupCardHandler) load(ctx context.Context, id, store string) (*setup.Setup, int64, error) {
 	s := setup.New()
 	v, err := h.Streams.Load(ctx, cmds.SetupStream(id), s.Apply)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if v == 0 || s.StoreID() != store {
-		return nil, setup.ErrNotStarted.With("setup_id", "No setup with this ID at your store.")
+		return nil, 0, setup.ErrNotStarted.With("setup_id", "No setup with this ID at your store.")
 	}
-	return s, nil
+	return s, v, nil
 }
 
 // Exists checks that the setup is one of store's (not found otherwise).
 func (h SetupCardHandler) Exists(ctx context.Context, id, store string) error {
-	_, err := h.load(ctx, id, store)
+	_, _, err := h.load(ctx, id, store)
 	return err
 }
 
@@ -63,7 +63,7 @@ func (h SetupCardHandler) Record(ctx context.Context, cmd SetupCardRecord) ([]by
 	if len(h.Key) == 0 {
 		return nil, ErrRecordKeyAbsent
 	}
-	s, err := h.load(ctx, cmd.SetupID, cmd.StoreID)
+	s, _, err := h.load(ctx, cmd.SetupID, cmd.StoreID)
 	if err != nil {
 		return nil, err
 	}
@@ -83,12 +83,15 @@ func recordOf(s *setup.Setup, at time.Time) cardauth.SetupRecord {
 // WriteSetupCard is step 8 as the station reports it: the bytes it read
 // back from the card, their SHA-256 and the card serial.
 type WriteSetupCard struct {
-	SetupID    string
-	StoreID    string
-	StaffID    string
-	CardSerial string
-	ReadBack   []byte
-	ReadHash   string
+	SetupID string
+	StoreID string
+	StaffID string
+	// ExpectedVersion is the setup version the station read (If-Match),
+	// or -1 for the current one.
+	ExpectedVersion int64
+	CardSerial      string
+	ReadBack        []byte
+	ReadHash        string
 }
 
 // Write accepts step 8 only for a record Gantry signed for this setup's
@@ -100,7 +103,8 @@ func (h SetupCardHandler) Write(ctx context.Context, cmd WriteSetupCard) (es.App
 	}
 	// Another store's setup answers as one that does not exist, before
 	// anything about the record is said.
-	if _, err := h.load(ctx, cmd.SetupID, cmd.StoreID); err != nil {
+	s, v, err := h.load(ctx, cmd.SetupID, cmd.StoreID)
+	if err != nil {
 		return es.AppendResult{}, err
 	}
 	rec, err := cardauth.OpenRecord(cmd.ReadBack, h.Key.Public().(ed25519.PublicKey))
@@ -116,15 +120,19 @@ func (h SetupCardHandler) Write(ctx context.Context, cmd WriteSetupCard) (es.App
 	if rec.SetupID != cmd.SetupID || rec.StoreID != cmd.StoreID {
 		return es.AppendResult{}, ErrOtherSetup.With("record", "")
 	}
-	return cmds.StepHandler{Streams: h.Streams, Clock: h.Clock}.Handle(ctx, cmds.Step{SetupID: cmd.SetupID, StoreID: cmd.StoreID,
-		Decide: func(s *setup.Setup, now time.Time) ([]domain.Event, error) {
-			if s.NextStep() == setup.StepCard {
-				cur := recordOf(s, rec.IssuedAt)
-				cur.Format = rec.Format
-				if cur != rec {
-					return nil, ErrStaleRecord
-				}
-			}
-			return s.WriteCard(setup.WriteCard{CardSerial: cmd.CardSerial, WrittenHash: cardauth.Hash(cmd.ReadBack), StaffID: cmd.StaffID}, now)
-		}})
+	if s.NextStep() == setup.StepCard {
+		cur := recordOf(s, rec.IssuedAt)
+		cur.Format = rec.Format
+		if cur != rec {
+			return es.AppendResult{}, ErrStaleRecord
+		}
+	}
+	// Append at the version just checked (or the station's, which then
+	// must be it): data changed in between is a 409, never a stale record.
+	expected := cmd.ExpectedVersion
+	if expected < 0 {
+		expected = v
+	}
+	return cmds.StepHandler{Streams: h.Streams, Clock: h.Clock}.Handle(ctx, cmds.Step{SetupID: cmd.SetupID, StoreID: cmd.StoreID, StaffID: cmd.StaffID,
+		ExpectedVersion: expected, Input: cmds.WriteCard{CardSerial: cmd.CardSerial, WrittenHash: cardauth.Hash(cmd.ReadBack)}})
 }
