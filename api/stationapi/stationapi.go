@@ -34,8 +34,11 @@ type API struct {
 }
 
 var (
-	store       = []api.Role{api.RoleStaff, api.RoleStoreAdmin}
-	cardAdmins  = []api.Role{api.RoleStoreAdmin, api.RoleOperatorAdmin}
+	store      = []api.Role{api.RoleStaff, api.RoleStoreAdmin}
+	cardAdmins = []api.Role{api.RoleStoreAdmin, api.RoleOperatorAdmin}
+)
+
+const (
 	post, get   = http.MethodPost, http.MethodGet
 	stepSummary = " Send If-Match with the setup version; out of order → 409 naming the expected step."
 )

@@ -420,6 +420,16 @@ func TestStationJPKIIdentityCheck(t *testing.T) {
 	e.must(409, e.do("POST", "/v1/setups/"+sid2+"/multiple-units", staff, q(res.Version), setupSteps[2].body))
 	d.Remove(t, in2)
 
+	// A certificate the responder does not know fails the check too.
+	certDER4, key4 := ca.Issue(t, 1004)
+	ca.Forget(1004)
+	in4 := d.Insert(t, vcard.NewJPKICard(certDER4, key4, "3690"))
+	sid4, v4 := atIdentity()
+	if res, err = st.CheckIdentity(ctx, staff, sid4, v4, "3690"); err != nil || res.Passed || res.RevocationStatus != "unknown" {
+		t.Fatalf("unknown certificate: %+v %v", res, err)
+	}
+	d.Remove(t, in4)
+
 	// Three wrong PINs lock the card.
 	card3 := vcard.NewJPKICard(certDER, key, "2580")
 	d.Insert(t, card3)

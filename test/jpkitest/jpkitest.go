@@ -32,6 +32,7 @@ type CA struct {
 
 	mu      sync.Mutex
 	revoked map[string]bool
+	unknown map[string]bool
 	down    bool
 	asked   int
 }
@@ -55,7 +56,7 @@ func New(t testing.TB) *CA {
 		t.Fatal(err)
 	}
 	cert, _ := x509.ParseCertificate(der)
-	ca := &CA{Cert: cert, key: key, revoked: map[string]bool{}}
+	ca := &CA{Cert: cert, key: key, revoked: map[string]bool{}, unknown: map[string]bool{}}
 	ca.PEMFile = filepath.Join(t.TempDir(), "jpki-ca.pem")
 	if err := os.WriteFile(ca.PEMFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
 		t.Fatal(err)
@@ -96,6 +97,13 @@ func (ca *CA) Revoke(serial int64) {
 	ca.revoked[big.NewInt(serial).String()] = true
 }
 
+// Forget makes the responder answer "unknown" for a serial.
+func (ca *CA) Forget(serial int64) {
+	ca.mu.Lock()
+	defer ca.mu.Unlock()
+	ca.unknown[big.NewInt(serial).String()] = true
+}
+
 // SetDown makes the responder drop every connection (down) or answer.
 func (ca *CA) SetDown(down bool) {
 	ca.mu.Lock()
@@ -133,11 +141,15 @@ func (ca *CA) respond(w http.ResponseWriter, r *http.Request) {
 	ca.mu.Lock()
 	ca.asked++
 	revoked := ca.revoked[req.SerialNumber.String()]
+	unknown := ca.unknown[req.SerialNumber.String()]
 	ca.mu.Unlock()
 	now := time.Now()
 	tmpl := ocsp.Response{Status: ocsp.Good, SerialNumber: req.SerialNumber, ThisUpdate: now.Add(-time.Minute), NextUpdate: now.Add(time.Hour)}
-	if revoked {
+	switch {
+	case revoked:
 		tmpl.Status, tmpl.RevokedAt, tmpl.RevocationReason = ocsp.Revoked, now.Add(-time.Minute), ocsp.KeyCompromise
+	case unknown:
+		tmpl.Status = ocsp.Unknown
 	}
 	der, err := ocsp.CreateResponse(ca.Cert, ca.Cert, tmpl, ca.key)
 	if err != nil {
