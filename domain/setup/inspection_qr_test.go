@@ -1,7 +1,10 @@
 package setup_test
 
 import (
+	"encoding/json"
+
 	"errors"
+	"github.com/gantry-etc/gantry/domain"
 	"strings"
 	"testing"
 
@@ -70,5 +73,27 @@ func TestParseInspectionQRCodesRefuses(t *testing.T) {
 				t.Fatalf("%v, want invalid_inspection_qr saying %q", err, tc.says)
 			}
 		})
+	}
+}
+
+// The My Number card method is recorded only with the certificate the
+// station's verified route supplies; a plain request cannot claim it.
+func TestJPKIIdentityNeedsItsCertificate(t *testing.T) {
+	s := setup.Load([]domain.Event{setup.Started{SetupID: "SU-1", ApplicationID: "A2026-0001", StoreID: "S001", StaffID: "ST01", At: now},
+		setup.VisitorRecorded{SetupID: "SU-1", Kind: setup.VisitorUser, Visitor: domain.Seal("A2026-0001", setup.Visitor{}), At: now}})
+	if _, err := s.CheckIdentity(setup.CheckIdentity{Passed: true, Method: setup.MethodJPKI}, now); !errors.Is(err, setup.ErrUnverifiedJPKI) {
+		t.Fatalf("%v, want unverified_jpki_check", err)
+	}
+	evs, err := s.CheckIdentity(setup.CheckIdentity{Passed: true, Method: setup.MethodJPKI, CertificateSerial: "1001", CertificateIssuer: "O=JPKI"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := evs[0].(setup.IdentityChecked).Check.Value
+	if got.CertificateSerial != "1001" || got.CertificateIssuer != "O=JPKI" || got.Method != setup.MethodJPKI {
+		t.Fatalf("recorded %+v", got)
+	}
+	var body setup.CheckIdentity
+	if err := json.Unmarshal([]byte(`{"Passed":true,"Method":"x","CertificateSerial":"1"}`), &body); err != nil || body.CertificateSerial != "" {
+		t.Fatalf("a request body set the certificate serial: %+v %v", body, err)
 	}
 }

@@ -217,9 +217,10 @@ type CheckIdentity struct {
 	Passed bool
 	Method string
 	Note   string
-	// Set by the My Number card check (MethodJPKI) only.
-	CertificateSerial string
-	CertificateIssuer string
+	// Set by the My Number card check (MethodJPKI) only, which verifies
+	// the card; never taken from a request body.
+	CertificateSerial string `json:"-"`
+	CertificateIssuer string `json:"-"`
 }
 
 // MethodJPKI is the identity check with the My Number card's public
@@ -233,6 +234,9 @@ func (s *Setup) CheckIdentity(cmd CheckIdentity, now time.Time) ([]domain.Event,
 	}
 	if blank(cmd.Method) {
 		return nil, ErrMissingIdentityMethod.With("method", "")
+	}
+	if strings.TrimSpace(cmd.Method) == MethodJPKI && (cmd.CertificateSerial == "" || cmd.CertificateIssuer == "") {
+		return nil, ErrUnverifiedJPKI.With("method", "")
 	}
 	return []domain.Event{IdentityChecked{
 		SetupID: s.id, Passed: cmd.Passed,
