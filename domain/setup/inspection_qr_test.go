@@ -2,12 +2,11 @@ package setup_test
 
 import (
 	"encoding/json"
-
 	"errors"
-	"github.com/gantry-etc/gantry/domain"
 	"strings"
 	"testing"
 
+	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/setup"
 )
 
