@@ -31,6 +31,16 @@ type API struct {
 	SetupCard  cmds.SetupCardHandler
 	Identity   cmds.JPKICheckHandler
 	WaitFor    func(ctx context.Context, pos es.Position) error
+	// Limit guards the public card routes (challenge, login) per client;
+	// nil: no limit. Over the limit: 429.
+	Limit echo.MiddlewareFunc
+}
+
+func (a *API) limited(h echo.HandlerFunc) echo.HandlerFunc {
+	if a.Limit == nil {
+		return h
+	}
+	return a.Limit(h)
 }
 
 var (
@@ -46,8 +56,8 @@ const (
 // Routes registers the station API on s.
 func (a *API) Routes(s *api.Server) {
 	add := func(op api.Op) { op.Tag = "station"; s.Handle(op) }
-	add(api.Op{Method: post, Path: "/v1/auth/staff/card/challenge", ID: "staffCardChallenge", Summary: "A one-time challenge for staff IC-card login (expires in a minute, single use).", Response: ChallengeResponse{}, Status: 201, Handler: a.challenge(cardauth.PurposeStaffLogin)})
-	add(api.Op{Method: post, Path: "/v1/auth/staff/card/login", ID: "staffCardLogin", Summary: "Staff login with IC card (signature over the challenge after the card PIN) and the face step; the token is issued only after both factors.", Request: CardLoginRequest{}, Response: TokenResponse{}, Handler: a.login(s)})
+	add(api.Op{Method: post, Path: "/v1/auth/staff/card/challenge", ID: "staffCardChallenge", Summary: "A one-time challenge for staff IC-card login (expires in a minute, single use).", Response: ChallengeResponse{}, Status: 201, Handler: a.limited(a.challenge(cardauth.PurposeStaffLogin))})
+	add(api.Op{Method: post, Path: "/v1/auth/staff/card/login", ID: "staffCardLogin", Summary: "Staff login with IC card (signature over the challenge after the card PIN) and the face step; the token is issued only after both factors.", Request: CardLoginRequest{}, Response: TokenResponse{}, Handler: a.limited(a.login(s))})
 	add(api.Op{Method: post, Path: "/v1/staff-cards/challenge", ID: "staffCardEnrolChallenge", Summary: "A one-time challenge the card signs to prove it holds the key being enrolled.", Roles: cardAdmins, Response: ChallengeResponse{}, Status: 201, Handler: a.challenge(cardauth.PurposeStaffEnrol)})
 	add(api.Op{Method: post, Path: "/v1/staff-cards", ID: "enrolStaffCard", Summary: "Enrol a staff IC card (serial + ECDSA P-256 public key) to a staff account; a store admin only for its own store.", Roles: cardAdmins, Command: true, Request: EnrolRequest{}, Status: 201, Handler: a.enrol})
 	add(api.Op{Method: post, Path: "/v1/staff-cards/:serial/revoke", ID: "revokeStaffCard", Summary: "Revoke a lost staff card; its logins fail from then on.", Roles: cardAdmins, Command: true, Status: 204, Handler: a.revoke})

@@ -503,3 +503,18 @@ func TestStationVehicleFromInspectionQR(t *testing.T) {
 		})
 	}
 }
+
+// The public card routes are rate-limited per client: over the limit, 429.
+func TestStationCardRoutesRateLimited(t *testing.T) {
+	e := startWith(t, &smtptest.Inbox{}, func(cfg *app.Config) {
+		cfg.SMTPAddr = "127.0.0.1:1"
+		cfg.Extra["GANTRY_CARD_RATE"], cfg.Extra["GANTRY_CARD_BURST"] = "0.001", "2"
+	})
+	e.must(201, e.do("POST", "/v1/auth/staff/card/challenge", "", "", nil))
+	e.must(201, e.do("POST", "/v1/auth/staff/card/challenge", "", "", nil))
+	r := e.must(429, e.do("POST", "/v1/auth/staff/card/challenge", "", "", nil))
+	if !strings.Contains(string(r.body), "too_many_requests") {
+		t.Fatalf("429 body: %s", r.body)
+	}
+	e.must(429, e.do("POST", "/v1/auth/staff/card/login", "", "", map[string]any{"challenge_id": "x"}))
+}

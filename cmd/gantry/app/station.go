@@ -1,14 +1,21 @@
 package app
 
 import (
+	"cmp"
 	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"fmt"
+	"net/http"
 	"os"
+	"strconv"
 	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/time/rate"
 
 	"github.com/gantry-etc/gantry/adapters/bus"
 	"github.com/gantry-etc/gantry/adapters/face"
@@ -33,6 +40,8 @@ type stationFeature struct{ api *stationapi.API }
 //     GANTRY_OCSP_URL, GANTRY_OCSP_TIMEOUT (default 5s): its OCSP responder.
 //     Without the CA the My Number card check answers 503.
 //   - GANTRY_CARD_CHALLENGE_TTL (default 1m): how long a challenge lives.
+//   - GANTRY_CARD_RATE, GANTRY_CARD_BURST (default 5/s, 20): per client IP,
+//     the public card challenge and login routes; more is 429.
 func newStationFeature(d Deps) (Feature, error) {
 	x := d.Config.Extra
 	dur := func(k string, def time.Duration) (time.Duration, error) {
@@ -91,7 +100,22 @@ func newStationFeature(d Deps) (Feature, error) {
 		}
 		ident.Roots, ident.OCSP = pool, ocsp.New(x["GANTRY_OCSP_URL"], t)
 	}
+	perSec, err := strconv.ParseFloat(cmp.Or(x["GANTRY_CARD_RATE"], "5"), 64)
+	if err != nil || perSec <= 0 {
+		return nil, fmt.Errorf("GANTRY_CARD_RATE must be a positive number of requests per second")
+	}
+	burst, err := strconv.Atoi(cmp.Or(x["GANTRY_CARD_BURST"], "20"))
+	if err != nil || burst < 1 {
+		return nil, fmt.Errorf("GANTRY_CARD_BURST must be a positive whole number")
+	}
+	limit := middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{Rate: rate.Limit(perSec), Burst: burst, ExpiresIn: 3 * time.Minute}),
+		DenyHandler: func(echo.Context, string, error) error {
+			return &api.ProblemError{Problem: api.Problem{Status: http.StatusTooManyRequests, Code: "too_many_requests", Detail: "Too many card challenges or logins from this station; wait a moment and try again."}}
+		},
+	})
 	return &stationFeature{api: &stationapi.API{
+		Limit:      limit,
 		Challenges: cmds.IssueChallengeHandler{DB: d.Pool, Clock: d.Clock, TTL: ttl},
 		Login:      login,
 		Enrol:      cmds.EnrolCardHandler{DB: d.Pool, Clock: d.Clock},
