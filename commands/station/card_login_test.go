@@ -138,3 +138,76 @@ func TestCardLoginRefusesWrongSignatures(t *testing.T) {
 		})
 	}
 }
+
+// fakeFace is a recording fake of the FaceVerifier port.
+type fakeFace struct {
+	asked []string
+	match bool
+	err   error
+}
+
+func (f *fakeFace) Verify(_ context.Context, staffID string, image []byte) (bool, error) {
+	f.asked = append(f.asked, staffID+":"+string(image))
+	return f.match, f.err
+}
+
+func TestCardLoginFaceStep(t *testing.T) {
+	ctx := context.Background()
+	db, err := pgxpool.New(ctx, pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	pub := elliptic.Marshal(elliptic.P256(), key.X, key.Y) //nolint:staticcheck
+	for _, q := range []string{
+		`INSERT INTO setup_stores (store_id, name) VALUES ('S1', 'S1')`,
+		`INSERT INTO setup_staff_accounts (staff_id, store_id, role, password_hash) VALUES ('ST1', 'S1', 'store_admin', 'x')`,
+	} {
+		if _, err := db.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(ctx, `INSERT INTO station_staff_cards (card_serial, staff_id, public_key, enrolled_at, enrolled_by) VALUES ('C1', 'ST1', $1, now(), 'ops')`, pub); err != nil {
+		t.Fatal(err)
+	}
+	clock := commands.NewManualClock(time.Date(2026, 4, 1, 10, 0, 0, 0, time.UTC))
+	signed := func() station.CardLogin {
+		ch, err := station.IssueChallengeHandler{DB: db, Clock: clock, TTL: time.Minute}.Handle(ctx, station.IssueChallenge{Purpose: cardauth.PurposeStaffLogin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := cardauth.Digest(cardauth.PurposeStaffLogin, ch.Nonce)
+		sig, _ := ecdsa.SignASN1(rand.Reader, key, d[:])
+		return station.CardLogin{ChallengeID: ch.ID, CardSerial: "C1", Signature: sig, FaceImage: []byte("img")}
+	}
+	for _, tc := range []struct {
+		name string
+		face *fakeFace
+		off  bool
+		want error
+	}{
+		{"face_matches", &fakeFace{match: true}, false, nil},
+		{"face_does_not_match", &fakeFace{match: false}, false, station.ErrFaceMismatch},
+		{"face_service_down", &fakeFace{err: errors.New("connection refused")}, false, station.ErrFaceUnavailable},
+		{"no_face_service", nil, false, station.ErrFaceNotConfigured},
+		{"face_off", nil, true, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := station.CardLoginHandler{DB: db, Clock: clock, FaceOff: tc.off}
+			if tc.face != nil {
+				h.Face = tc.face
+			}
+			st, err := h.Handle(ctx, signed())
+			if !errors.Is(err, tc.want) || (tc.want == nil && err != nil) {
+				t.Fatalf("%v, want %v", err, tc.want)
+			}
+			if tc.want == nil && (st.StaffID != "ST1" || st.Role != "store_admin" || st.StoreID != "S1") {
+				t.Fatalf("logged in %+v", st)
+			}
+			if tc.face != nil && (len(tc.face.asked) != 1 || tc.face.asked[0] != "ST1:img") {
+				t.Fatalf("face asked %v, want once for ST1 with the image", tc.face.asked)
+			}
+		})
+	}
+}
