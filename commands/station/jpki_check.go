@@ -3,9 +3,14 @@ package station
 import (
 	"context"
 	"crypto"
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
-	"errors"
+	"encoding/base64"
+	"encoding/binary"
+	"strings"
 	"time"
 
 	"github.com/gantry-etc/gantry/commands"
@@ -60,38 +65,33 @@ type JPKIResult struct {
 }
 
 // JPKICheckHandler checks the card against Roots (the JPKI user
-// authentication CA) and OCSP.
+// authentication CA) and OCSP. Its challenges are sealed (JPKIChallenges),
+// not stored: the only write is the IdentityChecked append.
 type JPKICheckHandler struct {
-	DB      DB
-	Streams cmds.EventStreams
-	Clock   commands.Clock
-	Roots   *x509.CertPool
-	OCSP    Revocation
+	Challenges JPKIChallenges
+	Streams    cmds.EventStreams
+	Clock      commands.Clock
+	Roots      *x509.CertPool
+	OCSP       Revocation
 }
 
-// Handle consumes the challenge, verifies chain and signature, asks OCSP,
-// and records the result (passed: good; failed: revoked or unknown) with
+// Handle opens the challenge, verifies chain and signature, asks OCSP, and
+// records the result (passed: good; failed: revoked or unknown) with
 // method, certificate serial and issuer only. A responder that is down is
-// ErrOCSPUnavailable and nothing is recorded.
+// ErrOCSPUnavailable and nothing is recorded. A challenge yields at most
+// one record: it is bound to the setup, and a setup's identity step is
+// recorded once (a second append is out of order).
 func (h JPKICheckHandler) Handle(ctx context.Context, cmd JPKICheck) (JPKIResult, error) {
 	if h.Roots == nil || h.OCSP == nil {
 		return JPKIResult{}, ErrJPKINotConfigured
 	}
-	tx, err := h.DB.Begin(ctx)
+	now := h.Clock.Now()
+	nonce, err := h.Challenges.open(cmd.ChallengeID, cmd.SetupID, now)
 	if err != nil {
 		return JPKIResult{}, err
 	}
-	defer tx.Rollback(ctx)
-	now := h.Clock.Now()
-	nonce, subject, err := consume(ctx, tx, cmd.ChallengeID, cardauth.PurposeJPKI, now)
-	if err == nil && subject != cmd.SetupID {
-		err = ErrChallengeUnknown
-	}
-	if err != nil {
-		return JPKIResult{}, finish(ctx, tx, errors.Is(err, ErrChallengeExpired), err)
-	}
 	st, err := h.verify(ctx, cmd, nonce, now)
-	if err := finish(ctx, tx, true, err); err != nil {
+	if err != nil {
 		return JPKIResult{}, err
 	}
 	cert, _ := x509.ParseCertificate(cmd.Certificate)
@@ -125,4 +125,46 @@ func (h JPKICheckHandler) verify(ctx context.Context, cmd JPKICheck, nonce []byt
 		return 0, ErrOCSPUnavailable
 	}
 	return st, nil
+}
+
+// JPKIChallenges seals JPKI challenges with a server key instead of storing
+// them: the challenge ID carries the nonce, the setup and the expiry,
+// authenticated with HMAC-SHA256.
+type JPKIChallenges struct {
+	Key []byte
+	TTL time.Duration
+}
+
+const jpkiChallengeLabel = "gantry jpki challenge v1"
+
+func (c JPKIChallenges) mac(payload []byte) []byte {
+	m := hmac.New(sha256.New, c.Key)
+	m.Write([]byte(jpkiChallengeLabel))
+	m.Write(payload)
+	return m.Sum(nil)
+}
+
+// Issue makes a challenge for setupID valid until now + TTL.
+func (c JPKIChallenges) Issue(setupID string, now time.Time) Challenge {
+	nonce := make([]byte, 32)
+	_, _ = rand.Read(nonce)
+	exp := now.Add(c.TTL).UTC().Truncate(time.Second)
+	payload := binary.BigEndian.AppendUint64(append([]byte{}, nonce...), uint64(exp.Unix()))
+	payload = append(payload, setupID...)
+	id := base64.RawURLEncoding.EncodeToString(payload) + "." + base64.RawURLEncoding.EncodeToString(c.mac(payload))
+	return Challenge{ID: id, Nonce: nonce, ExpiresAt: exp}
+}
+
+// open checks a challenge ID and answers its nonce.
+func (c JPKIChallenges) open(id, setupID string, now time.Time) ([]byte, error) {
+	body, tag, ok := strings.Cut(id, ".")
+	payload, err1 := base64.RawURLEncoding.DecodeString(body)
+	got, err2 := base64.RawURLEncoding.DecodeString(tag)
+	if !ok || err1 != nil || err2 != nil || len(payload) < 40 || !hmac.Equal(got, c.mac(payload)) || string(payload[40:]) != setupID {
+		return nil, ErrChallengeUnknown.With("challenge_id", "This challenge was not issued for this setup; ask for a new one.")
+	}
+	if !now.Before(time.Unix(int64(binary.BigEndian.Uint64(payload[32:40])), 0)) {
+		return nil, ErrChallengeExpired
+	}
+	return payload[:32], nil
 }

@@ -12,8 +12,8 @@ CREATE TABLE station_staff_cards (
 );
 CREATE INDEX station_staff_cards_staff ON station_staff_cards (staff_id) WHERE revoked_at IS NULL;
 
--- One-time challenges a card signs (staff login, enrolment, JPKI identity
--- check). A challenge is consumed (used_at set) in the same transaction that
+-- One-time challenges a staff card signs (login, enrolment; the JPKI
+-- check's challenges are sealed, not stored). A challenge is consumed (used_at set) in the same transaction that
 -- checks the signature, so it is single-use across every Gantry process.
 CREATE TABLE station_challenges (
     challenge_id text        PRIMARY KEY,

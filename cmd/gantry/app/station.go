@@ -84,7 +84,9 @@ func newStationFeature(d Deps) (Feature, error) {
 		m.Write([]byte("gantry setup card record v1"))
 		seed = m.Sum(nil)
 	}
-	ident := cmds.JPKICheckHandler{DB: d.Pool, Streams: d.Streams, Clock: d.Clock}
+	jm := hmac.New(sha256.New, d.Config.TokenKey)
+	jm.Write([]byte("gantry jpki challenge key v1"))
+	ident := cmds.JPKICheckHandler{Challenges: cmds.JPKIChallenges{Key: jm.Sum(nil), TTL: ttl}, Streams: d.Streams, Clock: d.Clock}
 	if path := x["GANTRY_JPKI_CA"]; path != "" {
 		pem, err := os.ReadFile(path)
 		if err != nil {
