@@ -48,10 +48,18 @@ func (d *Daemon) Log() string { return d.log.String() }
 // runs on this machine, or when the daemon does not become ready.
 func Start(t testing.TB) *Daemon {
 	t.Helper()
-	d, err := start(t.TempDir())
+	// pcscd is one per machine (/run/pcscd, the vpcd port): test runs on
+	// the same machine take turns through a file lock.
+	unlock, err := lockMachine(5 * time.Minute)
 	if err != nil {
 		t.Fatalf("pcsctest: %v", err)
 	}
+	d, err := start(t.TempDir())
+	if err != nil {
+		unlock()
+		t.Fatalf("pcsctest: %v", err)
+	}
+	t.Cleanup(unlock) // runs after the daemon stopped (cleanups run last-in first-out)
 	t.Cleanup(func() {
 		if p := os.Getenv("PCSCTEST_LOG"); p != "" { // keep pcscd's log for debugging
 			defer func() { _ = os.WriteFile(p, []byte(d.Log()), 0o644) }()
@@ -141,5 +149,26 @@ func (d *Daemon) Stop() error {
 		_ = d.cmd.Process.Kill()
 		<-d.done
 		return errors.New("pcscd did not stop on SIGTERM within 5s; killed")
+	}
+}
+
+// lockMachine takes the machine-wide PC/SC test lock, waiting up to wait.
+func lockMachine(wait time.Duration) (func(), error) {
+	path := filepath.Join(os.TempDir(), "gantry-pcsctest.lock")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		return nil, fmt.Errorf("lock file %s: %w", path, err)
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
+			f.Close()
+			return nil, fmt.Errorf("another test run on this machine has held the PC/SC reader (%s) for %s: %v", path, wait, err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
