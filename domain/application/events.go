@@ -29,6 +29,7 @@ func EventTypes() []string {
 		EventCompleted, EventFiledByProxy, EventPasscodeRejected, EventReceptionLocked,
 		EventReceptionUnlocked, EventReceived, EventExpired, EventRetentionEnded,
 		EventConsentRecorded, EventConsentUnitUsed, EventConsentRetentionEnded,
+		EventPasscodeSealed,
 	}
 }
 
