@@ -15,7 +15,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/gantry-etc/gantry/adapters/edi"
 	"github.com/gantry-etc/gantry/api"
 	"github.com/gantry-etc/gantry/commands"
 	cmdcards "github.com/gantry-etc/gantry/commands/cards"
@@ -161,7 +160,11 @@ func (s *Service) conclude(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.Conclude.Handle(api.Actor(c), cmdcards.ConcludeContract{Application: app})
+	ifMatch, err := api.IfMatch(c)
+	if err != nil {
+		return err
+	}
+	res, err := s.Conclude.Handle(api.Actor(c), cmdcards.ConcludeContract{Application: app, ExpectedVersion: ifMatch})
 	if err != nil {
 		return err
 	}
@@ -260,7 +263,11 @@ func (s *Service) renew(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	num, res, err := s.Renew.Handle(api.Actor(c), cmdcards.RenewCard{Card: old, Type: t})
+	ifMatch, err := api.IfMatch(c)
+	if err != nil {
+		return err
+	}
+	num, res, err := s.Renew.Handle(api.Actor(c), cmdcards.RenewCard{Card: old, Type: t, ExpectedVersion: ifMatch})
 	if err != nil {
 		return err
 	}
@@ -280,7 +287,11 @@ func (s *Service) reissue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	num, res, err := s.Reissue.Handle(api.Actor(c), cmdcards.ReissueCard{Card: old, Reason: req.Reason, Type: t})
+	ifMatch, err := api.IfMatch(c)
+	if err != nil {
+		return err
+	}
+	num, res, err := s.Reissue.Handle(api.Actor(c), cmdcards.ReissueCard{Card: old, Reason: req.Reason, Type: t, ExpectedVersion: ifMatch})
 	if err != nil {
 		return err
 	}
@@ -310,7 +321,7 @@ func (s *Service) listCards(c echo.Context) error {
 
 // UsageFileProblem turns a rejected usage file into a 422 with one entry per line.
 func UsageFileProblem(err error) error {
-	var fe *edi.FileError
+	var fe *cmdcards.UsageFileError
 	if !errors.As(err, &fe) {
 		return err
 	}
