@@ -1,0 +1,333 @@
+package cards_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/gantry-etc/gantry/commands"
+	cmdcards "github.com/gantry-etc/gantry/commands/cards"
+	es "github.com/gantry-etc/gantry/commands/eventstore"
+	"github.com/gantry-etc/gantry/domain"
+	"github.com/gantry-etc/gantry/domain/billing"
+	"github.com/gantry-etc/gantry/domain/card"
+	"github.com/gantry-etc/gantry/domain/contract"
+	"github.com/gantry-etc/gantry/domain/domaintest"
+	"github.com/gantry-etc/gantry/domain/money"
+)
+
+var ctx = context.Background()
+
+func TestIssueCard(t *testing.T) {
+	vehicleStream, newCard := cmdcards.VehicleStream(vehicle), cmdcards.CardStream(num(101))
+	tests := []struct {
+		name       string
+		given      func(*fakeStreams)
+		fail       error // the store's answer to the append
+		wantErr    error
+		wantVeh    []string // vehicle claim stream afterwards
+		wantNumber bool     // a number was allocated
+	}{
+		{name: "issues_card_and_claims_vehicle_in_one_append",
+			given:   func(s *fakeStreams) { s.given(cmdcards.ContractStream(contractNo), concluded()) },
+			wantVeh: []string{card.EventVehicleClaimed}, wantNumber: true},
+		{name: "vehicle_with_card_in_use_conflicts_before_allocating",
+			given:   func(s *fakeStreams) { cardInUse(s, "2026-01-10", lease) },
+			wantErr: card.ErrCardInUse, wantVeh: []string{card.EventVehicleClaimed}},
+		{name: "contract_not_concluded_is_not_found",
+			given:   func(*fakeStreams) {},
+			wantErr: contract.ErrContractNotFound},
+		{name: "lost_race_on_vehicle_claim_is_card_in_use_and_writes_nothing",
+			given: func(s *fakeStreams) { s.given(cmdcards.ContractStream(contractNo), concluded()) },
+			fail:  &es.WrongVersionError{Stream: vehicleStream, Expected: 0, Actual: 1}, wantErr: card.ErrCardInUse, wantNumber: true},
+		{name: "store_down_writes_nothing",
+			given: func(s *fakeStreams) { s.given(cmdcards.ContractStream(contractNo), concluded()) },
+			fail:  es.ErrUnavailable, wantErr: es.ErrUnavailable, wantNumber: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, numbers := newStreams(), &fakeNumbers{}
+			tt.given(s)
+			s.fail = tt.fail
+			h := cmdcards.IssueCardHandler{Streams: s, Leases: fakeLeases{lease}, Numbers: numbers, Clock: clockAt("2026-11-02")}
+			n, _, err := h.Handle(ctx, cmdcards.IssueCard{Contract: contractNo, Vehicle: vehicle, Type: blue})
+			if tt.wantErr != nil {
+				thenErr(t, err, tt.wantErr)
+			} else if err != nil || n != num(101) {
+				t.Fatalf("got %v, %v", n, err)
+			}
+			if (numbers.calls > 0) != tt.wantNumber {
+				t.Errorf("numbers allocated: %d", numbers.calls)
+			}
+			thenTypes(t, s, vehicleStream, tt.wantVeh...)
+			if tt.wantErr == nil {
+				thenTypes(t, s, newCard, card.EventIssued)
+				if len(s.appends) != 1 || !slices.Equal(s.appends[0], []string{newCard, vehicleStream}) {
+					t.Errorf("appends %v: want one AppendMany of card and claim", s.appends)
+				}
+			} else if len(s.events(newCard)) != 0 {
+				t.Errorf("card stream written on failure: %v", typesOf(s.events(newCard)))
+			}
+		})
+	}
+}
+
+// A retry of a command whose append committed (same command ID) gets the
+// same card number, so the store answers it with the first result.
+func TestIssueCardRetrySameCommandSameNumber(t *testing.T) {
+	s, numbers := newStreams(), &fakeNumbers{}
+	s.given(cmdcards.ContractStream(contractNo), concluded())
+	h := cmdcards.IssueCardHandler{Streams: s, Leases: fakeLeases{lease}, Numbers: numbers, Clock: clockAt("2026-11-02")}
+	c := commands.WithMetadata(ctx, es.Metadata{CommandID: "cmd-1"})
+	first, _, err := h.Handle(c, cmdcards.IssueCard{Contract: contractNo, Vehicle: vehicle, Type: blue})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := numbers.Next(c, "cmd-1")
+	if err != nil || again != first {
+		t.Fatalf("retry number %v, first %v", again, first)
+	}
+}
+
+func TestRenewCard(t *testing.T) {
+	oldStream, newStream, vehStream := cmdcards.CardStream(num(1)), cmdcards.CardStream(num(101)), cmdcards.VehicleStream(vehicle)
+	tests := []struct {
+		name     string
+		given    func(*fakeStreams)
+		lease    string
+		expected int64
+		wantErr  error
+	}{
+		{name: "renews_old_new_and_claim_in_one_append", given: func(s *fakeStreams) { cardInUse(s, "2025-06-10", leaseUntil("2026-11-20")) },
+			lease: "2027-03-15", expected: cmdcards.NoExpectedVersion},
+		{name: "matching_if_match_renews", given: func(s *fakeStreams) { cardInUse(s, "2025-06-10", leaseUntil("2026-11-20")) },
+			lease: "2027-03-15", expected: 1},
+		{name: "stale_if_match_is_version_conflict", given: func(s *fakeStreams) { cardInUse(s, "2025-06-10", leaseUntil("2026-11-20")) },
+			lease: "2027-03-15", expected: 7, wantErr: es.ErrWrongExpectedVersion},
+		{name: "lease_not_extended", given: func(s *fakeStreams) { cardInUse(s, "2025-06-10", leaseUntil("2026-11-20")) },
+			lease: "2026-11-20", expected: cmdcards.NoExpectedVersion, wantErr: card.ErrLeaseNotExtended},
+		{name: "claim_names_another_card_is_not_in_use", given: func(s *fakeStreams) {
+			cardInUse(s, "2025-06-10", leaseUntil("2026-11-20"))
+			s.given(vehStream, card.VehicleClaimed{Vehicle: vehicle, Card: num(9), Previous: num(1)})
+		}, lease: "2027-03-15", expected: cmdcards.NoExpectedVersion, wantErr: card.ErrCardNotInUse},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStreams()
+			tt.given(s)
+			claimsBefore := len(s.events(vehStream))
+			h := cmdcards.RenewCardHandler{Streams: s, Leases: fakeLeases{leaseUntil(tt.lease)}, Numbers: &fakeNumbers{}, Clock: clockAt("2026-10-01")}
+			n, _, err := h.Handle(ctx, cmdcards.RenewCard{Card: num(1), ExpectedVersion: tt.expected})
+			if tt.wantErr != nil {
+				thenErr(t, err, tt.wantErr)
+				if len(s.events(newStream)) != 0 || len(s.events(vehStream)) != claimsBefore || len(s.events(oldStream)) != 1 {
+					t.Errorf("written on failure: %v", s.appends)
+				}
+				return
+			}
+			if err != nil || n != num(101) {
+				t.Fatalf("got %v, %v", n, err)
+			}
+			thenTypes(t, s, oldStream, card.EventIssued, card.EventRenewed)
+			thenTypes(t, s, newStream, card.EventIssued)
+			thenTypes(t, s, vehStream, card.EventVehicleClaimed, card.EventVehicleClaimed)
+			if got := s.events(vehStream)[1].(card.VehicleClaimed); got.Card != num(101) || got.Previous != num(1) {
+				t.Errorf("claim %+v", got)
+			}
+			if got := s.events(newStream)[0].(card.Issued); got.Reason != card.ReasonRenewal || got.Previous != num(1) || got.Expiry != money.MustYearMonth(2027, 3) {
+				t.Errorf("new card %+v", got)
+			}
+			if len(s.appends) != 1 || len(s.appends[0]) != 3 {
+				t.Errorf("appends %v: want one AppendMany of old card, new card and claim", s.appends)
+			}
+		})
+	}
+}
+
+func TestReissueCard(t *testing.T) {
+	tests := []struct {
+		name, reason string
+		wantReason   card.IssueReason
+		wantErr      error
+	}{
+		{name: "magnetic_fault_by_japanese_label", reason: "磁気不良", wantReason: card.ReasonMagneticFault},
+		{name: "lost", reason: "lost", wantReason: card.ReasonLost},
+		{name: "unknown_reason_allocates_nothing", reason: "stolen", wantErr: card.ErrUnknownReissueReason},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, numbers := cardInUse(newStreams(), "2026-01-10", lease), &fakeNumbers{}
+			h := cmdcards.ReissueCardHandler{Streams: s, Numbers: numbers, Clock: clockAt("2026-11-05")}
+			n, _, err := h.Handle(ctx, cmdcards.ReissueCard{Card: num(1), Reason: tt.reason, ExpectedVersion: cmdcards.NoExpectedVersion})
+			if tt.wantErr != nil {
+				thenErr(t, err, tt.wantErr)
+				if numbers.calls != 0 || len(s.appends) != 0 {
+					t.Errorf("allocated %d, appended %v", numbers.calls, s.appends)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			thenTypes(t, s, cmdcards.CardStream(num(1)), card.EventIssued, card.EventInvalidated)
+			if got := s.events(cmdcards.CardStream(n))[0].(card.Issued); got.Reason != tt.wantReason || got.Previous != num(1) {
+				t.Errorf("new card %+v", got)
+			}
+			var claim card.VehicleClaim
+			s.Load(ctx, cmdcards.VehicleStream(vehicle), claim.Apply)
+			if claim.InUse() != n {
+				t.Errorf("vehicle claim names %v, want %v", claim.InUse(), n)
+			}
+		})
+	}
+}
+
+// The reissue-fee exemption (domain.md: no issue fee for a reissue after a
+// magnetic fault or damage) as a newcomer meets it: reissue through the
+// command, bill the month through the billing command, look at the lines.
+// The rule itself is card.IssueReason.IssueFeeExempt.
+func TestReissueFeeExemptionInBilling(t *testing.T) {
+	settings := domaintest.Must(billing.NewSettings("Gantry Leasing K.K.", domaintest.Must(money.ParseRegistrationNumber("T7000012050002")), billing.DefaultIssueFee, billing.DefaultAnnualFee))
+	tests := []struct {
+		reason      string
+		wantFeeYen  money.Yen // issue fee billed for the new card
+		wantFeeLine bool
+	}{
+		{reason: "magnetic_fault"},
+		{reason: "damage"},
+		{reason: "lost", wantFeeYen: billing.DefaultIssueFee, wantFeeLine: true},
+		{reason: "card_type_change", wantFeeYen: billing.DefaultIssueFee, wantFeeLine: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.reason, func(t *testing.T) {
+			s := cardInUse(newStreams(), "2026-01-10", lease)
+			clock := clockAt("2026-11-05")
+			req := cmdcards.ReissueCard{Card: num(1), Reason: tt.reason, ExpectedVersion: cmdcards.NoExpectedVersion}
+			if tt.reason == "card_type_change" {
+				req.Type = domaintest.Must(card.ParseType("RED02"))
+			}
+			n, _, err := cmdcards.ReissueCardHandler{Streams: s, Numbers: &fakeNumbers{}, Clock: clock}.Handle(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			clock.Set(clock.Now().AddDate(0, 0, 25))
+			run := cmdcards.RunBillingHandler{Streams: s, Reader: viewFromStreams{s}, Settings: settings, Clock: clock, WaitFor: func(context.Context) error { return nil }}
+			out, _, err := run.Handle(ctx, cmdcards.RunBilling{Month: money.MustYearMonth(2026, 11)})
+			if err != nil || len(out) != 1 {
+				t.Fatalf("billing: %+v %v", out, err)
+			}
+			var inv billing.Invoice
+			for _, e := range s.events(cmdcards.InvoiceStream(domaintest.Must(billing.ParseInvoiceNumber(out[0].Invoice)))) {
+				inv.Apply(e)
+			}
+			var fee money.Yen
+			lines := 0
+			for _, l := range inv.Effective().Lines {
+				if l.Kind == billing.KindIssueFee && l.Card == n {
+					fee += l.Amount
+					lines++
+				}
+			}
+			if fee != tt.wantFeeYen || (lines > 0) != tt.wantFeeLine {
+				t.Errorf("issue fee for %s reissue: %d yen in %d lines, want %d", tt.reason, fee, lines, tt.wantFeeYen)
+			}
+		})
+	}
+}
+
+func TestMonthEnd(t *testing.T) {
+	s := cardInUse(newStreams(), "2025-06-10", leaseUntil("2026-10-20")) // expires 2026-10
+	clock := clockAt("2026-10-31")
+	h := cmdcards.MonthEndHandler{Streams: s, Due: viewFromStreams{s}, Clock: clock}
+	if n, err := h.Handle(ctx); err != nil || n != 0 {
+		t.Fatalf("within the expiry month: %d %v", n, err)
+	}
+	clock.Set(clock.Now().AddDate(0, 0, 1))
+	for run, want := range []int{1, 0} { // twice = once
+		n, err := h.Handle(ctx)
+		if err != nil || n != want {
+			t.Fatalf("run %d: cancelled %d, %v; want %d", run, n, err, want)
+		}
+	}
+	thenTypes(t, s, cmdcards.CardStream(num(1)), card.EventIssued, card.EventCancelled)
+	thenTypes(t, s, cmdcards.VehicleStream(vehicle), card.EventVehicleClaimed, card.EventVehicleReleased)
+	if len(s.appends) != 1 || len(s.appends[0]) != 2 {
+		t.Errorf("appends %v: want card and claim in one", s.appends)
+	}
+	// The vehicle is free again: a new card may be issued.
+	_, _, err := cmdcards.IssueCardHandler{Streams: s, Leases: fakeLeases{lease}, Numbers: &fakeNumbers{}, Clock: clock}.
+		Handle(ctx, cmdcards.IssueCard{Contract: contractNo, Vehicle: vehicle, Type: blue})
+	if err != nil {
+		t.Fatalf("issue after month end: %v", err)
+	}
+}
+
+func TestRenewalNotices(t *testing.T) {
+	s := cardInUse(newStreams(), "2026-01-10", lease) // expires 2027-03, notice from 2027-01-01
+	clock := clockAt("2026-12-31")
+	h := cmdcards.RenewalNoticesHandler{Streams: s, Due: viewFromStreams{s}, Clock: clock}
+	if n, err := h.Handle(ctx); err != nil || n != 0 {
+		t.Fatalf("before due: %d %v", n, err)
+	}
+	clock.Set(clock.Now().AddDate(0, 0, 1))
+	for run, want := range []int{1, 0} {
+		if n, err := h.Handle(ctx); err != nil || n != want {
+			t.Fatalf("run %d: %d %v", run, n, err)
+		}
+	}
+	thenTypes(t, s, cmdcards.CardStream(num(1)), card.EventIssued, card.EventRenewalNoticeRecorded)
+}
+
+// fakeUsage is cards.UsageParser and cards.UsageStore.
+type fakeUsage struct {
+	parseErr error
+	loads    int
+}
+
+func (f *fakeUsage) ParseUsage([]byte) (string, []billing.UsageRecord, error) {
+	return "UTF-8", nil, f.parseErr
+}
+
+func (f *fakeUsage) LoadUsage(context.Context, []billing.UsageRecord, string) (cmdcards.UsageLoad, error) {
+	f.loads++
+	return cmdcards.UsageLoad{Imported: 0, UnknownCards: []string{"4111111111111111"}}, nil
+}
+
+func TestImportUsage(t *testing.T) {
+	t.Run("bad_file_loads_and_records_nothing", func(t *testing.T) {
+		s, u := newStreams(), &fakeUsage{parseErr: &cmdcards.UsageFileError{Encoding: "UTF-8", Problems: []cmdcards.UsageLineProblem{{Line: 2, Field: "toll", Reason: "x"}}}}
+		_, err := cmdcards.ImportUsageHandler{Streams: s, Parser: u, Store: u, Clock: clockAt("2026-11-05")}.Handle(ctx, cmdcards.ImportUsage{Name: "f.csv", Data: []byte("x")})
+		var fe *cmdcards.UsageFileError
+		if !errors.As(err, &fe) || u.loads != 0 || len(s.appends) != 0 {
+			t.Fatalf("err %v, loads %d, appends %v", err, u.loads, s.appends)
+		}
+	})
+	t.Run("same_file_twice_loads_once", func(t *testing.T) {
+		s, u := newStreams(), &fakeUsage{}
+		h := cmdcards.ImportUsageHandler{Streams: s, Parser: u, Store: u, Clock: clockAt("2026-11-05")}
+		first, err := h.Handle(ctx, cmdcards.ImportUsage{Name: "f.csv", Data: []byte("x")})
+		if err != nil || first.Duplicate || len(first.UnknownCards) != 1 {
+			t.Fatalf("first %+v %v", first, err)
+		}
+		second, err := h.Handle(ctx, cmdcards.ImportUsage{Name: "f.csv", Data: []byte("x")})
+		if err != nil || !second.Duplicate || u.loads != 1 {
+			t.Fatalf("second %+v %v, loads %d", second, err, u.loads)
+		}
+		thenTypes(t, s, cmdcards.UsageFileStream(first.SHA256), billing.EventUsageFileImported)
+	})
+}
+
+// thenErr checks err against want: the domain error with an actionable
+// detail, or any other error by identity.
+func thenErr(t *testing.T, err, want error) {
+	t.Helper()
+	var de *domain.Error
+	if errors.As(want, &de) {
+		domaintest.ThenErr(t, err, want)
+		return
+	}
+	if !errors.Is(err, want) {
+		t.Fatalf("error %v, want %v", err, want)
+	}
+}
