@@ -9,8 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/gantry-etc/gantry/adapters/edi"
 	"github.com/gantry-etc/gantry/adapters/cardsdb"
+	"github.com/gantry-etc/gantry/adapters/edi"
 	"github.com/gantry-etc/gantry/domain/card"
 	"github.com/gantry-etc/gantry/test/pgtest"
 )
