@@ -45,3 +45,17 @@ func (p Numbers) Next(ctx context.Context, commandID string) (card.CardNumber, e
 	}
 	return card.NewCardNumber(p.Prefix, serial)
 }
+
+// Given returns the number first given to commandID, if any.
+func (p Numbers) Given(ctx context.Context, commandID string) (card.CardNumber, bool, error) {
+	var serial int64
+	err := p.Pool.QueryRow(ctx, `SELECT serial FROM card_number_allocations WHERE command_id = $1`, commandID).Scan(&serial)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return card.CardNumber{}, false, nil
+	}
+	if err != nil {
+		return card.CardNumber{}, false, err
+	}
+	n, err := card.NewCardNumber(p.Prefix, serial)
+	return n, err == nil, err
+}

@@ -73,21 +73,40 @@ func TestIssueCard(t *testing.T) {
 	}
 }
 
-// A retry of a command whose append committed (same command ID) gets the
-// same card number, so the store answers it with the first result.
-func TestIssueCardRetrySameCommandSameNumber(t *testing.T) {
-	s, numbers := newStreams(), &fakeNumbers{}
-	s.given(cmdcards.ContractStream(contractNo), concluded())
-	h := cmdcards.IssueCardHandler{Streams: s, Leases: fakeLeases{lease}, Numbers: numbers, Clock: clockAt("2026-11-02")}
+// A retry of a command whose append committed (same command ID, say after
+// the answer was lost) answers with the card it issued and appends nothing;
+// a retry after a failed append decides again and succeeds.
+func TestCardCommandRetry(t *testing.T) {
 	c := commands.WithMetadata(ctx, es.Metadata{CommandID: "cmd-1"})
-	first, _, err := h.Handle(c, cmdcards.IssueCard{Contract: contractNo, Vehicle: vehicle, Type: blue})
-	if err != nil {
-		t.Fatal(err)
-	}
-	again, err := numbers.Next(c, "cmd-1")
-	if err != nil || again != first {
-		t.Fatalf("retry number %v, first %v", again, first)
-	}
+	t.Run("issue_after_commit", func(t *testing.T) {
+		s, numbers := newStreams(), &fakeNumbers{}
+		s.given(cmdcards.ContractStream(contractNo), concluded())
+		h := cmdcards.IssueCardHandler{Streams: s, Leases: fakeLeases{lease}, Numbers: numbers, Clock: clockAt("2026-11-02")}
+		first, _, err := h.Handle(c, cmdcards.IssueCard{Contract: contractNo, Vehicle: vehicle, Type: blue})
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, res, err := h.Handle(c, cmdcards.IssueCard{Contract: contractNo, Vehicle: vehicle, Type: blue})
+		if err != nil || again != first || !res.Duplicate || len(s.appends) != 1 {
+			t.Fatalf("retry: %v %+v %v; first %v; appends %v", again, res, err, first, s.appends)
+		}
+	})
+	t.Run("renew_after_failed_append", func(t *testing.T) {
+		s := cardInUse(newStreams(), "2025-06-10", leaseUntil("2026-11-20"))
+		h := cmdcards.RenewCardHandler{Streams: s, Leases: fakeLeases{leaseUntil("2027-03-15")}, Numbers: &fakeNumbers{}, Clock: clockAt("2026-10-01")}
+		s.fail = es.ErrUnavailable
+		if _, _, err := h.Handle(c, cmdcards.RenewCard{Card: num(1), ExpectedVersion: cmdcards.NoExpectedVersion}); !errors.Is(err, es.ErrUnavailable) {
+			t.Fatalf("first: %v", err)
+		}
+		n, res, err := h.Handle(c, cmdcards.RenewCard{Card: num(1), ExpectedVersion: cmdcards.NoExpectedVersion})
+		if err != nil || res.Duplicate || n != num(101) {
+			t.Fatalf("retry: %v %+v %v", n, res, err)
+		}
+		again, res, err := h.Handle(c, cmdcards.RenewCard{Card: num(1), ExpectedVersion: cmdcards.NoExpectedVersion})
+		if err != nil || !res.Duplicate || again != n || len(s.appends) != 1 {
+			t.Fatalf("second retry: %v %+v %v, appends %v", again, res, err, s.appends)
+		}
+	})
 }
 
 func TestRenewCard(t *testing.T) {

@@ -128,6 +128,11 @@ func (n *fakeNumbers) Next(_ context.Context, commandID string) (card.CardNumber
 	return c, nil
 }
 
+func (n *fakeNumbers) Given(_ context.Context, commandID string) (card.CardNumber, bool, error) {
+	c, ok := n.byCmd[commandID]
+	return c, ok && commandID != "", nil
+}
+
 // fakeLeases is cards.LeaseLookup with one lease.
 type fakeLeases struct{ lease contract.Lease }
 

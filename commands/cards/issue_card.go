@@ -34,6 +34,9 @@ type IssueCardHandler struct {
 }
 
 func (h IssueCardHandler) Handle(ctx context.Context, cmd IssueCard) (card.CardNumber, es.AppendResult, error) {
+	if n, res, ok, err := replayed(ctx, h.Streams, h.Numbers); ok || err != nil {
+		return n, res, err
+	}
 	var k contract.Contract
 	if _, err := h.Streams.Load(ctx, ContractStream(cmd.Contract), k.Apply); err != nil {
 		return card.CardNumber{}, es.AppendResult{}, err

@@ -56,6 +56,30 @@ type CardNumbers interface {
 	// first given to that command, so a retried command appends to the same
 	// card stream and the event store answers it with the first result.
 	Next(ctx context.Context, commandID string) (card.CardNumber, error)
+	// Given returns the number Next gave commandID, if any; it allocates
+	// nothing.
+	Given(ctx context.Context, commandID string) (card.CardNumber, bool, error)
+}
+
+// replayed answers a command that already committed: when the command ID
+// was given a card number and that card's stream exists, the command's
+// decision is in the log and it returns that card (Duplicate set) instead
+// of deciding again on the state it changed itself. A retry after a crash
+// at any point before the commit finds no stream and decides anew.
+func replayed(ctx context.Context, s EventStreams, numbers CardNumbers) (card.CardNumber, es.AppendResult, bool, error) {
+	id := commands.MetadataFrom(ctx).CommandID
+	if id == "" {
+		return card.CardNumber{}, es.AppendResult{}, false, nil
+	}
+	n, ok, err := numbers.Given(ctx, id)
+	if err != nil || !ok {
+		return card.CardNumber{}, es.AppendResult{}, false, err
+	}
+	v, err := s.Load(ctx, CardStream(n), func(domain.Event) {})
+	if err != nil || v == 0 {
+		return card.CardNumber{}, es.AppendResult{}, false, err
+	}
+	return n, es.AppendResult{StreamID: CardStream(n), FirstVersion: 1, LastVersion: v, Duplicate: true}, true, nil
 }
 
 // DueCards finds the cards a scheduled job has to look at, from the card

@@ -31,6 +31,9 @@ func (h ReissueCardHandler) Handle(ctx context.Context, cmd ReissueCard) (card.C
 	if err != nil {
 		return card.CardNumber{}, es.AppendResult{}, err
 	}
+	if n, res, ok, err := replayed(ctx, h.Streams, h.Numbers); ok || err != nil {
+		return n, res, err
+	}
 	var c card.Card
 	v, err := h.Streams.Load(ctx, CardStream(cmd.Card), c.Apply)
 	if err != nil {

@@ -27,6 +27,9 @@ type RenewCardHandler struct {
 }
 
 func (h RenewCardHandler) Handle(ctx context.Context, cmd RenewCard) (card.CardNumber, es.AppendResult, error) {
+	if n, res, ok, err := replayed(ctx, h.Streams, h.Numbers); ok || err != nil {
+		return n, res, err
+	}
 	var c card.Card
 	v, err := h.Streams.Load(ctx, CardStream(cmd.Card), c.Apply)
 	if err != nil {
