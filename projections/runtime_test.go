@@ -273,3 +273,33 @@ func TestRebuildSwapsWhileServing(t *testing.T) {
 		t.Fatalf("generation %d, want 2", gen)
 	}
 }
+
+// Two rebuilds of one projector must not share proj_<name>__next: while one
+// runs, a second fails at once with RebuildRunningError and the first
+// finishes intact; afterwards a rebuild runs again.
+func TestRebuildIsExclusive(t *testing.T) {
+	e := newEnv(t)
+	e.tick(t, "a", 1, 50)
+	ctx := context.Background()
+	var second error
+	calls := 0
+	_, err := projections.Rebuild(ctx, e.pool, e.store, e.codec, &counter{}, func(int64) {
+		calls++
+		if calls == 1 {
+			_, second = projections.Rebuild(ctx, e.pool, e.store, e.codec, &counter{}, nil)
+		}
+	})
+	if err != nil {
+		t.Fatalf("first rebuild: %v", err)
+	}
+	var running *projections.RebuildRunningError
+	if !errors.As(second, &running) || running.Projector != "counter" || !strings.Contains(second.Error(), "proj_counter__next") {
+		t.Fatalf("second rebuild during the first: %v", second)
+	}
+	if n, _ := counts(t, e.pool, "a"); n != 50 {
+		t.Fatalf("after the rebuild n=%d, want 50", n)
+	}
+	if _, err := projections.Rebuild(ctx, e.pool, e.store, e.codec, &counter{}, nil); err != nil {
+		t.Fatalf("rebuild after the first ended: %v", err)
+	}
+}
