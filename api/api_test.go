@@ -52,7 +52,11 @@ func newServer(t *testing.T, pool *pgxpool.Pool) (*api.Server, *int64) {
 			case r.Plate == "conflict":
 				return errCardInUse.With("vehicle", "")
 			case r.Plate == "stale":
-				return commands.CheckIfMatch("thing-1", commands.IfMatchFrom(c.Request().Context()), 4)
+				ifMatch, err := api.IfMatch(c)
+				if err != nil {
+					return err
+				}
+				return commands.CheckIfMatch("thing-1", ifMatch, 4)
 			case r.Plate == "down":
 				return fmt.Errorf("append: %w", es.ErrUnavailable)
 			}
@@ -128,7 +132,10 @@ func TestProblemsAndAuth(t *testing.T) {
 			if ct := w.Header().Get("Content-Type"); ct != "application/problem+json" {
 				t.Fatalf("content type %q", ct)
 			}
-			if m["detail"] == "" || m["type"] == nil || m["request_id"] == "" {
+			detail, _ := m["detail"].(string)
+			typ, _ := m["type"].(string)
+			rid, _ := m["request_id"].(string)
+			if detail == "" || typ == "" || rid == "" {
 				t.Fatalf("problem lacks detail/type/request id: %v", m)
 			}
 		})
