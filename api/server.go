@@ -106,7 +106,10 @@ type Op struct {
 	Status int
 	// Produces overrides the success content type (application/pdf, text/csv).
 	Produces string
-	Handler  echo.HandlerFunc
+	// RateLimited: the route answers 429 with Retry-After to a caller that
+	// tries too often (documented in /openapi.json).
+	RateLimited bool
+	Handler     echo.HandlerFunc
 }
 
 // Handle registers op.
