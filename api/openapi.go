@@ -73,7 +73,7 @@ func (s *Server) OpenAPI() map[string]any {
 			"default": map[string]any{"$ref": "#/components/responses/Internal"},
 		}
 		for _, p := range problemStatuses {
-			if p.AppliesTo(op) {
+			if p.AppliesTo.applies(op) {
 				responses[itoa(p.Status)] = map[string]any{"$ref": "#/components/responses/" + p.Name}
 			}
 		}
@@ -90,7 +90,7 @@ func (s *Server) OpenAPI() map[string]any {
 	}
 	responses := map[string]any{"Internal": problemOf("Problem", "An RFC 9457 problem: something went wrong on Gantry's side; quote request_id when you report it.", false)}
 	for _, p := range problemStatuses {
-		if slices.ContainsFunc(s.ops, p.AppliesTo) {
+		if slices.ContainsFunc(s.ops, p.AppliesTo.applies) {
 			responses[p.Name] = problemOf(p.Schema, p.When, p.RetryAfter)
 		}
 	}

@@ -61,45 +61,69 @@ type problemStatus struct {
 	Name   string        // components/responses name in the OpenAPI document
 	When   string        // what it means for a client
 	// AppliesTo says which operations can answer it.
-	AppliesTo func(op Op) bool
+	AppliesTo scope
 	// Schema is the problem schema (VersionConflict for 409, else Problem).
 	Schema string
 	// RetryAfter: the answer carries a Retry-After header.
 	RetryAfter bool
 }
 
-func always(Op) bool        { return true }
-func takesInput(op Op) bool { return op.Request != nil || op.Command || pathParam.MatchString(op.Path) }
-func hasBody(op Op) bool    { return op.Request != nil || op.Command }
-func isCommand(op Op) bool  { return op.Command }
-func needsRole(op Op) bool  { return len(op.Roles) > 0 }
-func namesOne(op Op) bool   { return pathParam.MatchString(op.Path) || op.Command }
-func limited(op Op) bool    { return op.RateLimited }
+// scope says which operations can answer a status.
+type scope int
+
+const (
+	everyOp      scope = iota
+	withBody           // a request body (JSON or file) or a command
+	withInput          // a body, a command or a path parameter
+	withRole           // an authenticated operation
+	namingOne          // a path parameter or a command
+	commandsOnly       // a command
+	rateLimited        // an Op marked RateLimited
+)
+
+func (s scope) applies(op Op) bool {
+	named := pathParam.MatchString(op.Path)
+	switch s {
+	case withBody:
+		return op.Request != nil || op.Command
+	case withInput:
+		return op.Request != nil || op.Command || named
+	case withRole:
+		return len(op.Roles) > 0
+	case namingOne:
+		return named || op.Command
+	case commandsOnly:
+		return op.Command
+	case rateLimited:
+		return op.RateLimited
+	}
+	return true
+}
 
 // problemStatuses is the table (see problemStatus). 500 is the documented
 // default of every operation.
 var problemStatuses = []problemStatus{
-	{Status: http.StatusBadRequest, Name: "BadRequest", AppliesTo: hasBody, Schema: "Problem",
+	{Status: http.StatusBadRequest, Name: "BadRequest", AppliesTo: withBody, Schema: "Problem",
 		When: "The request cannot be read: malformed JSON, an unknown field, a bad If-Match or Idempotency-Key header."},
-	{Status: http.StatusUnauthorized, Name: "Unauthenticated", AppliesTo: needsRole, Schema: "Problem",
+	{Status: http.StatusUnauthorized, Name: "Unauthenticated", AppliesTo: withRole, Schema: "Problem",
 		When: "No bearer token, or it is invalid or expired: log in again."},
-	{Status: http.StatusForbidden, Name: "Forbidden", Kinds: []domain.Kind{domain.KindForbidden}, AppliesTo: needsRole, Schema: "Problem",
+	{Status: http.StatusForbidden, Name: "Forbidden", Kinds: []domain.Kind{domain.KindForbidden}, AppliesTo: withRole, Schema: "Problem",
 		When: "Your role may not do this, or the resource belongs to someone else."},
-	{Status: http.StatusNotFound, Name: "NotFound", Kinds: []domain.Kind{domain.KindNotFound}, AppliesTo: namesOne, Schema: "Problem",
+	{Status: http.StatusNotFound, Name: "NotFound", Kinds: []domain.Kind{domain.KindNotFound}, AppliesTo: namingOne, Schema: "Problem",
 		When: "The resource named in the path or body does not exist."},
-	{Status: http.StatusConflict, Name: "Conflict", Kinds: []domain.Kind{domain.KindConflict}, AppliesTo: isCommand, Schema: "VersionConflict",
+	{Status: http.StatusConflict, Name: "Conflict", Kinds: []domain.Kind{domain.KindConflict}, AppliesTo: commandsOnly, Schema: "VersionConflict",
 		When: "A business rule forbids it in the current state (code says which), or the resource changed since you read it (code version_conflict, with current_version: read it again and retry with that If-Match)."},
-	{Status: http.StatusGone, Name: "Gone", Kinds: []domain.Kind{domain.KindGone}, AppliesTo: isCommand, Schema: "Problem",
+	{Status: http.StatusGone, Name: "Gone", Kinds: []domain.Kind{domain.KindGone}, AppliesTo: commandsOnly, Schema: "Problem",
 		When: "The resource existed but has expired or been erased."},
-	{Status: http.StatusRequestEntityTooLarge, Name: "PayloadTooLarge", AppliesTo: hasBody, Schema: "Problem",
+	{Status: http.StatusRequestEntityTooLarge, Name: "PayloadTooLarge", AppliesTo: withBody, Schema: "Problem",
 		When: "The body is over this route's size limit (the detail names the limit); nothing was written."},
-	{Status: http.StatusUnprocessableEntity, Name: "Invalid", Kinds: []domain.Kind{domain.KindInvalid}, AppliesTo: takesInput, Schema: "Problem",
+	{Status: http.StatusUnprocessableEntity, Name: "Invalid", Kinds: []domain.Kind{domain.KindInvalid}, AppliesTo: withInput, Schema: "Problem",
 		When: "The input breaks a rule; field and detail say what to change (errors lists every bad line of a file)."},
-	{Status: http.StatusLocked, Name: "Locked", Kinds: []domain.Kind{domain.KindLocked}, AppliesTo: isCommand, Schema: "Problem",
+	{Status: http.StatusLocked, Name: "Locked", Kinds: []domain.Kind{domain.KindLocked}, AppliesTo: commandsOnly, Schema: "Problem",
 		When: "The resource is locked (too many wrong passcodes) until an operator unlocks it."},
-	{Status: http.StatusTooManyRequests, Name: "TooManyRequests", AppliesTo: limited, Schema: "Problem", RetryAfter: true,
+	{Status: http.StatusTooManyRequests, Name: "TooManyRequests", AppliesTo: rateLimited, Schema: "Problem", RetryAfter: true,
 		When: "Too many tries from you; wait for Retry-After."},
-	{Status: http.StatusServiceUnavailable, Name: "Unavailable", Kinds: []domain.Kind{domain.KindUnavailable}, AppliesTo: always, Schema: "Problem", RetryAfter: true,
+	{Status: http.StatusServiceUnavailable, Name: "Unavailable", Kinds: []domain.Kind{domain.KindUnavailable}, AppliesTo: everyOp, Schema: "Problem", RetryAfter: true,
 		When: "The database or a system Gantry depends on cannot be reached; nothing was written. Retry after Retry-After seconds."},
 }
 

@@ -250,24 +250,37 @@ func optType(s string) (card.Type, error) {
 	return card.ParseType(s)
 }
 
+// successor is what a renewal and a reissue read from the request: the old
+// card (path), an optional new card type and the If-Match version.
+type successor struct {
+	old     card.CardNumber
+	newType card.Type
+	ifMatch int64
+}
+
+func readSuccessor(c echo.Context, cardType string) (successor, error) {
+	var r successor
+	var err error
+	if r.old, err = card.ParseCardNumber(c.Param("card")); err != nil {
+		return r, err
+	}
+	if r.newType, err = optType(cardType); err != nil {
+		return r, err
+	}
+	r.ifMatch, err = api.IfMatch(c)
+	return r, err
+}
+
 func (s *Service) renew(c echo.Context) error {
 	var req RenewRequest
 	if err := api.Bind(c, &req); err != nil {
 		return err
 	}
-	old, err := card.ParseCardNumber(c.Param("card"))
+	r, err := readSuccessor(c, req.CardType)
 	if err != nil {
 		return err
 	}
-	t, err := optType(req.CardType)
-	if err != nil {
-		return err
-	}
-	ifMatch, err := api.IfMatch(c)
-	if err != nil {
-		return err
-	}
-	num, res, err := s.Renew.Handle(api.Actor(c), cmdcards.RenewCard{Card: old, Type: t, ExpectedVersion: ifMatch})
+	num, res, err := s.Renew.Handle(api.Actor(c), cmdcards.RenewCard{Card: r.old, Type: r.newType, ExpectedVersion: r.ifMatch})
 	if err != nil {
 		return err
 	}
@@ -279,19 +292,11 @@ func (s *Service) reissue(c echo.Context) error {
 	if err := api.Bind(c, &req); err != nil {
 		return err
 	}
-	old, err := card.ParseCardNumber(c.Param("card"))
+	r, err := readSuccessor(c, req.CardType)
 	if err != nil {
 		return err
 	}
-	t, err := optType(req.CardType)
-	if err != nil {
-		return err
-	}
-	ifMatch, err := api.IfMatch(c)
-	if err != nil {
-		return err
-	}
-	num, res, err := s.Reissue.Handle(api.Actor(c), cmdcards.ReissueCard{Card: old, Reason: req.Reason, Type: t, ExpectedVersion: ifMatch})
+	num, res, err := s.Reissue.Handle(api.Actor(c), cmdcards.ReissueCard{Card: r.old, Reason: req.Reason, Type: r.newType, ExpectedVersion: r.ifMatch})
 	if err != nil {
 		return err
 	}

@@ -60,7 +60,8 @@ type UsageFileError struct {
 	Problems []UsageLineProblem
 }
 
-// UsageLineProblem is one bad line of a usage file.
+// UsageLineProblem is one bad field of a usage file: the 1-based line, the
+// column, why.
 type UsageLineProblem struct {
 	Line   int
 	Field  string
@@ -71,7 +72,7 @@ func (e *UsageFileError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "usage file rejected (%s):", e.Encoding)
 	for _, p := range e.Problems {
-		fmt.Fprintf(&b, "\n  line %d: %s: %s", p.Line, p.Field, p.Reason)
+		fmt.Fprintf(&b, "\n  line %d %s: %s", p.Line, p.Field, p.Reason)
 	}
 	return b.String()
 }

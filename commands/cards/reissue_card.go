@@ -34,12 +34,8 @@ func (h ReissueCardHandler) Handle(ctx context.Context, cmd ReissueCard) (card.C
 	if n, res, ok, err := replayed(ctx, h.Streams, h.Numbers); ok || err != nil {
 		return n, res, err
 	}
-	var c card.Card
-	v, err := h.Streams.Load(ctx, CardStream(cmd.Card), c.Apply)
+	c, v, err := loadForSuccession(ctx, h.Streams, cmd.Card, cmd.ExpectedVersion)
 	if err != nil {
-		return card.CardNumber{}, es.AppendResult{}, err
-	}
-	if err := commands.CheckIfMatch(CardStream(cmd.Card), cmd.ExpectedVersion, v); err != nil {
 		return card.CardNumber{}, es.AppendResult{}, err
 	}
 	today := domain.DateOf(h.Clock.Now())

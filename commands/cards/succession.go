@@ -45,3 +45,17 @@ func appendSuccession(ctx context.Context, s EventStreams, sc card.Succession, o
 	}
 	return last(res), nil
 }
+
+// loadForSuccession loads the card a renewal or reissue acts on and checks
+// the caller's expected version (If-Match) against it.
+func loadForSuccession(ctx context.Context, s EventStreams, n card.CardNumber, expected int64) (*card.Card, int64, error) {
+	c := new(card.Card)
+	v, err := s.Load(ctx, CardStream(n), c.Apply)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := commands.CheckIfMatch(CardStream(n), expected, v); err != nil {
+		return nil, 0, err
+	}
+	return c, v, nil
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/card"
 	"github.com/gantry-etc/gantry/domain/contract"
+	"github.com/gantry-etc/gantry/domain/domaintest"
 	"github.com/gantry-etc/gantry/projections"
 	projcards "github.com/gantry-etc/gantry/projections/cards"
 )
@@ -111,14 +112,14 @@ func TestCardSuccessionAtomic(t *testing.T) {
 	vehicles := strings.Split(strings.TrimSpace(strings.Split(leaseCSV, ",")[8]), ";")
 
 	for i, inj := range injections {
-		v := mustVehicle(t, vehicles[i])
+		v := domaintest.Must(contract.ParseVehicleNumber(vehicles[i]))
 		var current card.CardNumber
 		kinds := []struct {
 			name string
 			run  func(ctx context.Context) (card.CardNumber, error)
 		}{
 			{"issue", func(ctx context.Context) (card.CardNumber, error) {
-				n, _, err := issue.Handle(ctx, cmdcards.IssueCard{Contract: mustContract(t, "L-2026-001"), Vehicle: v, Type: mustType(t, "BLUE01")})
+				n, _, err := issue.Handle(ctx, cmdcards.IssueCard{Contract: domaintest.Must(contract.ParseNumber("L-2026-001")), Vehicle: v, Type: domaintest.Must(card.ParseType("BLUE01"))})
 				return n, err
 			}},
 			{"renew", func(ctx context.Context) (card.CardNumber, error) {
@@ -222,30 +223,6 @@ func (e *cardsEnv) strings(q string, args ...any) []string {
 	return out
 }
 
-func mustVehicle(t *testing.T, s string) contract.VehicleNumber {
-	v, err := contract.ParseVehicleNumber(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-func mustContract(t *testing.T, s string) contract.Number {
-	n, err := contract.ParseNumber(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
-func mustType(t *testing.T, s string) card.Type {
-	c, err := card.ParseType(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // TestLegacyCardRegistryMovesIntoClaims: a database from before migration
 // 02010 had card_registry; on start, every in-use card the log agrees with
 // gets its vehicle claim, once, and the old table goes.
@@ -256,15 +233,15 @@ func TestLegacyCardRegistryMovesIntoClaims(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Two cards issued by the old code: events without claims, rows in the registry.
-	v1, v2 := mustVehicle(t, "品川 300 あ 12-34"), mustVehicle(t, "品川 300 あ 56-78")
+	v1, v2 := domaintest.Must(contract.ParseVehicleNumber("品川 300 あ 12-34")), domaintest.Must(contract.ParseVehicleNumber("品川 300 あ 56-78"))
 	var nums []card.CardNumber
 	for i, v := range []contract.VehicleNumber{v1, v2} {
 		n, _ := card.NewCardNumber("91234", int64(900+i))
-		lease, err := e.a.Cards().Leases.Lookup(e.ctx, mustContract(t, "L-2026-001"))
+		lease, err := e.a.Cards().Leases.Lookup(e.ctx, domaintest.Must(contract.ParseNumber("L-2026-001")))
 		if err != nil {
 			t.Fatal(err)
 		}
-		evs, err := new(card.Card).Issue(card.IssueRequest{Card: n, Contract: mustContract(t, "L-2026-001"), AlphaName: mustAlpha(t), Vehicle: v, Type: mustType(t, "BLUE01")}, lease, false, mustDate(t, "2026-11-02"))
+		evs, err := new(card.Card).Issue(card.IssueRequest{Card: n, Contract: domaintest.Must(contract.ParseNumber("L-2026-001")), AlphaName: domaintest.Must(contract.ParseAlphaName("Yamada Unyu Co., Ltd.")), Vehicle: v, Type: domaintest.Must(card.ParseType("BLUE01"))}, lease, false, domaintest.Must(domain.ParseDate("2026-11-02")))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -300,20 +277,4 @@ func TestLegacyCardRegistryMovesIntoClaims(t *testing.T) {
 	if st, body := e.do("POST", "/v1/cards", e.admin, map[string]string{"contract": "L-2026-001", "vehicle": "品川 300 あ 12-34", "card_type": "BLUE01"}, nil); st != 409 {
 		t.Fatalf("second card for a legacy vehicle: %d %s", st, body)
 	}
-}
-
-func mustAlpha(t *testing.T) contract.AlphaName {
-	a, err := contract.ParseAlphaName("Yamada Unyu Co., Ltd.")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
-}
-
-func mustDate(t *testing.T, s string) domain.Date {
-	d, err := domain.ParseDate(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
 }

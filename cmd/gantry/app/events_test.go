@@ -24,13 +24,7 @@ import (
 // escape the round-trip tests; a type listed but not registered could not
 // be replayed.
 func TestEventTypesMatchCodec(t *testing.T) {
-	cfg := app.Config{DatabaseURL: pgtest.URL(t), HTTPAddr: "127.0.0.1:0", Bus: "sql"}
-	cfg.TestKeys()
-	a, err := app.Build(cfg, commands.NewManualClock(time.Now()), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := buildApp(t)
 	var listed []string
 	for _, types := range [][]string{application.EventTypes(), setup.EventTypes(), certificate.EventTypes(),
 		contract.EventTypes(), card.EventTypes(), billing.EventTypes()} {
@@ -51,4 +45,17 @@ func TestEventTypesMatchCodec(t *testing.T) {
 			t.Errorf("%s can be stored but no domain package's EventTypes() lists it", typ)
 		}
 	}
+}
+
+// buildApp wires the whole app on its own database, without starting it.
+func buildApp(t *testing.T) *app.App {
+	t.Helper()
+	cfg := app.Config{DatabaseURL: pgtest.URL(t), HTTPAddr: "127.0.0.1:0", Bus: "sql"}
+	cfg.TestKeys()
+	a, err := app.Build(cfg, commands.NewManualClock(time.Now()), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	return a
 }

@@ -3,18 +3,11 @@ package app_test
 import (
 	"bytes"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/gantry-etc/gantry/cmd/gantry/app"
-	"github.com/gantry-etc/gantry/commands"
-	"github.com/gantry-etc/gantry/test/pgtest"
 )
 
 // redoclyVersion is the pinned @redocly/cli that scripts/deps.sh installs
@@ -32,14 +25,7 @@ func TestOpenAPILint(t *testing.T) {
 	if out, err := exec.Command(redocly, "--version").Output(); err != nil || strings.TrimSpace(string(out)) != redoclyVersion {
 		t.Fatalf("@redocly/cli %s is not installed at %s (%v, %q): run scripts/deps.sh, which make test runs", redoclyVersion, redocly, err, out)
 	}
-	cfg := app.Config{DatabaseURL: pgtest.URL(t), HTTPAddr: "127.0.0.1:0", Bus: "sql"}
-	cfg.TestKeys()
-	a, err := app.Build(cfg, commands.NewManualClock(time.Now()), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	doc, err := json.Marshal(a.API.OpenAPI())
+	doc, err := json.Marshal(buildApp(t).API.OpenAPI())
 	if err != nil {
 		t.Fatal(err)
 	}
