@@ -16,7 +16,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/gantry-etc/gantry/api"
-	"github.com/gantry-etc/gantry/commands"
 	cmdcards "github.com/gantry-etc/gantry/commands/cards"
 	es "github.com/gantry-etc/gantry/commands/eventstore"
 	"github.com/gantry-etc/gantry/domain"
@@ -36,7 +35,7 @@ type Service struct {
 	Usage     cmdcards.ImportUsageHandler
 	Billing   cmdcards.RunBillingHandler
 	Reader    projcards.Reader
-	Streams   commands.Streams
+	Invoices  projcards.InvoiceReader
 	Holidays  contract.Holidays
 	WaitFor   func(ctx context.Context, pos es.Position) error
 	RenderPDF func(number, issuedOn string, st billing.Statement) ([]byte, error)
@@ -416,13 +415,9 @@ func (s *Service) loadInvoice(c echo.Context) (InvoiceResponse, error) {
 	if err != nil {
 		return InvoiceResponse{}, err
 	}
-	var inv billing.Invoice
-	v, err := s.Streams.Load(c.Request().Context(), cmdcards.InvoiceStream(n), inv.Apply)
+	inv, v, err := s.Invoices.Invoice(c.Request().Context(), n)
 	if err != nil {
 		return InvoiceResponse{}, err
-	}
-	if !inv.Issued() {
-		return InvoiceResponse{}, billing.ErrInvoiceNotIssued
 	}
 	api.SetVersion(c, v)
 	return InvoiceResponse{Invoice: n.String(), IssuedOn: inv.IssuedOn().String(), Adjustments: inv.Adjustments(), Statement: inv.Effective()}, nil

@@ -117,7 +117,7 @@ func newCardsFeature(d Deps) (Feature, error) {
 		Usage:     cmdcards.ImportUsageHandler{Streams: d.Streams, Parser: edi.UsageParser{}, Store: cardsdb.UsageStore{Pool: d.Pool}, Clock: d.Clock},
 		Billing:   cmdcards.RunBillingHandler{Streams: d.Streams, Reader: reader, Settings: settings, Clock: d.Clock, WaitFor: waitHead},
 		Reader:    reader,
-		Streams:   d.Streams,
+		Invoices:  projcards.InvoiceReader{Streams: d.Streams, StreamOf: cmdcards.InvoiceStream},
 		Holidays:  jpholiday.Calendar{},
 		WaitFor:   d.WaitFor,
 		RenderPDF: invoicepdf.Renderer{FontPath: invoicepdf.DefaultFont}.Render,
