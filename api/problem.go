@@ -72,13 +72,12 @@ type problemStatus struct {
 type scope int
 
 const (
-	everyOp      scope = iota
-	withBody           // a request body (JSON or file) or a command
-	withInput          // a body, a command or a path parameter
-	withRole           // an authenticated operation
-	namingOne          // a path parameter or a command
-	commandsOnly       // a command
-	rateLimited        // an Op marked RateLimited
+	everyOp     scope = iota
+	withBody          // a request body (JSON or file) or a command
+	withInput         // a body, a command or a path parameter
+	withRole          // an authenticated operation
+	namingOne         // a path parameter or a command
+	rateLimited       // an Op marked RateLimited
 )
 
 func (s scope) applies(op Op) bool {
@@ -92,8 +91,6 @@ func (s scope) applies(op Op) bool {
 		return len(op.Roles) > 0
 	case namingOne:
 		return named || op.Command
-	case commandsOnly:
-		return op.Command
 	case rateLimited:
 		return op.RateLimited
 	}
@@ -111,15 +108,15 @@ var problemStatuses = []problemStatus{
 		When: "Your role may not do this, or the resource belongs to someone else."},
 	{Status: http.StatusNotFound, Name: "NotFound", Kinds: []domain.Kind{domain.KindNotFound}, AppliesTo: namingOne, Schema: "Problem",
 		When: "The resource named in the path or body does not exist."},
-	{Status: http.StatusConflict, Name: "Conflict", Kinds: []domain.Kind{domain.KindConflict}, AppliesTo: commandsOnly, Schema: "VersionConflict",
+	{Status: http.StatusConflict, Name: "Conflict", Kinds: []domain.Kind{domain.KindConflict}, AppliesTo: withBody, Schema: "VersionConflict",
 		When: "A business rule forbids it in the current state (code says which), or the resource changed since you read it (code version_conflict, with current_version: read it again and retry with that If-Match)."},
-	{Status: http.StatusGone, Name: "Gone", Kinds: []domain.Kind{domain.KindGone}, AppliesTo: commandsOnly, Schema: "Problem",
+	{Status: http.StatusGone, Name: "Gone", Kinds: []domain.Kind{domain.KindGone}, AppliesTo: namingOne, Schema: "Problem",
 		When: "The resource existed but has expired or been erased."},
 	{Status: http.StatusRequestEntityTooLarge, Name: "PayloadTooLarge", AppliesTo: withBody, Schema: "Problem",
 		When: "The body is over this route's size limit (the detail names the limit); nothing was written."},
 	{Status: http.StatusUnprocessableEntity, Name: "Invalid", Kinds: []domain.Kind{domain.KindInvalid}, AppliesTo: withInput, Schema: "Problem",
 		When: "The input breaks a rule; field and detail say what to change (errors lists every bad line of a file)."},
-	{Status: http.StatusLocked, Name: "Locked", Kinds: []domain.Kind{domain.KindLocked}, AppliesTo: commandsOnly, Schema: "Problem",
+	{Status: http.StatusLocked, Name: "Locked", Kinds: []domain.Kind{domain.KindLocked}, AppliesTo: withInput, Schema: "Problem",
 		When: "The resource is locked (too many wrong passcodes) until an operator unlocks it."},
 	{Status: http.StatusTooManyRequests, Name: "TooManyRequests", AppliesTo: rateLimited, Schema: "Problem", RetryAfter: true,
 		When: "Too many tries from you; wait for Retry-After."},
