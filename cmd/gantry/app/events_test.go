@@ -10,6 +10,7 @@ import (
 	"github.com/gantry-etc/gantry/cmd/gantry/app"
 	"github.com/gantry-etc/gantry/commands"
 	"github.com/gantry-etc/gantry/domain/application"
+	"github.com/gantry-etc/gantry/domain/audit"
 	"github.com/gantry-etc/gantry/domain/billing"
 	"github.com/gantry-etc/gantry/domain/card"
 	"github.com/gantry-etc/gantry/domain/certificate"
@@ -26,7 +27,7 @@ import (
 func TestEventTypesMatchCodec(t *testing.T) {
 	a := buildApp(t)
 	var listed []string
-	for _, types := range [][]string{application.EventTypes(), setup.EventTypes(), certificate.EventTypes(),
+	for _, types := range [][]string{audit.EventTypes(), application.EventTypes(), setup.EventTypes(), certificate.EventTypes(),
 		contract.EventTypes(), card.EventTypes(), billing.EventTypes()} {
 		listed = append(listed, types...)
 	}
