@@ -54,6 +54,19 @@ func New(out io.Writer, log *slog.Logger, what string, total int64, every time.D
 	return r
 }
 
+// SetTotal sets the total once it is known.
+func (r *Reporter) SetTotal(total int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.total == total {
+		return
+	}
+	r.total = total
+	if r.bar != nil {
+		r.bar.ChangeMax64(total)
+	}
+}
+
 // Set records that done units are finished in all.
 func (r *Reporter) Set(done int64) {
 	r.mu.Lock()
