@@ -142,6 +142,8 @@ type Runner struct {
 	maxAttempts int
 	backoff     time.Duration
 
+	leadership bool // see SetLeadership
+
 	mu     sync.Mutex
 	status map[string]*Status
 	moved  chan struct{} // closed and replaced when any checkpoint moves
@@ -196,6 +198,22 @@ func (r *Runner) set(name string, f func(s *Status)) {
 }
 
 func (r *Runner) runOne(ctx context.Context, p Projector) {
+	if !r.leadership {
+		r.runLed(ctx, p)
+		return
+	}
+	for ctx.Err() == nil {
+		lctx, release, ok := r.lead(ctx, p.Name())
+		if !ok {
+			return
+		}
+		r.runLed(lctx, p)
+		release()
+	}
+}
+
+// runLed runs p until ctx ends.
+func (r *Runner) runLed(ctx context.Context, p Projector) {
 	name := p.Name()
 	for ctx.Err() == nil {
 		pos, gen, err := r.prepare(ctx, p)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -456,4 +457,74 @@ func TestSetRetryWhileRunning(t *testing.T) {
 	cancel()
 	<-done
 	<-tuning
+}
+
+// TestLeadershipOneActiveFailoverWithinSeconds: two runners on two pools (two
+// processes) with leadership on. Only one applies events; the other mirrors
+// the checkpoint (WaitFor works in both). When the leader's lock connection
+// dies, the other takes over within 5 s, and every event is applied exactly
+// once across both.
+func TestLeadershipOneActiveFailoverWithinSeconds(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	otherPool, err := pgxpool.NewWithConfig(ctx, e.pool.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer otherPool.Close()
+	pa, pb := &selective{}, &selective{}
+	ra := projections.NewRunner(e.pool, e.store, e.codec, quiet(), pa)
+	rb := projections.NewRunner(otherPool, e.store, e.codec, quiet(), pb)
+	ra.SetLeadership(true)
+	rb.SetLeadership(true)
+	rctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, r := range []*projections.Runner{ra, rb} {
+		wg.Add(1)
+		go func() { defer wg.Done(); r.Run(rctx) }()
+	}
+	defer func() { cancel(); wg.Wait() }()
+	wait := func(r *projections.Runner, head es.Position) {
+		wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+		defer wcancel()
+		if err := r.WaitFor(wctx, head); err != nil {
+			t.Fatal(err)
+		}
+	}
+	head := e.tick(t, "a", 1, 200)
+	wait(ra, head)
+	wait(rb, head)
+	if a, b := pa.applied.Load(), pb.applied.Load(); a+b != 200 || (a != 0 && b != 0) {
+		t.Fatalf("applied %d and %d: want 200 by one runner only", a, b)
+	}
+	leader, follower := ra, rb
+	if pb.applied.Load() > 0 {
+		leader, follower = rb, ra
+	}
+	state := func(r *projections.Runner) string { return r.Statuses(ctx)[0].State }
+	if state(leader) != projections.StateRunning || state(follower) != projections.StateStandby {
+		t.Fatalf("leader %s, follower %s", state(leader), state(follower))
+	}
+	// The leader's lock connection dies (as when its process is killed).
+	var killed bool
+	if err := e.pool.QueryRow(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = (hashtextextended('gantry projector counter', 0) & 4294967295)::oid`).Scan(&killed); err != nil || !killed {
+		t.Fatalf("terminating the lock's connection: %v %v", killed, err)
+	}
+	lost := time.Now()
+	more := make(chan es.Position)
+	go func() { more <- e.tick(t, "a", 201, 400) }()
+	for state(follower) != projections.StateRunning {
+		if time.Since(lost) > 5*time.Second {
+			t.Fatalf("no failover within 5 s: follower %s", state(follower))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	head = <-more
+	wait(follower, head)
+	if n, total := counts(t, e.pool, "a"); n != 400 || total != 400*401/2 {
+		t.Fatalf("view n=%d total=%d, want 400 and %d", n, total, 400*401/2)
+	}
+	if a, b := pa.applied.Load(), pb.applied.Load(); a+b < 400 {
+		t.Fatalf("applied %d + %d, want at least 400", a, b)
+	}
 }
