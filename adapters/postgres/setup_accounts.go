@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gantry-etc/gantry/commands/accounts"
+	es "github.com/gantry-etc/gantry/commands/eventstore"
 )
 
 // StaffAccounts is the table of stores and staff accounts (migration 01001):
@@ -65,20 +66,49 @@ func (s StaffAccounts) FindStaff(ctx context.Context, staffID string) (a account
 
 // ConsentDocuments keeps signed proxy-consent PDFs for the consent's 5
 // years (table setup_consent_documents): the ports DocumentStore and
-// DocumentDeleter of commands/setup.
-type ConsentDocuments struct{ Pool *pgxpool.Pool }
+// DocumentDeleter of commands/setup. A PDF rests only sealed under the
+// consent's key (AES-256-GCM, es.Sealer.SealValue), so the end of the
+// consent's retention, which shreds that key, erases it in the table, its
+// dead tuples, the WAL and every backup; the row's DELETE only tidies up.
+type ConsentDocuments struct {
+	Pool   *pgxpool.Pool
+	Sealer *es.Sealer
+}
 
-// PutConsentPDF stores a signed consent PDF and returns its reference, its
-// SHA-256. Content-addressed: a retry stores nothing new.
+// PutConsentPDF seals and stores a signed consent PDF and returns its
+// reference, the SHA-256 of the plain PDF. A retry stores nothing new.
 func (d ConsentDocuments) PutConsentPDF(ctx context.Context, consentID string, pdf []byte) (string, error) {
 	h := sha256.Sum256(pdf)
 	ref := "sha256:" + hex.EncodeToString(h[:])
-	_, err := d.Pool.Exec(ctx, `INSERT INTO setup_consent_documents (consent_id, sha256, pdf) VALUES ($1,$2,$3) ON CONFLICT (consent_id) DO NOTHING`, consentID, ref, pdf)
+	sealed, err := d.Sealer.SealValue(ctx, consentID, pdf)
+	if err != nil {
+		return "", err
+	}
+	_, err = d.Pool.Exec(ctx, `INSERT INTO setup_consent_documents (consent_id, sha256, pdf, sealed) VALUES ($1,$2,$3,true) ON CONFLICT (consent_id) DO NOTHING`, consentID, ref, sealed)
 	return ref, err
 }
 
-// DeleteConsentPDF deletes it at the end of the consent's retention; deleting
-// one that is gone is no error.
+// ConsentPDF returns the consent's signed PDF; found is false when there is
+// none, erased true when its key is gone (retention ended).
+func (d ConsentDocuments) ConsentPDF(ctx context.Context, consentID string) (pdf []byte, found, erased bool, err error) {
+	var sealed bool
+	err = d.Pool.QueryRow(ctx, `SELECT pdf, sealed FROM setup_consent_documents WHERE consent_id=$1`, consentID).Scan(&pdf, &sealed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, false, false, nil
+	}
+	if err != nil || !sealed {
+		return pdf, err == nil, false, err
+	}
+	ring, err := d.Sealer.Keys(ctx, []string{consentID})
+	if err != nil {
+		return nil, true, false, err
+	}
+	plain, ok, err := ring.Open(consentID, pdf)
+	return plain, true, !ok && err == nil, err
+}
+
+// DeleteConsentPDF deletes it at the end of the consent's retention (after
+// the key is shredded); deleting one that is gone is no error.
 func (d ConsentDocuments) DeleteConsentPDF(ctx context.Context, consentID string) error {
 	_, err := d.Pool.Exec(ctx, `DELETE FROM setup_consent_documents WHERE consent_id=$1`, consentID)
 	return err

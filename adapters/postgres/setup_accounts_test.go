@@ -1,11 +1,16 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"testing"
 
 	"github.com/gantry-etc/gantry/adapters/postgres"
 	"github.com/gantry-etc/gantry/commands/accounts"
+	es "github.com/gantry-etc/gantry/commands/eventstore"
 	"github.com/gantry-etc/gantry/test/pgtest"
 )
 
@@ -44,14 +49,35 @@ func TestStaffAccounts(t *testing.T) {
 func TestConsentDocuments(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.Pool(t)
-	d := postgres.ConsentDocuments{Pool: pool}
-	ref, err := d.PutConsentPDF(ctx, "C-1", []byte("%PDF-1"))
-	if err != nil || ref != "sha256:21af8e71c8703196df7fe1ff901869a88fe64c07bbaa83d838efb45a52b4f303" {
+	kek := make([]byte, 32)
+	sealer, err := es.NewSealer(kek, postgres.NewKeyTable(pool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := postgres.ConsentDocuments{Pool: pool, Sealer: sealer}
+	ref, err := d.PutConsentPDF(ctx, "C-1", []byte("%PDF-1 signed by YAMADA"))
+	if err != nil || ref != "sha256:"+hex.EncodeToString(sha(`%PDF-1 signed by YAMADA`)) {
 		t.Fatalf("ref %q, %v", ref, err)
 	}
-	again, err := d.PutConsentPDF(ctx, "C-1", []byte("%PDF-1"))
+	again, err := d.PutConsentPDF(ctx, "C-1", []byte("%PDF-1 signed by YAMADA"))
 	if err != nil || again != ref {
 		t.Fatalf("retry: %q, %v; want the same reference", again, err)
+	}
+	var stored []byte
+	if err := pool.QueryRow(ctx, `SELECT pdf FROM setup_consent_documents`).Scan(&stored); err != nil || bytes.Contains(stored, []byte("YAMADA")) {
+		t.Fatalf("the PDF rests in plaintext: %q, %v", stored, err)
+	}
+	if pdf, found, erased, err := d.ConsentPDF(ctx, "C-1"); string(pdf) != "%PDF-1 signed by YAMADA" || !found || erased || err != nil {
+		t.Fatalf("read back: %q %v %v %v", pdf, found, erased, err)
+	}
+	if err := sealer.Shred(ctx, "C-1"); err != nil {
+		t.Fatal(err)
+	}
+	if pdf, found, erased, err := d.ConsentPDF(ctx, "C-1"); pdf != nil || !found || !erased || err != nil {
+		t.Fatalf("after shredding: %q %v %v %v; want found and erased", pdf, found, erased, err)
+	}
+	if _, err := d.PutConsentPDF(ctx, "C-1", []byte("%PDF-2")); !errors.Is(err, es.ErrShredded) {
+		t.Fatalf("storing a PDF of a shredded consent: %v; want ErrShredded", err)
 	}
 	if err := d.DeleteConsentPDF(ctx, "C-1"); err != nil {
 		t.Fatal(err)
@@ -63,4 +89,9 @@ func TestConsentDocuments(t *testing.T) {
 	if err := d.DeleteConsentPDF(ctx, "C-1"); err != nil {
 		t.Fatalf("deleting a deleted PDF: %v", err)
 	}
+}
+
+func sha(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
 }

@@ -79,15 +79,18 @@ func TestReaderFindsDueWork(t *testing.T) {
 	if err != nil || !slices.Equal(ids, []string{"AP-RCVD"}) {
 		t.Fatalf("received completed by 2021: %v, %v; want AP-RCVD", ids, err)
 	}
-	valid, err := r.Received(ctx, "S001")
-	if err != nil || len(valid) != 1 || !valid[0].ValidUntil.Equal(at("2025-01-01T10:00")) {
+	validPage, err := r.Received(ctx, "S001", projections.FirstPage)
+	valid := validPage.Items
+	if err != nil || len(valid) != 1 || !valid[0].ValidUntil.Equal(at("2025-01-01T10:00")) || validPage.Next != "" {
 		t.Fatalf("received of S001: %+v, %v; want AP-RCVD valid until 5 years from completion", valid, err)
 	}
-	awaiting, err := r.Awaiting(ctx, "", at("2026-03-05T10:00"))
+	awaitingPage, err := r.Awaiting(ctx, "", at("2026-03-05T10:00"), projections.FirstPage)
+	awaiting := awaitingPage.Items
 	if err != nil || len(awaiting) != 1 || awaiting[0].ApplicationID != "AP-RECENT" || awaiting[0].DaysLeft != 56 || !awaiting[0].Deadline.Equal(at("2026-04-30T10:00")) {
 		t.Fatalf("awaiting: %+v, %v; want AP-RECENT (AP-OLD is past its deadline) with 56 days left", awaiting, err)
 	}
-	none, err := r.Received(ctx, "S999")
+	nonePage, err := r.Received(ctx, "S999", projections.FirstPage)
+	none := nonePage.Items
 	if err != nil || none == nil || len(none) != 0 {
 		t.Fatalf("received of another store: %#v, %v; want an empty list, not null", none, err)
 	}

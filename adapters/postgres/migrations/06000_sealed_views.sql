@@ -1,0 +1,23 @@
+-- +goose Up
+-- Personal data rests only sealed under the data subject's key (issue 10).
+-- The applications view no longer copies the applicant's name and e-mail,
+-- and the consents view keeps the parties sealed under the consent's key.
+-- Their old tables held plaintext: they are dropped, not updated, so that
+-- no live or dead tuple of them remains (DROP unlinks the files), and their
+-- checkpoints are removed, so the projectors rebuild them from the event
+-- log on the next start. WAL segments written before this migration still
+-- hold the old plaintext until the server recycles them; a backup taken
+-- before it holds it until the backup expires.
+DROP SCHEMA IF EXISTS proj_setup_applications CASCADE;
+DROP SCHEMA IF EXISTS proj_setup_applications__next CASCADE;
+DROP SCHEMA IF EXISTS proj_setup_consents CASCADE;
+DROP SCHEMA IF EXISTS proj_setup_consents__next CASCADE;
+DELETE FROM projection_checkpoints WHERE name IN ('setup_applications', 'setup_consents');
+
+-- Signed consent PDFs are sealed under the consent's key from now on;
+-- sealed is false for a PDF stored before, in plaintext (gantry privacy
+-- report lists such rows).
+ALTER TABLE setup_consent_documents ADD COLUMN sealed boolean NOT NULL DEFAULT false;
+
+-- +goose Down
+ALTER TABLE setup_consent_documents DROP COLUMN sealed;
