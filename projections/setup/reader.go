@@ -262,19 +262,59 @@ func (r Reader) LatestCertificate(ctx context.Context, applicationID string) (st
 // ErrUnknownVerificationCode: no certificate has the code.
 var ErrUnknownVerificationCode = domain.NotFound("unknown_verification_code", "No certificate has this verification code: the document is not genuine or the code was mistyped.")
 
-// CertificateByCode returns the content of the certificate with the
-// verification code, or ErrUnknownVerificationCode.
-func (r Reader) CertificateByCode(ctx context.Context, code string) (certificate.Content, error) {
-	var raw []byte
-	var content certificate.Content
-	err := r.Pool.QueryRow(ctx, `SELECT content FROM `+certificatesT+` WHERE verification_code=$1`, code).Scan(&raw)
+// Verification is what the public check shows of a certificate: its content
+// and status. Status is "valid" while the application's retention runs
+// and "expired" once it has ended; the plate and OBU number are in Content
+// only while it is valid (they are erased with the application, and never
+// shown after the end of retention even before the job erases them).
+// "revoked" is not used: Gantry has no revocation of certificates.
+type Verification struct {
+	Status  string
+	Content certificate.Content
+}
+
+// CertificateByCode returns the certificate with the verification code as
+// the public check shows it at now, or ErrUnknownVerificationCode.
+func (r Reader) CertificateByCode(ctx context.Context, code string, now time.Time) (Verification, error) {
+	var raw, vehicle []byte
+	var appID string
+	var status *string
+	var completed *time.Time
+	var v Verification
+	err := r.Pool.QueryRow(ctx, `SELECT c.content, c.vehicle, c.application_id, a.status, a.completed_at FROM `+certificatesT+` c
+		LEFT JOIN `+applicationsT+` a ON a.application_id = c.application_id WHERE c.verification_code=$1`, code).Scan(&raw, &vehicle, &appID, &status, &completed)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return content, ErrUnknownVerificationCode
+		return v, ErrUnknownVerificationCode
 	}
 	if err != nil {
-		return content, err
+		return v, err
 	}
-	return content, json.Unmarshal(raw, &content)
+	if err := json.Unmarshal(raw, &v.Content); err != nil {
+		return v, err
+	}
+	v.Status = "valid"
+	if status != nil && (*status == "retention_ended" || *status == "expired") || completed != nil && !now.Before(application.RetentionEndOf(*completed)) {
+		v.Status = "expired"
+		return v, nil
+	}
+	ring, err := r.Keys.Keys(ctx, []string{appID})
+	if err != nil {
+		return v, err
+	}
+	plain, ok, err := ring.Open(appID, vehicle)
+	if err != nil {
+		return v, err
+	}
+	if !ok {
+		v.Status = "expired"
+		return v, nil
+	}
+	var ids certificate.VehicleIDs
+	if err := json.Unmarshal(plain, &ids); err != nil {
+		return v, err
+	}
+	v.Content.Plate, v.Content.OBUNumber = ids.Plate, ids.OBUNumber
+	return v, nil
 }
 
 // AwaitingCompletedBy lists the applications awaiting reception that were

@@ -1,7 +1,9 @@
 -- +goose Up
 -- Personal data rests only sealed under the data subject's key (issue 10).
 -- The applications view no longer copies the applicant's name and e-mail,
--- and the consents view keeps the parties sealed under the consent's key.
+-- and the consents view keeps the parties sealed under the consent's key;
+-- the certificates view keeps the plate and OBU number sealed under the
+-- application's key.
 -- Their old tables held plaintext: they are dropped, not updated, so that
 -- no live or dead tuple of them remains (DROP unlinks the files), and their
 -- checkpoints are removed, so the projectors rebuild them from the event
@@ -12,7 +14,9 @@ DROP SCHEMA IF EXISTS proj_setup_applications CASCADE;
 DROP SCHEMA IF EXISTS proj_setup_applications__next CASCADE;
 DROP SCHEMA IF EXISTS proj_setup_consents CASCADE;
 DROP SCHEMA IF EXISTS proj_setup_consents__next CASCADE;
-DELETE FROM projection_checkpoints WHERE name IN ('setup_applications', 'setup_consents');
+DROP SCHEMA IF EXISTS proj_setup_certificates CASCADE;
+DROP SCHEMA IF EXISTS proj_setup_certificates__next CASCADE;
+DELETE FROM projection_checkpoints WHERE name IN ('setup_applications', 'setup_consents', 'setup_certificates');
 
 -- Signed consent PDFs are sealed under the consent's key from now on;
 -- sealed is false for a PDF stored before, in plaintext (gantry privacy

@@ -68,7 +68,7 @@ func newSetupFeature(d Deps) (Feature, error) {
 func (f *setupFeature) Events(reg *es.Registry) { cmds.RegisterEvents(reg) }
 
 func (f *setupFeature) Projectors() []projections.Projector {
-	return []projections.Projector{proj.Applications{}, proj.Setups{}, proj.Certificates{Code: f.api.Verifier.Code}, proj.Stats{}, proj.Consents{Seal: f.d.Sealer}}
+	return []projections.Projector{proj.Applications{}, proj.Setups{}, proj.Certificates{Code: f.api.Verifier.Code, Seal: f.d.Sealer}, proj.Stats{}, proj.Consents{Seal: f.d.Sealer}}
 }
 
 func (f *setupFeature) Handlers() []bus.Handler {
