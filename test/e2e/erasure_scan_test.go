@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gantry-etc/gantry/cmd/gantry/app"
+	"github.com/gantry-etc/gantry/projections/privacy"
 )
 
 // The erasure scans (issue 10): after a data subject's erasure, none of its
@@ -205,10 +208,32 @@ func TestErasureScan_received_applicant_at_5_years(t *testing.T) {
 	e.inbox.Wait(t, 1)
 	e.clock.Advance(24 * time.Hour)
 	staff = e.login("st-1")
-	e.runSetupWith(staff, web["qr"].(string), "鷺ノ宮虹子", "JCI1/練馬500ぬ9876/23456/0002/7950/普通貨物", "1987654321098765432")
+	number := e.runSetupWith(staff, web["qr"].(string), "鷺ノ宮虹子", "JCI1/練馬500ぬ9876/23456/0002/7950/普通貨物", "1987654321098765432")
 	e.inbox.Wait(t, 2)
+	id := web["application_id"].(string)
+	before := e.privacyReport(id)
+	if before.Key != "live" || before.Erased {
+		t.Fatalf("before the erasure: %+v", before)
+	}
+	for _, where := range []string{"application-" + id, "certificate-" + number, "proj_setup_certificates.certificates (application_id)", "proj_setup_applications.applications (application_id)"} {
+		if p, ok := before.place(where); !ok || where != "proj_setup_applications.applications (application_id)" && p.Erased {
+			t.Fatalf("the report before the erasure misses %s or calls it erased: %+v", where, before.Places)
+		}
+	}
+	if !before.has("stream", "setup-") || !before.has("bus", "") {
+		t.Fatalf("the report misses the setup stream or the bus messages: %+v", before.Places)
+	}
 	e.clock.Set(t0.AddDate(5, 0, 0).Add(time.Minute))
 	e.runJobs(app.JobEndRetention)
+	after := e.privacyReport(id)
+	if after.Key != "shredded" || !after.Erased || after.ShreddedAt == nil || len(after.Places) < len(before.Places) {
+		t.Fatalf("after the erasure: %+v", after)
+	}
+	for _, p := range after.Places {
+		if !p.Erased {
+			t.Fatalf("after the erasure %s is not erased: %+v", p.Where, p)
+		}
+	}
 	e.scanEverything(m, append(webStrings, "練馬 500 ぬ 98-76", "練馬500ぬ9876", "1987654321098765432", "1987-6543-2109-8765-432"))
 }
 
@@ -227,9 +252,51 @@ func TestErasureScan_proxy_consent_at_5_years(t *testing.T) {
 	filing := proxyFiling("CN-0900")
 	filing["details"] = map[string]any{"applicant": subject, "vehicle_user": "株式会社虹色運輸", "agent": proxyAgent}
 	e.must(201, e.do("POST", "/v1/proxy-applications", staff, "", filing))
+	if rep := e.privacyReport("CN-0900"); rep.Key != "live" || !rep.has("document", "setup_consent_documents") || !rep.has("read_model", "proj_setup_consents.consents") || !rep.has("stream", "consent-CN-0900") {
+		t.Fatalf("the consent's report before the erasure: %+v", rep)
+	}
 	e.clock.Set(t0.AddDate(5, 0, 0).Add(time.Minute))
 	e.runJobs(app.JobExpireApplications, app.JobEndRetention, app.JobConsentRetention)
+	if rep := e.privacyReport("CN-0900"); rep.Key != "shredded" || !rep.Erased || rep.has("document", "") || !rep.has("read_model", "proj_setup_consents.consents") {
+		t.Fatalf("the consent's report after the erasure: %+v (the PDF row is deleted, the view row stays with its sealed parties)", rep)
+	}
 	e.scanEverything(m, []string{"蓼科薫子", "茅野市蓼科5-4-3", "0266-11-2233", "kaoruko.tateshina@example.jp", "株式会社虹色運輸", "署名済み", proxyAgent["name"].(string)})
+}
+
+type report struct {
+	privacy.Report
+}
+
+func (r report) place(where string) (privacy.Place, bool) {
+	for _, p := range r.Places {
+		if p.Where == where {
+			return p, true
+		}
+	}
+	return privacy.Place{}, false
+}
+
+func (r report) has(kind, prefix string) bool {
+	for _, p := range r.Places {
+		if p.Kind == kind && strings.HasPrefix(p.Where, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// privacyReport runs `gantry privacy report SUBJECT` and reads its JSON.
+func (e *env) privacyReport(subject string) report {
+	e.t.Helper()
+	var out bytes.Buffer
+	if err := app.PrivacyCLI(context.Background(), e.a, []string{"privacy", "report", subject}, &out); err != nil {
+		e.t.Fatal(err)
+	}
+	var r report
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		e.t.Fatalf("%v: %s", err, out.Bytes())
+	}
+	return r
 }
 
 // runSetupWith runs a whole setup with the given visitor, vehicle
