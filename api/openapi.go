@@ -36,6 +36,9 @@ func (s *Server) OpenAPI() map[string]any {
 				map[string]any{"name": "Idempotency-Key", "in": "header", "schema": map[string]any{"type": "string"}, "description": "Retry-safe key; the same key and body replay the first response."},
 				map[string]any{"name": "If-Match", "in": "header", "schema": map[string]any{"type": "string"}, "description": "The ETag (stream version) you read; a stale one gives 409."})
 		}
+		if op.Paged {
+			params = append(params, pageParams()...)
+		}
 		if params != nil {
 			o["parameters"] = params
 		}
@@ -55,6 +58,9 @@ func (s *Server) OpenAPI() map[string]any {
 			st = http.StatusOK
 		}
 		ok := map[string]any{"description": http.StatusText(st)}
+		if op.Paged {
+			ok["headers"] = map[string]any{"Link": map[string]any{"description": `The next page: <URL>; rel="next" (absent on the last page).`, "schema": map[string]any{"type": "string"}}}
+		}
 		ct := op.Produces
 		if ct == "" {
 			ct = "application/json"

@@ -51,3 +51,13 @@ func Paged[T any](c echo.Context, page projections.Page[T], err error) error {
 	}
 	return c.JSON(http.StatusOK, page.Items)
 }
+
+// pageParams are the OpenAPI query parameters of a paged list route.
+func pageParams() []any {
+	return []any{
+		map[string]any{"name": "limit", "in": "query", "schema": map[string]any{"type": "integer", "minimum": 1, "maximum": projections.MaxPageSize, "default": projections.DefaultPageSize},
+			"description": "Rows per page; more than the maximum is a 400."},
+		map[string]any{"name": "cursor", "in": "query", "schema": map[string]any{"type": "string"},
+			"description": "Opaque: the cursor of the previous answer's next link."},
+	}
+}

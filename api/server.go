@@ -98,6 +98,9 @@ type Op struct {
 	Roles []Role
 	// Command routes accept Idempotency-Key (replay) and If-Match (version).
 	Command bool
+	// Paged list routes take ?limit= and ?cursor= and answer a Link to the
+	// next page (api.PageOf, api.Paged).
+	Paged bool
 	// Request and Response are example values whose types document the JSON
 	// bodies (nil: none / not described).
 	Request  any

@@ -46,11 +46,11 @@ func (a *API) Routes(s *api.Server) {
 	add(api.Op{Method: post, Path: "/v1/proxy-applications", ID: "fileByProxy", Summary: "File an application by proxy under a consent (no customer mail).", Roles: store, Command: true, Request: ProxyRequest{}, Response: AppliedResponse{}, Status: 201, Handler: a.fileByProxy})
 	add(api.Op{Method: post, Path: "/v1/certificates/:number/print", ID: "printCertificate", Summary: "Print a certificate of this store (logged with who).", Roles: store, Command: true, Produces: "application/pdf", Handler: a.print})
 	add(api.Op{Method: post, Path: "/v1/certificates/:number/reissue-link", ID: "reissueLink", Summary: "Mail a new download link; the old one stops working.", Roles: store, Command: true, Handler: a.reissue})
-	add(api.Op{Method: get, Path: "/v1/views/applications/awaiting", ID: "awaitingApplications", Summary: "Applications awaiting reception with days left of the 60.", Roles: overseers, Response: []AwaitingRow{}, Handler: a.awaiting})
-	add(api.Op{Method: get, Path: "/v1/views/applications/received", ID: "receivedApplications", Summary: "Received applications and how long they are valid.", Roles: overseers, Response: []ReceivedRow{}, Handler: a.received})
-	add(api.Op{Method: get, Path: "/v1/views/setups", ID: "listSetups", Summary: "Setups by status (?status=) of the caller's store.", Roles: overseers, Response: []SetupRow{}, Handler: a.setups})
-	add(api.Op{Method: get, Path: "/v1/views/consents", ID: "searchConsents", Summary: "Proxy consents of 5 years (?store=&applicant=&from=&to=; store staff see their own store only).", Roles: consentReaders, Response: []ConsentRow{}, Handler: a.consents})
-	add(api.Op{Method: get, Path: "/v1/views/issuance", ID: "issuanceStats", Summary: "Certificate issuance per store per day.", Roles: overseers, Response: []StatRow{}, Handler: a.stats})
+	add(api.Op{Method: get, Path: "/v1/views/applications/awaiting", ID: "awaitingApplications", Summary: "Applications awaiting reception with days left of the 60.", Roles: overseers, Response: []AwaitingRow{}, Paged: true, Handler: a.awaiting})
+	add(api.Op{Method: get, Path: "/v1/views/applications/received", ID: "receivedApplications", Summary: "Received applications and how long they are valid.", Roles: overseers, Response: []ReceivedRow{}, Paged: true, Handler: a.received})
+	add(api.Op{Method: get, Path: "/v1/views/setups", ID: "listSetups", Summary: "Setups by status (?status=) of the caller's store.", Roles: overseers, Response: []SetupRow{}, Paged: true, Handler: a.setups})
+	add(api.Op{Method: get, Path: "/v1/views/consents", ID: "searchConsents", Summary: "Proxy consents of 5 years (?store=&applicant=&from=&to=; store staff see their own store only).", Roles: consentReaders, Response: []ConsentRow{}, Paged: true, Handler: a.consents})
+	add(api.Op{Method: get, Path: "/v1/views/issuance", ID: "issuanceStats", Summary: "Certificate issuance per store per day.", Roles: overseers, Response: []StatRow{}, Paged: true, Handler: a.stats})
 
 	// Tablet: reception and the steps.
 	add(api.Op{Method: post, Path: "/v1/receptions", ID: "receiveApplication", Summary: "Step 5: receive an application by ID + passcode or QR; starts the setup. Five wrong passcodes lock it.", Roles: store, Command: true, Request: ReceiveRequest{}, Response: ReceiveResponse{}, Status: 201, Handler: a.receive})
