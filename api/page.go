@@ -52,12 +52,8 @@ func Paged[T any](c echo.Context, page projections.Page[T], err error) error {
 	return c.JSON(http.StatusOK, page.Items)
 }
 
-// pageParams are the OpenAPI query parameters of a paged list route.
-func pageParams() []any {
-	return []any{
-		map[string]any{"name": "limit", "in": "query", "schema": map[string]any{"type": "integer", "minimum": 1, "maximum": projections.MaxPageSize, "default": projections.DefaultPageSize},
-			"description": "Rows per page; more than the maximum is a 400."},
-		map[string]any{"name": "cursor", "in": "query", "schema": map[string]any{"type": "string"},
-			"description": "Opaque: the cursor of the previous answer's next link."},
-	}
+// pageQuery are the query parameters of a paged list route.
+var pageQuery = []Param{
+	Q("limit", fmt.Sprintf("Rows per page, 1 to %d (default %d); more is a 400.", projections.MaxPageSize, projections.DefaultPageSize)),
+	Q("cursor", "Opaque: the cursor of the previous answer's next link."),
 }

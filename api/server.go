@@ -101,6 +101,9 @@ type Op struct {
 	// Paged list routes take ?limit= and ?cursor= and answer a Link to the
 	// next page (api.PageOf, api.Paged).
 	Paged bool
+	// Query lists the query parameters the handler reads; any other is a
+	// 400 (see Param).
+	Query []Param
 	// Request and Response are example values whose types document the JSON
 	// bodies (nil: none / not described).
 	Request  any
@@ -114,10 +117,14 @@ type Op struct {
 
 // Handle registers op.
 func (s *Server) Handle(op Op) {
+	if op.Paged {
+		op.Query = append(op.Query, pageQuery...)
+	}
 	var mw []echo.MiddlewareFunc
 	if len(op.Roles) > 0 {
 		mw = append(mw, s.authenticate(op.Roles))
 	}
+	mw = append(mw, checkQuery(op.Query))
 	if op.Command {
 		mw = append(mw, s.ifMatch, s.idempotency)
 	}
