@@ -105,6 +105,7 @@ func (r Reader) Report(ctx context.Context, subject string) (Report, error) {
 		{"read_model", "proj_setup_consents.consents", "consent_id", "applicant's name and phone, agent's name, sealed", true},
 		{"read_model", "proj_setup_consents.consent_uses", "consent_id", "none (units used)", false},
 		{"read_model", "proj_setup_consents.consent_uses", "application_id", "none (units used)", false},
+		{"read_model", "proj_audit_consent_history.consent_history", "consent_id", "none (IDs, counts and dates)", false},
 		{"read_model", "proj_cards.contracts", "contract", "customer's name, plaintext (not sealed yet)", false},
 		{"document", "setup_consent_documents", "consent_id", "signed consent PDF, sealed", true},
 	} {
