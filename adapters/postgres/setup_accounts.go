@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -84,15 +85,27 @@ func (d ConsentDocuments) PutConsentPDF(ctx context.Context, consentID string, p
 	if err != nil {
 		return "", err
 	}
-	_, err = d.Pool.Exec(ctx, `INSERT INTO setup_consent_documents (consent_id, sha256, pdf, sealed) VALUES ($1,$2,$3,true) ON CONFLICT (consent_id) DO NOTHING`, consentID, ref, sealed)
+	_, err = d.Pool.Exec(ctx, `INSERT INTO setup_consent_documents (consent_id, sha256, pdf, sealed) VALUES ($1,$2,$3,true) ON CONFLICT (consent_id, sha256) DO NOTHING`, consentID, ref, sealed)
 	return ref, err
 }
 
-// ConsentPDF returns the consent's signed PDF; found is false when there is
-// none, erased true when its key is gone (retention ended).
-func (d ConsentDocuments) ConsentPDF(ctx context.Context, consentID string) (pdf []byte, found, erased bool, err error) {
+// PurgeOrphans deletes the PDFs stored more than grace ago whose consent
+// event does not reference them (the append after the store failed, or
+// another store's append won the consent ID). It reads the event log, not
+// a view, so a lagging projector never makes a live PDF look orphaned.
+func (d ConsentDocuments) PurgeOrphans(ctx context.Context, grace time.Duration) (int64, error) {
+	tag, err := d.Pool.Exec(ctx, `DELETE FROM setup_consent_documents d WHERE stored_at < now() - make_interval(secs => $1)
+		AND NOT EXISTS (SELECT 1 FROM events e WHERE e.stream_id = 'consent-' || d.consent_id AND e.type = 'application.consent_recorded'
+			AND e.data->>'signed_pdf' = d.sha256)`, grace.Seconds())
+	return tag.RowsAffected(), err
+}
+
+// ConsentPDF returns the consent's signed PDF with the reference ref; found
+// is false when there is none, erased true when its key is gone (retention
+// ended).
+func (d ConsentDocuments) ConsentPDF(ctx context.Context, consentID, ref string) (pdf []byte, found, erased bool, err error) {
 	var sealed bool
-	err = d.Pool.QueryRow(ctx, `SELECT pdf, sealed FROM setup_consent_documents WHERE consent_id=$1`, consentID).Scan(&pdf, &sealed)
+	err = d.Pool.QueryRow(ctx, `SELECT pdf, sealed FROM setup_consent_documents WHERE consent_id=$1 AND sha256=$2`, consentID, ref).Scan(&pdf, &sealed)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, false, false, nil
 	}

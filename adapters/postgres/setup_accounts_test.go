@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/gantry-etc/gantry/adapters/postgres"
 	"github.com/gantry-etc/gantry/commands/accounts"
@@ -67,13 +68,13 @@ func TestConsentDocuments(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT pdf FROM setup_consent_documents`).Scan(&stored); err != nil || bytes.Contains(stored, []byte("YAMADA")) {
 		t.Fatalf("the PDF rests in plaintext: %q, %v", stored, err)
 	}
-	if pdf, found, erased, err := d.ConsentPDF(ctx, "C-1"); string(pdf) != "%PDF-1 signed by YAMADA" || !found || erased || err != nil {
+	if pdf, found, erased, err := d.ConsentPDF(ctx, "C-1", ref); string(pdf) != "%PDF-1 signed by YAMADA" || !found || erased || err != nil {
 		t.Fatalf("read back: %q %v %v %v", pdf, found, erased, err)
 	}
 	if err := sealer.Shred(ctx, "C-1"); err != nil {
 		t.Fatal(err)
 	}
-	if pdf, found, erased, err := d.ConsentPDF(ctx, "C-1"); pdf != nil || !found || !erased || err != nil {
+	if pdf, found, erased, err := d.ConsentPDF(ctx, "C-1", ref); pdf != nil || !found || !erased || err != nil {
 		t.Fatalf("after shredding: %q %v %v %v; want found and erased", pdf, found, erased, err)
 	}
 	if _, err := d.PutConsentPDF(ctx, "C-1", []byte("%PDF-2")); !errors.Is(err, es.ErrShredded) {
@@ -95,3 +96,47 @@ func sha(s string) []byte {
 	h := sha256.Sum256([]byte(s))
 	return h[:]
 }
+
+// A PDF whose consent event never came (the append failed, or another
+// store won the consent ID) is an orphan: purged after the grace period;
+// the PDF its consent event references stays.
+func TestConsentDocumentsPurgeOrphans(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	sealer, err := es.NewSealer(make([]byte, 32), postgres.NewKeyTable(pool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := postgres.ConsentDocuments{Pool: pool, Sealer: sealer}
+	kept, err := d.PutConsentPDF(ctx, "C-1", []byte("%PDF-1 winner"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.PutConsentPDF(ctx, "C-1", []byte("%PDF-1 loser")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.PutConsentPDF(ctx, "C-2", []byte("%PDF-1 never appended")); err != nil {
+		t.Fatal(err)
+	}
+	store := postgres.NewStore(pool, clock{})
+	if _, err := store.Append(ctx, "consent-C-1", es.NoStream, es.Metadata{}, es.EventData{ID: es.NewEventID(), Type: "application.consent_recorded", SchemaVersion: 1,
+		Data: []byte(`{"consent_id":"C-1","signed_pdf":"` + kept + `"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := d.PurgeOrphans(ctx, time.Hour); n != 0 || err != nil {
+		t.Fatalf("within the grace period: %d purged, %v", n, err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE setup_consent_documents SET stored_at = now() - interval '2 hours'`); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := d.PurgeOrphans(ctx, time.Hour); n != 2 || err != nil {
+		t.Fatalf("after the grace period: %d purged, %v; want the loser's and the never-appended PDF", n, err)
+	}
+	if pdf, found, _, err := d.ConsentPDF(ctx, "C-1", kept); !found || string(pdf) != "%PDF-1 winner" || err != nil {
+		t.Fatalf("the referenced PDF: %q %v %v", pdf, found, err)
+	}
+}
+
+type clock struct{}
+
+func (clock) Now() time.Time { return time.Now() }

@@ -23,5 +23,13 @@ DELETE FROM projection_checkpoints WHERE name IN ('setup_applications', 'setup_c
 -- report lists such rows).
 ALTER TABLE setup_consent_documents ADD COLUMN sealed boolean NOT NULL DEFAULT false;
 
+-- A PDF is stored before its consent's event is appended. Keyed by consent
+-- and content, the PDF of a failed or losing append (two stores racing for
+-- one consent ID) can no longer take the place of the winner's: it stays
+-- an orphan, sealed under the consent's key, never served, and purged by
+-- the job setup-purge-orphan-documents.
+ALTER TABLE setup_consent_documents DROP CONSTRAINT setup_consent_documents_pkey, ADD PRIMARY KEY (consent_id, sha256);
+
 -- +goose Down
+ALTER TABLE setup_consent_documents DROP CONSTRAINT setup_consent_documents_pkey, ADD PRIMARY KEY (consent_id);
 ALTER TABLE setup_consent_documents DROP COLUMN sealed;

@@ -26,6 +26,9 @@ const (
 	JobExpireApplications = "setup-expire-applications"
 	JobEndRetention       = "setup-end-retention"
 	JobConsentRetention   = "setup-consent-retention"
+	// JobPurgeOrphanDocuments deletes signed consent PDFs no consent event
+	// references (an append that failed after the PDF was stored).
+	JobPurgeOrphanDocuments = "setup-purge-orphan-documents"
 )
 
 type setupFeature struct {
@@ -90,6 +93,13 @@ func (f *setupFeature) Jobs() []Job {
 		{Name: JobExpireApplications, Every: time.Hour, Run: f.due(JobExpireApplications, expire.Handle)},
 		{Name: JobEndRetention, Every: time.Hour, Run: f.due(JobEndRetention, retention.Handle)},
 		{Name: JobConsentRetention, Every: time.Hour, Run: f.due(JobConsentRetention, consents.Handle)},
+		{Name: JobPurgeOrphanDocuments, Every: time.Hour, Run: func(ctx context.Context) error {
+			n, err := postgres.ConsentDocuments{Pool: f.d.Pool, Sealer: f.d.Sealer}.PurgeOrphans(ctx, time.Hour)
+			if n > 0 {
+				f.d.Log.Info("orphan consent PDFs purged", "count", n)
+			}
+			return err
+		}},
 	}
 }
 
