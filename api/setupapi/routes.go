@@ -8,6 +8,7 @@ import (
 	"github.com/gantry-etc/gantry/api"
 	cmds "github.com/gantry-etc/gantry/commands/setup"
 	"github.com/gantry-etc/gantry/domain/setup"
+	"github.com/gantry-etc/gantry/projections/privacy"
 )
 
 var (
@@ -32,6 +33,7 @@ func (a *API) Routes(s *api.Server) {
 	add(api.Op{Method: post, Path: "/v1/auth/staff/login", ID: "staffLogin", Summary: "Staff login with staff ID + password; the token is scoped to the staff's store.", Request: StaffLogin{}, Response: TokenResponse{}, Handler: a.staffLogin(s, passwordLogin{a})})
 	add(api.Op{Method: post, Path: "/v1/auth/customer/login", ID: "customerLogin", Summary: "Customer login with application ID + passcode (or the QR payload).", Request: CustomerLogin{}, Response: TokenResponse{}, Handler: a.customerLogin(s)})
 	add(api.Op{Method: post, Path: "/v1/admin/staff", ID: "createStaff", Summary: "Create a staff account (and its store).", Roles: admin, Command: true, Request: NewStaff{}, Status: 201, Handler: a.createStaff})
+	add(api.Op{Method: get, Path: "/v1/admin/privacy/:subject", ID: "privacyReport", Summary: "Where a data subject's personal data lives (streams, views, documents, bus) and whether it is erased; holds no personal data itself.", Roles: admin, Response: privacy.Report{}, Handler: a.privacyReport})
 	add(api.Op{Method: post, Path: "/v1/admin/applications/:id/unlock", ID: "unlockReception", Summary: "Lift a reception lock after 5 wrong passcodes.", Roles: admin, Command: true, Handler: a.unlock})
 
 	// Customer.

@@ -1,6 +1,8 @@
 package setupapi
 
 import (
+	"net/http"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/gantry-etc/gantry/api"
@@ -77,4 +79,12 @@ func (a *API) stats(c echo.Context) error {
 	}
 	rows, err := a.Views.Issuance(c.Request().Context(), storeFilter(api.PrincipalOf(c)), page)
 	return api.Paged(c, rows, err)
+}
+
+func (a *API) privacyReport(c echo.Context) error {
+	rep, err := a.Privacy.Report(c.Request().Context(), c.Param("subject"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, rep)
 }

@@ -234,6 +234,12 @@ func TestErasureScan_received_applicant_at_5_years(t *testing.T) {
 			t.Fatalf("after the erasure %s is not erased: %+v", p.Where, p)
 		}
 	}
+	// The same report over HTTP, for the operator admin.
+	admin := e.must(200, e.do("POST", "/v1/auth/staff/login", "", "", map[string]string{"staff_id": "root", "password": "bootstrap-password"})).json(t)["token"].(string)
+	var overHTTP report
+	if err := json.Unmarshal(e.must(200, e.do("GET", "/v1/admin/privacy/"+id, admin, "", nil)).body, &overHTTP); err != nil || overHTTP.Key != "shredded" || len(overHTTP.Places) != len(after.Places) {
+		t.Fatalf("the report over HTTP: %+v, %v; want the CLI's", overHTTP, err)
+	}
 	e.scanEverything(m, append(webStrings, "練馬 500 ぬ 98-76", "練馬500ぬ9876", "1987654321098765432", "1987-6543-2109-8765-432"))
 }
 
