@@ -234,3 +234,20 @@ func TestEventsJSONRoundTrip(t *testing.T) {
 		setup.VisitorRecorded{SetupID: "SU-1", Kind: setup.VisitorOther, Visitor: domain.Seal("A2026-0001", setup.Visitor{Name: "鈴木 一郎", IDDocumentType: "運転免許証"}), DocumentChecked: true, At: now}}
 	domaintest.RoundTrip(t, all, setup.EventTypes())
 }
+
+// A vehicle and OBU recorded before they were sealed (schema v1, upcast
+// without a subject) are sealed anew under the application by the
+// completion notice, so the notice can be stored and erased with it.
+func TestNotifyCompletionSealsLegacyVehicleUnderTheApplication(t *testing.T) {
+	legacyVehicle, legacyOBU := vehicle, obu
+	legacyVehicle.Plate.Subject, legacyOBU.Number.Subject = "", ""
+	s := setup.Load(events(started, visitor, identity, multiple, legacyVehicle, legacyOBU, card, executed))
+	got, err := s.NotifyCompletion(setup.NotifyCompletion{StaffID: "ST01"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := got[0].(setup.CompletionNotified)
+	if n.Plate.Subject != "A2026-0001" || n.OBUNumber.Subject != "A2026-0001" || n.Plate.Value.String() != "品川 300 あ 12-34" {
+		t.Fatalf("completion notice: plate %+v, OBU %+v; want both sealed under the application", n.Plate, n.OBUNumber)
+	}
+}
