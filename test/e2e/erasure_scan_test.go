@@ -326,7 +326,7 @@ func (e *env) runSetupWith(staff, qr, visitor, inspectionQR, obu string) string 
 	step("multiple-units", map[string]any{"Multiple": false})
 	step("vehicle", map[string]any{"inspection_qr": inspectionQR})
 	step("obu", map[string]string{"kind": "ETC2.0", "number": obu})
-	step("card", map[string]string{"card_serial": "CARD-" + sid, "written_hash": "0123abcd"})
+	v = e.cardStep(staff, sid, v)
 	step("execute", map[string]any{})
 	return step("completion", nil)["certificate_number"].(string)
 }
