@@ -89,6 +89,57 @@ func (d ConsentDocuments) PutConsentPDF(ctx context.Context, consentID string, p
 	return ref, err
 }
 
+// SealLegacy seals the PDFs stored in plaintext before sealing existed
+// (migration 06000) under their consents' keys, then rewrites the table
+// (VACUUM FULL) so that no dead tuple keeps the plaintext. A consent whose
+// key is already shredded has its PDF deleted instead. WAL segments and
+// backups taken before keep the plaintext until they are recycled or
+// expire. Returns how many PDFs were sealed and deleted.
+func (d ConsentDocuments) SealLegacy(ctx context.Context) (sealed, deleted int, err error) {
+	rows, err := d.Pool.Query(ctx, `SELECT consent_id, sha256, pdf FROM setup_consent_documents WHERE NOT sealed`)
+	if err != nil {
+		return 0, 0, err
+	}
+	type doc struct {
+		consent, ref string
+		pdf          []byte
+	}
+	var docs []doc
+	for rows.Next() {
+		var x doc
+		if err := rows.Scan(&x.consent, &x.ref, &x.pdf); err != nil {
+			rows.Close()
+			return 0, 0, err
+		}
+		docs = append(docs, x)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, 0, err
+	}
+	for _, x := range docs {
+		enc, err := d.Sealer.SealValue(ctx, x.consent, x.pdf)
+		if errors.Is(err, es.ErrShredded) {
+			if _, err := d.Pool.Exec(ctx, `DELETE FROM setup_consent_documents WHERE consent_id=$1 AND sha256=$2`, x.consent, x.ref); err != nil {
+				return sealed, deleted, err
+			}
+			deleted++
+			continue
+		}
+		if err != nil {
+			return sealed, deleted, err
+		}
+		if _, err := d.Pool.Exec(ctx, `UPDATE setup_consent_documents SET pdf=$3, sealed=true WHERE consent_id=$1 AND sha256=$2 AND NOT sealed`, x.consent, x.ref, enc); err != nil {
+			return sealed, deleted, err
+		}
+		sealed++
+	}
+	if sealed+deleted > 0 {
+		_, err = d.Pool.Exec(ctx, `VACUUM FULL setup_consent_documents`)
+	}
+	return sealed, deleted, err
+}
+
 // PurgeOrphans deletes the PDFs stored more than grace ago whose consent
 // event does not reference them (the append after the store failed, or
 // another store's append won the consent ID). It reads the event log, not

@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -140,3 +142,39 @@ func TestConsentDocumentsPurgeOrphans(t *testing.T) {
 type clock struct{}
 
 func (clock) Now() time.Time { return time.Now() }
+
+// PDFs stored in plaintext before sealing are sealed in place, and the
+// table is rewritten so that its files keep no plaintext; a shredded
+// consent's legacy PDF is deleted.
+func TestConsentDocumentsSealLegacy(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	sealer, err := es.NewSealer(make([]byte, 32), postgres.NewKeyTable(pool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := postgres.ConsentDocuments{Pool: pool, Sealer: sealer}
+	if _, err := pool.Exec(ctx, `INSERT INTO setup_consent_documents (consent_id, sha256, pdf) VALUES ('C-1', 'sha256:a', '%PDF legacy ZZLEGACYZZ'), ('C-2', 'sha256:b', '%PDF gone')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := sealer.Shred(ctx, "C-2"); err != nil {
+		t.Fatal(err)
+	}
+	if s, del, err := d.SealLegacy(ctx); s != 1 || del != 1 || err != nil {
+		t.Fatalf("sealed %d, deleted %d, %v; want 1 and 1", s, del, err)
+	}
+	if pdf, found, erased, err := d.ConsentPDF(ctx, "C-1", "sha256:a"); string(pdf) != "%PDF legacy ZZLEGACYZZ" || !found || erased || err != nil {
+		t.Fatalf("the sealed legacy PDF: %q %v %v %v", pdf, found, erased, err)
+	}
+	var path, dir string
+	if err := pool.QueryRow(ctx, `SELECT pg_relation_filepath('setup_consent_documents'), current_setting('data_directory')`).Scan(&path, &dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `CHECKPOINT`); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, path))
+	if err != nil || bytes.Contains(b, []byte("ZZLEGACYZZ")) || len(b) == 0 {
+		t.Fatalf("the table's file (%d bytes, %v) still holds the plaintext", len(b), err)
+	}
+}
