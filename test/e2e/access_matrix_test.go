@@ -44,6 +44,7 @@ var accessPolicy = []struct{ allow, op, route string }{
 	{"acsdfuro", "customerLogin", "POST /v1/auth/customer/login"},
 	{".......o", "createStaff", "POST /v1/admin/staff"},
 	{".......o", "unlockReception", "POST /v1/admin/applications/{id}/unlock"},
+	{".......o", "privacyReport", "GET /v1/admin/privacy/{subject}"},
 
 	// Customer (and the public).
 	{"acsdfuro", "apply", "POST /v1/applications"},
