@@ -2,12 +2,14 @@
 # Installs what Gantry needs from Debian's packages, once: PostgreSQL (the
 # embedded default and every test's database), nats-server (the NATS
 # JetStream bus path is tested against a real server), IPA Gothic (Japanese
-# font embedded in certificate and invoice PDFs).
+# font embedded in certificate and invoice PDFs), Chromium (the web pages'
+# browser tests drive it headless) and, with scripts/axe.sh, axe-core.
 set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
 [ -f /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf ] || need+=(fonts-ipafont-gothic)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "deps.sh: please install: ${need[*]} (apt-get install ${need[*]})" >&2
@@ -18,3 +20,4 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq >&2
   apt-get install -y -qq "${need[@]}" >&2
 fi
+"$(dirname "$0")/axe.sh"

@@ -1,0 +1,27 @@
+package app
+
+import (
+	"strings"
+
+	"github.com/gantry-etc/gantry/web"
+)
+
+// mountWeb serves the web pages (package web) from the same server, built
+// on the setup feature's command handlers and readers.
+func (a *App) mountWeb() error {
+	var sf *setupFeature
+	for _, f := range a.Features {
+		if s, ok := f.(*setupFeature); ok {
+			sf = s
+		}
+	}
+	if sf == nil {
+		return nil
+	}
+	sa := sf.api
+	a.Web = &web.Site{Tokens: a.API.Tokens(), Streams: sa.Streams, Clock: sa.Clock, Hasher: sa.Hasher, Views: sa.Views,
+		Accounts: sa.Accounts, Documents: sa.Documents, Renderer: sa.Renderer, Code: sa.Verifier.Code, PublicURL: sa.PublicURL,
+		WaitFor: sa.WaitFor, Log: a.Log, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"),
+		BootstrapID: sa.BootstrapID, BootstrapPassword: sa.BootstrapPassword}
+	return a.Web.Mount(a.API.Echo())
+}
