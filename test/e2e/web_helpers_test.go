@@ -102,7 +102,8 @@ func screenshotDir(t *testing.T) string {
 // shot saves a full-page PNG of the tab.
 func shot(t *testing.T, ctx context.Context, dir, name string) {
 	t.Helper()
-	png := get(t, ctx, "screenshot "+name, chromedp.FullScreenshot(90))
+	defer func(s time.Time) { t.Logf("shot %s %v", name, time.Since(s)) }(time.Now())
+	png := get(t, ctx, "screenshot "+name, chromedp.FullScreenshot(100))
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -129,6 +130,7 @@ type axeViolation struct {
 // or critical impact.
 func accessible(t *testing.T, ctx context.Context, axe, page string) {
 	t.Helper()
+	defer func(s time.Time) { t.Logf("axe %s %v", page, time.Since(s)) }(time.Now())
 	get(t, ctx, "inject axe-core", chromedp.Evaluate[bool](axe+";true"))
 	raw := get(t, ctx, "axe "+page, chromedp.Evaluate[string](`axe.run(document, {resultTypes: ["violations"]}).then(r => JSON.stringify(r.violations))`, chromedp.EvalAwaitPromise))
 	var vs []axeViolation
