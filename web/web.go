@@ -129,9 +129,11 @@ func (s *Site) Mount(e *echo.Echo) error {
 	}
 	static, _ := fs.Sub(staticFS, "static")
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(static)))))
-	g := e.Group("", s.csrf(), s.session)
+	// Middleware per route, not a group: a group would also catch every
+	// unknown URL (the API's 404s included).
+	csrf := s.csrf()
 	for _, p := range s.Pages() {
-		g.Add(p.Method, p.Path, s.gate(p.Roles, p.handler))
+		e.Add(p.Method, p.Path, s.gate(p.Roles, p.handler), csrf, s.session)
 	}
 	return nil
 }
