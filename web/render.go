@@ -35,22 +35,7 @@ var funcs = template.FuncMap{
 		}
 		return t.In(domain.Tokyo).Format("2006-01-02 15:04")
 	},
-	"yen": func(n int64) string {
-		s := fmt.Sprint(n)
-		neg := strings.HasPrefix(s, "-")
-		s = strings.TrimPrefix(s, "-")
-		var b strings.Builder
-		for i, r := range s {
-			if i > 0 && (len(s)-i)%3 == 0 {
-				b.WriteByte(',')
-			}
-			b.WriteRune(r)
-		}
-		if neg {
-			return "-¥" + b.String()
-		}
-		return "¥" + b.String()
-	},
+	"yen":  yen,
 	"role": func(r api.Role) string { return roleNames[r] },
 	// fld describes one input for the "field" template.
 	"fld": func(f *form, name, label, typ string, extra ...string) field {
@@ -70,7 +55,7 @@ var funcs = template.FuncMap{
 		return fl
 	},
 	"regs": func(f *form, r []regulation) map[string]any { return map[string]any{"F": f, "R": r} },
-	"fid": func(name string) string { return "f-" + strings.ReplaceAll(name, ".", "-") },
+	"fid":  func(name string) string { return "f-" + strings.ReplaceAll(name, ".", "-") },
 }
 
 // field is one labelled input with its error beside it.

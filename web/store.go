@@ -57,6 +57,8 @@ func homeOf(r api.Role) string {
 	switch r {
 	case api.RoleStaff, api.RoleStoreAdmin:
 		return "/store"
+	case api.RoleFinance:
+		return "/finance"
 	}
 	return "/"
 }

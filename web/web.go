@@ -30,6 +30,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/gantry-etc/gantry/api"
+	"github.com/gantry-etc/gantry/api/cardsapi"
 	"github.com/gantry-etc/gantry/commands"
 	"github.com/gantry-etc/gantry/commands/accounts"
 	es "github.com/gantry-etc/gantry/commands/eventstore"
@@ -61,8 +62,11 @@ type Site struct {
 	// Code computes a certificate's verification code (setupapi.CodeKey).
 	Code      func(canonical []byte) string
 	PublicURL string
-	WaitFor   func(ctx context.Context, pos es.Position) error
-	Log       *slog.Logger
+	// Cards is the cards feature's service (its command handlers, reader
+	// and invoice renderer); nil leaves the finance pages out.
+	Cards   *cardsapi.Service
+	WaitFor func(ctx context.Context, pos es.Position) error
+	Log     *slog.Logger
 	// SecureCookies marks cookies Secure (the site is served over TLS:
 	// GANTRY_PUBLIC_URL is https). The session cookie is also Secure on a
 	// TLS request.
@@ -85,6 +89,7 @@ type Page struct {
 var (
 	roleCustomer = []api.Role{api.RoleCustomer}
 	roleStore    = []api.Role{api.RoleStaff, api.RoleStoreAdmin}
+	roleFinance  = []api.Role{api.RoleFinance}
 )
 
 // sessionCookie holds the session token (api.Tokens).
@@ -93,7 +98,7 @@ const sessionCookie = "gantry_session"
 // Pages returns the site's routes.
 func (s *Site) Pages() []Page {
 	get, post := http.MethodGet, http.MethodPost
-	return []Page{
+	pages := []Page{
 		{get, "/", nil, s.home},
 		// Customer.
 		{get, "/apply", nil, s.applyForm},
@@ -120,6 +125,18 @@ func (s *Site) Pages() []Page {
 		{get, "/store/proxy/new", roleStore, s.proxyForm},
 		{post, "/store/proxy", roleStore, s.proxySubmit},
 	}
+	if s.Cards == nil {
+		return pages
+	}
+	return append(pages, []Page{
+		// Finance.
+		{get, "/finance", roleFinance, s.financeHome},
+		{post, "/finance/usage", roleFinance, s.financeUsage},
+		{post, "/finance/billing", roleFinance, s.financeBilling},
+		{get, "/finance/invoices/:invoice", roleFinance, s.financeInvoice},
+		{get, "/finance/invoices/:invoice/pdf", roleFinance, s.financeInvoicePDF},
+		{get, "/finance/invoices/:invoice/csv", roleFinance, s.financeInvoiceCSV},
+	}...)
 }
 
 // Mount parses the templates and registers the pages and /static on e.

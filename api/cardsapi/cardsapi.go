@@ -396,20 +396,30 @@ type InvoiceResponse struct {
 }
 
 func (s *Service) loadInvoice(c echo.Context) (InvoiceResponse, error) {
-	n, err := billing.ParseInvoiceNumber(c.Param("invoice"))
+	r, v, err := LoadInvoice(c.Request().Context(), s.Streams, c.Param("invoice"))
 	if err != nil {
 		return InvoiceResponse{}, err
-	}
-	var inv billing.Invoice
-	v, err := s.Streams.Load(c.Request().Context(), cmdcards.InvoiceStream(n), inv.Apply)
-	if err != nil {
-		return InvoiceResponse{}, err
-	}
-	if !inv.Issued() {
-		return InvoiceResponse{}, billing.ErrInvoiceNotIssued
 	}
 	api.SetVersion(c, v)
-	return InvoiceResponse{Invoice: n.String(), IssuedOn: inv.IssuedOn().String(), Adjustments: inv.Adjustments(), Statement: inv.Effective()}, nil
+	return r, nil
+}
+
+// LoadInvoice reads an issued invoice's effective content and its stream
+// version (the API and the web pages share it).
+func LoadInvoice(ctx context.Context, streams commands.Streams, number string) (InvoiceResponse, int64, error) {
+	n, err := billing.ParseInvoiceNumber(number)
+	if err != nil {
+		return InvoiceResponse{}, 0, err
+	}
+	var inv billing.Invoice
+	v, err := streams.Load(ctx, cmdcards.InvoiceStream(n), inv.Apply)
+	if err != nil {
+		return InvoiceResponse{}, 0, err
+	}
+	if !inv.Issued() {
+		return InvoiceResponse{}, 0, billing.ErrInvoiceNotIssued
+	}
+	return InvoiceResponse{Invoice: n.String(), IssuedOn: inv.IssuedOn().String(), Adjustments: inv.Adjustments(), Statement: inv.Effective()}, v, nil
 }
 
 func (s *Service) getInvoice(c echo.Context) error {
@@ -426,7 +436,15 @@ func (s *Service) getInvoiceCSV(c echo.Context) error {
 		return err
 	}
 	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
+	if err := WriteInvoiceCSV(&buf, r); err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+}
+
+// WriteInvoiceCSV writes an invoice's lines and total as CSV.
+func WriteInvoiceCSV(out io.Writer, r InvoiceResponse) error {
+	w := csv.NewWriter(out)
 	_ = w.Write([]string{"invoice", "card", "vehicle", "kind", "usage_date", "entry_ic", "exit_ic", "exit_at", "amount", "tax_rate"})
 	for _, l := range r.Statement.Lines {
 		exit := ""
@@ -443,7 +461,7 @@ func (s *Service) getInvoiceCSV(c echo.Context) error {
 	sm := r.Statement.Summary
 	_ = w.Write([]string{r.Invoice, "", "", "total", "", "", "", "", strconv.FormatInt(int64(sm.Total), 10), ""})
 	w.Flush()
-	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+	return w.Error()
 }
 
 func (s *Service) getInvoicePDF(c echo.Context) error {

@@ -42,6 +42,13 @@ var pagePolicy = []struct{ allow, route string }{
 	{"..sd....", "POST /store/consents"},
 	{"..sd....", "GET /store/proxy/new"},
 	{"..sd....", "POST /store/proxy"},
+	// Finance.
+	{"....f...", "GET /finance"},
+	{"....f...", "POST /finance/usage"},
+	{"....f...", "POST /finance/billing"},
+	{"....f...", "GET /finance/invoices/:invoice"},
+	{"....f...", "GET /finance/invoices/:invoice/pdf"},
+	{"....f...", "GET /finance/invoices/:invoice/csv"},
 }
 
 func TestPageAccess(t *testing.T) {

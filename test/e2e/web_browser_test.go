@@ -1,12 +1,21 @@
 package e2e
 
 import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/gantry-etc/gantry/api"
+	"github.com/gantry-etc/gantry/cmd/gantry/app"
+	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/test/smtptest"
 )
 
@@ -165,4 +174,112 @@ func TestWebJourney(t *testing.T) {
 
 func jsString(s string) string {
 	return "`" + strings.NewReplacer("`", "\\`", "\\", "\\\\", "$", "\\$").Replace(s) + "`"
+}
+
+// TestWebFinance: finance logs in, uploads a usage file with a bad line
+// (the per-line report shows, nothing is imported), then a good one (with
+// the upload's progress bar), runs billing for the month, finds the invoice
+// by amount range, and opens it with its PDF and CSV; the totals chart is an
+// SVG drawn by the server.
+func TestWebFinance(t *testing.T) {
+	e := start(t)
+	ctx := context.Background()
+	lease := filepath.Join(t.TempDir(), "leases.csv")
+	if err := os.WriteFile(lease, []byte("contract,customer_name,start,end,vehicles\nL-2026-001,株式会社 山田運輸,2026-01-01,2028-03-31,品川 300 あ 12-34\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := app.CardsCLI(ctx, e.a, []string{"lease", "import", lease}, &out); err != nil {
+		t.Fatalf("lease import: %v %s", err, out.String())
+	}
+	admin := e.a.API.Tokens().Issue(api.Principal{Role: api.RoleOperatorAdmin, Subject: "ops-1"})
+	e.must(201, e.do("POST", "/v1/contracts", admin, "", map[string]any{
+		"contract": "L-2026-001", "customer_name": "株式会社　山田運輸", "alpha_name": "Yamada Unyu Co., Ltd.",
+		"address": "東京都品川区1-2-3", "phone": "03-1234-5678", "representative": "山田 太郎",
+		"bank_code": "0001", "branch_code": "123", "account_type": "ordinary", "account_number": "1234567", "holder_kana": "ヤマダウンユ"}))
+	cardNo := e.must(201, e.do("POST", "/v1/cards", admin, "", map[string]string{"contract": "L-2026-001", "vehicle": "品川 300 あ 12-34", "card_type": "BLUE01"})).json(t)["card"].(string)
+	e.must(201, e.do("POST", "/v1/admin/staff", admin, "", map[string]string{"staff_id": "fin-web", "role": "finance", "password": "pass-fin-web-long"}))
+
+	axe := axeScript(t)
+	dir := screenshotDir(t)
+	b := browser(t)
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	pc := tab(t, b, 1280, 900, false)
+	login := func() {
+		run(t, pc, "finance login",
+			chromedp.Navigate(e.srv.URL+"/staff/login"), chromedp.WaitVisible(css("#f-staff_id")),
+			chromedp.SetValue(css("#f-staff_id"), "fin-web"), chromedp.SetValue(css("#f-password"), "pass-fin-web-long"),
+			chromedp.Click(css("main form button[type=submit]")), chromedp.WaitVisible(css("#usage-form")))
+	}
+	login()
+
+	header := "record_id,operator,card_number,vehicle,entry_ic,entry_at,exit_ic,exit_at,toll\n"
+	bad := filepath.Join(t.TempDir(), "usage-bad.csv")
+	good := filepath.Join(t.TempDir(), "usage-202604.csv")
+	_ = os.WriteFile(bad, []byte(header+"R-1,NEXCO-E,"+cardNo+",品川 300 あ 12-34,東京,2026-04-06 08:10:00,厚木,2026-04-06 08:55:00,1000\nR-2,NEXCO-E,"+cardNo+",品川 300 あ 12-34,厚木,2026-04-07 17:00:00,東京,2026-04-07 17:50:00,abc\n"), 0o644)
+	_ = os.WriteFile(good, []byte(header+"R-1,NEXCO-E,"+cardNo+",品川 300 あ 12-34,東京,2026-04-06 08:10:00,厚木,2026-04-06 08:55:00,1000\nR-2,NEXCO-E,"+cardNo+",品川 300 あ 12-34,厚木,2026-04-07 17:00:00,東京,2026-04-07 17:50:00,2500\n"), 0o644)
+
+	run(t, pc, "upload a bad file", chromedp.SetUploadFiles(css("#f-file"), []string{bad}), chromedp.Click(css("#upload-submit")))
+	waitFor(t, pc, "line report", `!!document.querySelector("#line-report")`)
+	if report := text(t, pc, "#line-report"); !strings.Contains(report, "3") {
+		t.Fatalf("line report does not name line 3 (the header is line 1): %s", report)
+	}
+	accessible(t, pc, axe, "finance usage report")
+	shot(t, pc, dir, "10-finance-usage-report-pc")
+	run(t, pc, "upload the good file", chromedp.SetUploadFiles(css("#f-file"), []string{good}), chromedp.Click(css("#upload-submit")))
+	waitFor(t, pc, "import result", `!!document.querySelector("#import-result")`)
+	if got := text(t, pc, "#import-result"); !strings.Contains(got, "2 件を取り込みました") {
+		t.Fatalf("import result = %q", got)
+	}
+	if v := get(t, pc, "progress", chromedp.Evaluate[string](`document.querySelector("#upload-progress") ? "present" : "absent"`)); v != "present" {
+		t.Fatal("no progress bar")
+	}
+
+	// The month is over (the session of 12 hours too: log in again).
+	e.clock.Set(time.Date(2026, 5, 1, 9, 0, 0, 0, domain.Tokyo))
+	login()
+	run(t, pc, "billing", chromedp.SetValue(css("#f-month"), "2026-04"), chromedp.Click(css("#billing-submit")), chromedp.WaitVisible(css("#billing-result")))
+	result := text(t, pc, "#billing-result tbody")
+	m := regexp.MustCompile(`(\S+)\s+issued\s+¥([\d,]+)`).FindStringSubmatch(result)
+	if m == nil {
+		t.Fatalf("billing result = %q", result)
+	}
+	invoice := m[1]
+	total, _ := strconv.Atoi(strings.ReplaceAll(m[2], ",", ""))
+	// Tolls 3,500 + issue fee 500 + annual fee 1,000 + 10% tax on the fees 150.
+	if total != 5150 {
+		t.Fatalf("invoice total = %d, want 5150", total)
+	}
+	search := func(min, max int) {
+		run(t, pc, "search", chromedp.Navigate(e.srv.URL+"/finance"), chromedp.WaitVisible(css("#search-form")),
+			chromedp.SetValue(css("#f-min_total"), strconv.Itoa(min)), chromedp.SetValue(css("#f-max_total"), strconv.Itoa(max)),
+			chromedp.SetValue(css("#f-customer"), "山田"), chromedp.Click(css("#search-submit")))
+		waitFor(t, pc, "search result", `!!document.querySelector("#invoices, #no-invoices")`)
+	}
+	search(total+1, total+1000)
+	if get(t, pc, "none", chromedp.Evaluate[bool](`!!document.querySelector("#no-invoices")`)) == false {
+		t.Fatal("a range above the total still finds the invoice")
+	}
+	search(total-100, total)
+	if got := text(t, pc, "#invoices tbody"); !strings.Contains(got, invoice) {
+		t.Fatalf("search by amount range: %q lacks %s", got, invoice)
+	}
+	if !get(t, pc, "chart", chromedp.Evaluate[bool](`document.querySelectorAll("figure svg rect").length === 1`)) {
+		t.Fatal("the totals chart has no bar for the month")
+	}
+	accessible(t, pc, axe, "finance")
+	shot(t, pc, dir, "11-finance-search-pc")
+
+	run(t, pc, "invoice", chromedp.Click(css(`#invoices a`)), chromedp.WaitVisible(css("#invoice-total")))
+	if got := text(t, pc, "#invoice-total"); got != "¥5,150" {
+		t.Fatalf("invoice page total = %q", got)
+	}
+	for sel, want := range map[string]string{"#invoice-pdf": "%PDF-", "#invoice-csv": "invoice,card"} {
+		got := get(t, pc, "download "+sel, chromedp.Evaluate[string](`fetch(document.querySelector("`+sel+`").href).then(r => r.text()).then(s => s.slice(0, `+strconv.Itoa(len(want))+`))`, chromedp.EvalAwaitPromise))
+		if got != want {
+			t.Errorf("%s starts %q, want %q", sel, got, want)
+		}
+	}
+	accessible(t, pc, axe, "invoice")
+	shot(t, pc, dir, "12-invoice-pc")
 }

@@ -9,10 +9,16 @@ import (
 // mountWeb serves the web pages (package web) from the same server, built
 // on the setup feature's command handlers and readers.
 func (a *App) mountWeb() error {
-	var sf *setupFeature
+	var (
+		sf *setupFeature
+		cf *CardsFeature
+	)
 	for _, f := range a.Features {
-		if s, ok := f.(*setupFeature); ok {
-			sf = s
+		switch f := f.(type) {
+		case *setupFeature:
+			sf = f
+		case *CardsFeature:
+			cf = f
 		}
 	}
 	if sf == nil {
@@ -23,5 +29,8 @@ func (a *App) mountWeb() error {
 		Accounts: sa.Accounts, Documents: sa.Documents, Renderer: sa.Renderer, Code: sa.Verifier.Code, PublicURL: sa.PublicURL,
 		WaitFor: sa.WaitFor, Log: a.Log, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"),
 		BootstrapID: sa.BootstrapID, BootstrapPassword: sa.BootstrapPassword}
+	if cf != nil {
+		a.Web.Cards = cf.Service
+	}
 	return a.Web.Mount(a.API.Echo())
 }
