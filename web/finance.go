@@ -212,7 +212,7 @@ func totalsChart(rows []projcards.MonthTotal) template.HTML {
 	for _, r := range rows {
 		maxT = max(maxT, r.Total)
 	}
-	bw := (w - left - 10) / len(rows)
+	bw := min((w-left-10)/len(rows), 90)
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="100%%" style="max-width:%dpx" role="img" aria-labelledby="chart-title">`, w, h, w)
 	b.WriteString(`<title id="chart-title">月別請求合計</title>`)
