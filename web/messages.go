@@ -43,6 +43,9 @@ var messages = map[string]string{
 	"not_a_pdf":               "PDFファイルを選択してください。",
 	"bad_date":                "日付を YYYY-MM-DD の形式で入力してください。",
 	"missing_identity_method": "本人確認の方法を入力してください。",
+	"missing_reason":          "閲覧の理由を入力してください。監査のための閲覧はすべて理由とともに記録されます。",
+	"reason_too_long":         "理由は500文字以内で入力してください。",
+	"stream_not_found":        "このIDのストリームはありません。application-…、consent-…、setup-…、certificate-…、invoice-… の形式です。",
 	"link_expired":            "ダウンロードリンクの有効期限が切れています。店舗にリンクの再送を依頼してください。",
 }
 

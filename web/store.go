@@ -59,6 +59,8 @@ func homeOf(r api.Role) string {
 		return "/store"
 	case api.RoleFinance:
 		return "/finance"
+	case api.RoleAuditor, api.RoleOperatorAdmin:
+		return "/audit"
 	}
 	return "/"
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/gantry-etc/gantry/api"
+	"github.com/gantry-etc/gantry/api/auditapi"
 	"github.com/gantry-etc/gantry/api/cardsapi"
 	"github.com/gantry-etc/gantry/commands"
 	"github.com/gantry-etc/gantry/commands/accounts"
@@ -64,7 +65,10 @@ type Site struct {
 	PublicURL string
 	// Cards is the cards feature's service (its command handlers, reader
 	// and invoice renderer); nil leaves the finance pages out.
-	Cards   *cardsapi.Service
+	Cards *cardsapi.Service
+	// Audit is the audit feature's service (its read recorder and
+	// reader); nil leaves the auditor pages out.
+	Audit   *auditapi.Service
 	WaitFor func(ctx context.Context, pos es.Position) error
 	Log     *slog.Logger
 	// SecureCookies marks cookies Secure (the site is served over TLS:
@@ -90,6 +94,8 @@ var (
 	roleCustomer = []api.Role{api.RoleCustomer}
 	roleStore    = []api.Role{api.RoleStaff, api.RoleStoreAdmin}
 	roleFinance  = []api.Role{api.RoleFinance}
+	// roleAuditors as the audit API: auditors and the operator admin.
+	roleAuditors = []api.Role{api.RoleAuditor, api.RoleOperatorAdmin}
 )
 
 // sessionCookie holds the session token (api.Tokens).
@@ -124,6 +130,9 @@ func (s *Site) Pages() []Page {
 		{post, "/store/consents", roleStore, s.consentSubmit},
 		{get, "/store/proxy/new", roleStore, s.proxyForm},
 		{post, "/store/proxy", roleStore, s.proxySubmit},
+	}
+	if s.Audit != nil {
+		pages = append(pages, Page{get, "/audit", roleAuditors, s.auditHome})
 	}
 	if s.Cards == nil {
 		return pages

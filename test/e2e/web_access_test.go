@@ -42,6 +42,8 @@ var pagePolicy = []struct{ allow, route string }{
 	{"..sd....", "POST /store/consents"},
 	{"..sd....", "GET /store/proxy/new"},
 	{"..sd....", "POST /store/proxy"},
+	// Auditors.
+	{".....u.o", "GET /audit"},
 	// Finance.
 	{"....f...", "GET /finance"},
 	{"....f...", "POST /finance/usage"},

@@ -170,6 +170,32 @@ func TestWebJourney(t *testing.T) {
 		t.Fatalf("certificate download = %q", pdf)
 	}
 	shot(t, phone, dir, "09-status-received-phone")
+
+	// An auditor opens the application's history: a timeline with its
+	// actors, and its state as of a day picked in the date field.
+	e.staff("au-web", "", "auditor")
+	au := tab(t, b, 1280, 900, false)
+	run(t, au, "auditor login",
+		chromedp.Navigate(e.srv.URL+"/staff/login"), chromedp.WaitVisible(css("#f-staff_id")),
+		chromedp.SetValue(css("#f-staff_id"), "au-web"), chromedp.SetValue(css("#f-password"), "pass-au-web-long"),
+		chromedp.Click(css("main form button[type=submit]")), chromedp.WaitVisible(css("#audit-form")))
+	stream := "application-" + appID
+	run(t, au, "history without a reason",
+		chromedp.SetValue(css("#f-stream"), stream), chromedp.Click(css("#audit-submit")), chromedp.WaitVisible(css("#f-reason-err")))
+	run(t, au, "history",
+		chromedp.SetValue(css("#f-reason"), "定期監査"), chromedp.SetValue(css("#f-as_of"), "2026-04-01"),
+		chromedp.Click(css("#audit-submit")), chromedp.WaitVisible(css("#timeline")))
+	timeline := text(t, au, "#timeline")
+	if !strings.Contains(timeline, "st-web") || !strings.Contains(timeline, "store_staff") {
+		t.Fatalf("the timeline does not name the store staff who received it:\n%s", timeline)
+	}
+	if st := text(t, au, "#state"); !strings.Contains(st, appID) {
+		t.Fatalf("state as of 2026-04-01 = %q", st)
+	}
+	accessible(t, au, axe, "audit history")
+	shot(t, au, dir, "13-audit-history-pc")
+	run(t, au, "as of the day before",
+		chromedp.SetValue(css("#f-as_of"), "2026-03-31"), chromedp.Click(css("#audit-submit")), chromedp.WaitVisible(css("#no-events")))
 }
 
 func jsString(s string) string {

@@ -12,6 +12,7 @@ func (a *App) mountWeb() error {
 	var (
 		sf *setupFeature
 		cf *CardsFeature
+		af *AuditFeature
 	)
 	for _, f := range a.Features {
 		switch f := f.(type) {
@@ -19,6 +20,8 @@ func (a *App) mountWeb() error {
 			sf = f
 		case *CardsFeature:
 			cf = f
+		case *AuditFeature:
+			af = f
 		}
 	}
 	if sf == nil {
@@ -31,6 +34,9 @@ func (a *App) mountWeb() error {
 		BootstrapID: sa.BootstrapID, BootstrapPassword: sa.BootstrapPassword}
 	if cf != nil {
 		a.Web.Cards = cf.Service
+	}
+	if af != nil {
+		a.Web.Audit = af.Service
 	}
 	return a.Web.Mount(a.API.Echo())
 }
