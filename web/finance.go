@@ -256,3 +256,43 @@ func yen(v any) string {
 	}
 	return "¥" + b.String()
 }
+
+type reportPage struct {
+	Form  *form
+	Title string
+	Lines []cardsapi.ReportLine
+	Asked bool
+}
+
+// reportKinds are the two customer reports.
+var reportKinds = map[string]string{"non-business-day": "休業日利用明細", "other-vehicle": "他車両利用明細"}
+
+// financeReport shows one of the two customer reports of a contract and
+// month (the same computation as the API's report routes).
+func (s *Site) financeReport(c echo.Context) error {
+	f := newForm()
+	f.read(c, "contract", "month", "kind")
+	pg := reportPage{Form: f, Title: reportKinds[f.V("kind")]}
+	if f.V("contract") == "" {
+		return s.render(c, http.StatusOK, "report", pg)
+	}
+	pg.Asked = true
+	var err error
+	switch f.V("kind") {
+	case "other-vehicle":
+		pg.Lines, err = s.Cards.OtherVehicleReport(c.Request().Context(), f.V("contract"), f.V("month"))
+	default:
+		f.Values["kind"], pg.Title = "non-business-day", reportKinds["non-business-day"]
+		pg.Lines, err = s.Cards.NonBusinessDayReport(c.Request().Context(), f.V("contract"), f.V("month"))
+	}
+	if err != nil {
+		if err := f.fail(err); err != nil {
+			return err
+		}
+		if f.Alert != "" {
+			f.Errors["contract"], f.Alert = f.Alert, ""
+		}
+		return s.render(c, http.StatusUnprocessableEntity, "report", pg)
+	}
+	return s.render(c, http.StatusOK, "report", pg)
+}

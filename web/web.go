@@ -145,6 +145,7 @@ func (s *Site) Pages() []Page {
 		{get, "/finance/invoices/:invoice", roleFinance, s.financeInvoice},
 		{get, "/finance/invoices/:invoice/pdf", roleFinance, s.financeInvoicePDF},
 		{get, "/finance/invoices/:invoice/csv", roleFinance, s.financeInvoiceCSV},
+		{get, "/finance/reports", roleFinance, s.financeReport},
 	}...)
 }
 

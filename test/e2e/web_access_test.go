@@ -51,6 +51,7 @@ var pagePolicy = []struct{ allow, route string }{
 	{"....f...", "GET /finance/invoices/:invoice"},
 	{"....f...", "GET /finance/invoices/:invoice/pdf"},
 	{"....f...", "GET /finance/invoices/:invoice/csv"},
+	{"....f...", "GET /finance/reports"},
 }
 
 func TestPageAccess(t *testing.T) {

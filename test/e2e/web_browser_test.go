@@ -243,7 +243,8 @@ func TestWebFinance(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "usage-bad.csv")
 	good := filepath.Join(t.TempDir(), "usage-202604.csv")
 	_ = os.WriteFile(bad, []byte(header+"R-1,NEXCO-E,"+cardNo+",品川 300 あ 12-34,東京,2026-04-06 08:10:00,厚木,2026-04-06 08:55:00,1000\nR-2,NEXCO-E,"+cardNo+",品川 300 あ 12-34,厚木,2026-04-07 17:00:00,東京,2026-04-07 17:50:00,abc\n"), 0o644)
-	_ = os.WriteFile(good, []byte(header+"R-1,NEXCO-E,"+cardNo+",品川 300 あ 12-34,東京,2026-04-06 08:10:00,厚木,2026-04-06 08:55:00,1000\nR-2,NEXCO-E,"+cardNo+",品川 300 あ 12-34,厚木,2026-04-07 17:00:00,東京,2026-04-07 17:50:00,2500\n"), 0o644)
+	_ = os.WriteFile(good, []byte(header+"R-1,NEXCO-E,"+cardNo+",品川 300 あ 12-34,東京,2026-04-06 08:10:00,厚木,2026-04-06 08:55:00,1000\nR-2,NEXCO-E,"+cardNo+",品川 300 あ 12-34,厚木,2026-04-07 17:00:00,東京,2026-04-07 17:50:00,2500\n"+
+		"R-3,NEXCO-E,"+cardNo+",品川 300 え 99-99,東京,2026-04-05 09:00:00,横浜,2026-04-05 09:30:00,800\n"), 0o644)
 
 	run(t, pc, "upload a bad file", chromedp.SetUploadFiles(css("#f-file"), []string{bad}), chromedp.Click(css("#upload-submit")))
 	waitFor(t, pc, "line report", `!!document.querySelector("#line-report")`)
@@ -254,7 +255,7 @@ func TestWebFinance(t *testing.T) {
 	shot(t, pc, dir, "10-finance-usage-report-pc")
 	run(t, pc, "upload the good file", chromedp.SetUploadFiles(css("#f-file"), []string{good}), chromedp.Click(css("#upload-submit")))
 	waitFor(t, pc, "import result", `!!document.querySelector("#import-result")`)
-	if got := text(t, pc, "#import-result"); !strings.Contains(got, "2 件を取り込みました") {
+	if got := text(t, pc, "#import-result"); !strings.Contains(got, "3 件を取り込みました") {
 		t.Fatalf("import result = %q", got)
 	}
 	if v := get(t, pc, "progress", chromedp.Evaluate[string](`document.querySelector("#upload-progress") ? "present" : "absent"`)); v != "present" {
@@ -272,9 +273,9 @@ func TestWebFinance(t *testing.T) {
 	}
 	invoice := m[1]
 	total, _ := strconv.Atoi(strings.ReplaceAll(m[2], ",", ""))
-	// Tolls 3,500 + issue fee 500 + annual fee 1,000 + 10% tax on the fees 150.
-	if total != 5150 {
-		t.Fatalf("invoice total = %d, want 5150", total)
+	// Tolls 4,300 + issue fee 500 + annual fee 1,000 + 10% tax on the fees 150.
+	if total != 5950 {
+		t.Fatalf("invoice total = %d, want 5950", total)
 	}
 	search := func(min, max int) {
 		run(t, pc, "search", chromedp.Navigate(e.srv.URL+"/finance"), chromedp.WaitVisible(css("#search-form")),
@@ -297,7 +298,7 @@ func TestWebFinance(t *testing.T) {
 	shot(t, pc, dir, "11-finance-search-pc")
 
 	run(t, pc, "invoice", chromedp.Click(css(`#invoices a`)), chromedp.WaitVisible(css("#invoice-total")))
-	if got := text(t, pc, "#invoice-total"); got != "¥5,150" {
+	if got := text(t, pc, "#invoice-total"); got != "¥5,950" {
 		t.Fatalf("invoice page total = %q", got)
 	}
 	for sel, want := range map[string]string{"#invoice-pdf": "%PDF-", "#invoice-csv": "invoice,card"} {
@@ -308,4 +309,18 @@ func TestWebFinance(t *testing.T) {
 	}
 	accessible(t, pc, axe, "invoice")
 	shot(t, pc, dir, "12-invoice-pc")
+
+	// The two customer reports both list R-3 only: Sunday 2026-04-05, by
+	// another vehicle than the card's.
+	for _, kind := range []string{"kind-nbd", "kind-ov"} {
+		run(t, pc, "report "+kind, chromedp.Navigate(e.srv.URL+"/finance/reports"), chromedp.WaitVisible(css("#report-form")),
+			chromedp.Click(css("#"+kind)), chromedp.SetValue(css("#f-contract"), "L-2026-001"), chromedp.SetValue(css("#f-month"), "2026-04"),
+			chromedp.Click(css("#report-submit")), chromedp.WaitVisible(css("#report")))
+		rows := get(t, pc, "report rows", chromedp.Evaluate[[]string](`[...document.querySelectorAll("#report tbody tr")].map(r => r.innerText)`))
+		if len(rows) != 1 || !strings.Contains(rows[0], "2026-04-05") || !strings.Contains(rows[0], "え 99-99") {
+			t.Fatalf("%s report rows = %q, want the Sunday passage by the other vehicle only", kind, rows)
+		}
+	}
+	accessible(t, pc, axe, "report")
+	shot(t, pc, dir, "14-report-pc")
 }
