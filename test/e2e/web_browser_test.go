@@ -324,3 +324,56 @@ func TestWebFinance(t *testing.T) {
 	accessible(t, pc, axe, "report")
 	shot(t, pc, dir, "14-report-pc")
 }
+
+// TestWebProxyFiling: on the store PC a staff member records a proxy consent
+// (委任状) with its signed PDF — first with a file that is not a PDF (the
+// error shows beside the file field) — then files an application by proxy
+// under it; it shows among the proxy applications awaiting reception.
+func TestWebProxyFiling(t *testing.T) {
+	e := start(t)
+	e.staff("st-proxy", "S002", "store_staff")
+	axe := axeScript(t)
+	dir := screenshotDir(t)
+	b := browser(t)
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	pc := tab(t, b, 1280, 900, false)
+	notPDF := filepath.Join(t.TempDir(), "consent.txt")
+	pdf := filepath.Join(t.TempDir(), "consent.pdf")
+	_ = os.WriteFile(notPDF, []byte("not a pdf"), 0o644)
+	_ = os.WriteFile(pdf, []byte("%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"), 0o644)
+
+	run(t, pc, "login", chromedp.Navigate(e.srv.URL+"/store/consents/new"), chromedp.WaitVisible(css("#f-staff_id")),
+		chromedp.SetValue(css("#f-staff_id"), "st-proxy"), chromedp.SetValue(css("#f-password"), "pass-st-proxy-long"),
+		chromedp.Click(css("main form button[type=submit]")), chromedp.WaitVisible(css("#f-consent_id")))
+	fill := func(file string) {
+		run(t, pc, "fill the consent",
+			chromedp.SetValue(css("#f-consent_id"), "C-WEB-1"),
+			chromedp.SetValue(css("#f-applicant-name"), "佐藤花子"), chromedp.SetValue(css("#f-applicant-address"), "大阪府大阪市1-2-3"),
+			chromedp.SetValue(css("#f-applicant-phone"), "06-1234-5678"),
+			chromedp.SetUploadFiles(css("#f-signed_pdf"), []string{file}))
+		get(t, pc, "tick", chromedp.Evaluate[bool](`document.querySelectorAll('#f-delegates_setup_application, [id^="f-acceptances-"]').forEach(c => c.checked = true), true`))
+		run(t, pc, "send the consent", chromedp.Click(css(`form[action="/store/consents"] button[type=submit]`)))
+	}
+	fill(notPDF)
+	run(t, pc, "not a PDF", chromedp.WaitVisible(css(".field .error")))
+	if got := text(t, pc, "main"); !strings.Contains(got, "PDFファイルを選択してください") {
+		t.Fatalf("no error beside the file field: %s", got)
+	}
+	fill(pdf)
+	run(t, pc, "recorded", chromedp.WaitVisible(css(".notice")))
+	accessible(t, pc, axe, "consent")
+	shot(t, pc, dir, "15-consent-pc")
+
+	run(t, pc, "proxy filing",
+		chromedp.Navigate(e.srv.URL+"/store/proxy/new?consent=C-WEB-1"), chromedp.WaitVisible(css("#f-consent_id")),
+		chromedp.SetValue(css("#f-applicant-name"), "佐藤花子"), chromedp.SetValue(css("#f-applicant-address"), "大阪府大阪市1-2-3"),
+		chromedp.SetValue(css("#f-applicant-phone"), "06-1234-5678"), chromedp.SetValue(css("#f-vehicle_user"), "佐藤花子"))
+	get(t, pc, "tick", chromedp.Evaluate[bool](`document.querySelectorAll('[id^="f-acceptances-"]').forEach(c => c.checked = true), true`))
+	run(t, pc, "file", chromedp.Click(css(`form[action="/store/proxy"] button[type=submit]`)), chromedp.WaitVisible(css("#application-id")))
+	appID := text(t, pc, "#application-id")
+	accessible(t, pc, axe, "proxy filed")
+	run(t, pc, "store home", chromedp.Navigate(e.srv.URL+"/store"), chromedp.WaitVisible(css("#h-awaiting")))
+	if got := text(t, pc, "main"); !strings.Contains(got, appID) {
+		t.Fatalf("the proxy application %s is not listed as awaiting reception", appID)
+	}
+}
