@@ -332,13 +332,20 @@ type consentPage struct {
 	Form        *form
 	Regulations []regulation
 	Notice      string
+	// Recorded is the consent just recorded (a link to file under it).
+	Recorded string
 }
 
 func (s *Site) consentForm(c echo.Context) error {
+	return s.render(c, http.StatusOK, "consent", consentPage{Form: s.newConsentForm(), Regulations: regulations})
+}
+
+// newConsentForm is an empty consent form with today's request date.
+func (s *Site) newConsentForm() *form {
 	f := newForm()
 	f.Values["kind"], f.Values["units"] = "person", "1"
 	f.Values["request_date"] = domain.DateOf(s.Clock.Now()).String()
-	return s.render(c, http.StatusOK, "consent", consentPage{Form: f, Regulations: regulations})
+	return f
 }
 
 // consentSubmit records a proxy consent (委任状) with the signed PDF.
@@ -347,8 +354,8 @@ func (s *Site) consentSubmit(c echo.Context) error {
 	f.read(c, consentFields...)
 	err := s.recordConsent(c, f)
 	if err == nil {
-		return s.render(c, http.StatusCreated, "consent", consentPage{Form: newForm(), Regulations: regulations,
-			Notice: "委任状 " + f.V("consent_id") + " を登録しました。代行申請に進めます。"})
+		return s.render(c, http.StatusCreated, "consent", consentPage{Form: s.newConsentForm(), Regulations: regulations,
+			Notice: "委任状 " + f.V("consent_id") + " を登録しました。代行申請に進めます。", Recorded: f.V("consent_id")})
 	}
 	if err := f.fail(err); err != nil {
 		return err

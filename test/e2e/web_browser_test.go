@@ -365,12 +365,15 @@ func TestWebProxyFiling(t *testing.T) {
 	shot(t, pc, dir, "15-consent-pc")
 
 	run(t, pc, "proxy filing",
-		chromedp.Navigate(e.srv.URL+"/store/proxy/new?consent=C-WEB-1"), chromedp.WaitVisible(css("#f-consent_id")),
+		chromedp.Click(css("#file-under")), chromedp.WaitVisible(css(`form[action="/store/proxy"]`)),
 		chromedp.SetValue(css("#f-applicant-name"), "佐藤花子"), chromedp.SetValue(css("#f-applicant-address"), "大阪府大阪市1-2-3"),
 		chromedp.SetValue(css("#f-applicant-phone"), "06-1234-5678"), chromedp.SetValue(css("#f-vehicle_user"), "佐藤花子"))
 	get(t, pc, "tick", chromedp.Evaluate[bool](`document.querySelectorAll('[id^="f-acceptances-"]').forEach(c => c.checked = true), true`))
 	run(t, pc, "file", chromedp.Click(css(`form[action="/store/proxy"] button[type=submit]`)), chromedp.WaitVisible(css("#application-id")))
 	appID := text(t, pc, "#application-id")
+	if v := get(t, pc, "consent prefilled", chromedp.Evaluate[string](`document.title`)); !strings.Contains(v, "代行申請") {
+		t.Fatalf("title = %q", v)
+	}
 	accessible(t, pc, axe, "proxy filed")
 	run(t, pc, "store home", chromedp.Navigate(e.srv.URL+"/store"), chromedp.WaitVisible(css("#h-awaiting")))
 	if got := text(t, pc, "main"); !strings.Contains(got, appID) {
