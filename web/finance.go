@@ -168,7 +168,7 @@ func (s *Site) financeBilling(c echo.Context) error {
 }
 
 func (s *Site) financeInvoice(c echo.Context) error {
-	r, _, err := cardsapi.LoadInvoice(c.Request().Context(), s.Cards.Streams, c.Param("invoice"))
+	r, _, err := s.Cards.Invoice(c.Request().Context(), c.Param("invoice"))
 	if err != nil {
 		return err
 	}
@@ -176,7 +176,7 @@ func (s *Site) financeInvoice(c echo.Context) error {
 }
 
 func (s *Site) financeInvoicePDF(c echo.Context) error {
-	r, _, err := cardsapi.LoadInvoice(c.Request().Context(), s.Cards.Streams, c.Param("invoice"))
+	r, _, err := s.Cards.Invoice(c.Request().Context(), c.Param("invoice"))
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ func (s *Site) financeInvoicePDF(c echo.Context) error {
 }
 
 func (s *Site) financeInvoiceCSV(c echo.Context) error {
-	r, _, err := cardsapi.LoadInvoice(c.Request().Context(), s.Cards.Streams, c.Param("invoice"))
+	r, _, err := s.Cards.Invoice(c.Request().Context(), c.Param("invoice"))
 	if err != nil {
 		return err
 	}
