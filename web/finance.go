@@ -12,7 +12,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/gantry-etc/gantry/adapters/edi"
 	"github.com/gantry-etc/gantry/api/cardsapi"
 	cmdcards "github.com/gantry-etc/gantry/commands/cards"
 	"github.com/gantry-etc/gantry/domain"
@@ -34,7 +33,7 @@ type financePage struct {
 	Outcomes  []cmdcards.BillingOutcome
 	Upload    *form
 	Imported  *cmdcards.UsageImportResult
-	Problems  []edi.Problem
+	Problems  []cmdcards.UsageLineProblem
 }
 
 // financeHome: usage upload, billing run, invoice search (issue-date range,
@@ -123,7 +122,7 @@ func (s *Site) financeUsage(c echo.Context) error {
 		return err
 	}
 	res, err := s.Cards.Usage.Handle(actor(c), cmdcards.ImportUsage{Name: fh.Filename, Data: data})
-	var fe *edi.FileError
+	var fe *cmdcards.UsageFileError
 	switch {
 	case errors.As(err, &fe):
 		pg.Problems = fe.Problems
