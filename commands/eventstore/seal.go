@@ -19,14 +19,11 @@ import (
 //
 // Put stores wrapped for subject unless a key (or its shredded tombstone)
 // exists; either way it returns what is stored. Get returns ErrNoKey for an
-// unknown subject and ErrShredded for a shredded one. GetMany is Get for many
-// subjects in one round trip: a shredded subject maps to nil, an unknown one
-// is absent. Destroy deletes the wrapped key for good, leaving a tombstone;
-// destroying twice is fine.
+// unknown subject and ErrShredded for a shredded one. Destroy deletes the
+// wrapped key for good, leaving a tombstone; destroying twice is fine.
 type KeyTable interface {
 	Put(ctx context.Context, subject string, wrapped []byte) ([]byte, error)
 	Get(ctx context.Context, subject string) ([]byte, error)
-	GetMany(ctx context.Context, subjects []string) (map[string][]byte, error)
 	Destroy(ctx context.Context, subject string) error
 }
 
@@ -156,10 +153,11 @@ func (s *Sealer) Scope(ctx context.Context, datas ...[]byte) (*KeyScope, error) 
 			}
 		}
 	}
-	if len(subjects) == 0 {
-		return nil, nil
+	b, ok := s.table.(KeyBatch)
+	if len(subjects) == 0 || !ok {
+		return nil, nil // without KeyBatch: one read per subject, as before
 	}
-	wrapped, err := s.table.GetMany(ctx, subjects)
+	wrapped, err := b.GetMany(ctx, subjects)
 	if err != nil {
 		return nil, err
 	}
