@@ -16,6 +16,7 @@ import (
 	"github.com/gantry-etc/gantry/domain/application"
 	"github.com/gantry-etc/gantry/domain/certificate"
 	"github.com/gantry-etc/gantry/domain/setup"
+	"github.com/gantry-etc/gantry/projections"
 	proj "github.com/gantry-etc/gantry/projections/setup"
 )
 
@@ -98,14 +99,17 @@ func (s *Site) storeHomeWith(c echo.Context, code int, receive *form) error {
 	store := principal(c).Store
 	pg := storeHomePage{Receive: receive}
 	var err error
-	if pg.Awaiting, err = s.Views.Awaiting(ctx, store, s.Clock.Now()); err != nil {
-		return err
-	}
-	rec, err := s.Views.Received(ctx, store)
+	// The dashboard shows the first page of each list (newest first).
+	awaiting, err := s.Views.Awaiting(ctx, store, s.Clock.Now(), projections.FirstPage)
 	if err != nil {
 		return err
 	}
-	for _, r := range rec {
+	pg.Awaiting = awaiting.Items
+	rec, err := s.Views.Received(ctx, store, projections.FirstPage)
+	if err != nil {
+		return err
+	}
+	for _, r := range rec.Items {
 		row := receivedRow{ReceivedRow: r}
 		switch n, err := s.Views.LatestCertificate(ctx, r.ApplicationID); {
 		case err == nil:
@@ -115,18 +119,20 @@ func (s *Site) storeHomeWith(c echo.Context, code int, receive *form) error {
 		}
 		pg.Received = append(pg.Received, row)
 	}
-	all, err := s.Views.Setups(ctx, store, "")
+	all, err := s.Views.Setups(ctx, store, "", projections.FirstPage)
 	if err != nil {
 		return err
 	}
-	for _, r := range all {
+	for _, r := range all.Items {
 		if r.Status != "completed" {
 			pg.Setups = append(pg.Setups, r)
 		}
 	}
-	if pg.Stats, err = s.Views.Issuance(ctx, store); err != nil {
+	stats, err := s.Views.Issuance(ctx, store, projections.FirstPage)
+	if err != nil {
 		return err
 	}
+	pg.Stats = stats.Items
 	return s.render(c, code, "store", pg)
 }
 
