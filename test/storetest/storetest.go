@@ -548,7 +548,7 @@ func (c *countingKeys) Get(ctx context.Context, subject string) ([]byte, error) 
 
 func (c *countingKeys) GetMany(ctx context.Context, subjects []string) (map[string][]byte, error) {
 	c.many.Add(1)
-	return c.KeyTable.GetMany(ctx, subjects)
+	return c.KeyTable.(es.KeyBatch).GetMany(ctx, subjects)
 }
 
 // testBatchKeys: decoding a batch reads the keys of all its data subjects in
