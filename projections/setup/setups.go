@@ -5,7 +5,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/gantry-etc/gantry/projections"
 
 	es "github.com/gantry-etc/gantry/commands/eventstore"
 	"github.com/gantry-etc/gantry/domain/setup"
@@ -19,10 +18,9 @@ type Setups struct{}
 
 func (Setups) Name() string { return SetupsName }
 
-// EventTypes implements projections.Selective.
-func (Setups) EventTypes() []string {
-	return projections.TypesOf(setup.Started{}, setup.IdentityChecked{}, setup.CompletionNotified{})
-}
+// EventTypes implements projections.Selective: every setup event (each
+// moves last_event).
+func (Setups) EventTypes() []string { return setup.EventTypes() }
 
 func (Setups) Setup(ctx context.Context, tx pgx.Tx) error {
 	_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS setups (
