@@ -209,6 +209,9 @@ func (r *Runner) runOne(ctx context.Context, p Projector) {
 		}
 		r.runLed(lctx, p)
 		release()
+		// Leadership lost (not ended by ctx): step back for 2 s, so that a
+		// replica whose connection is healthy takes over first.
+		sleep(ctx, 2*time.Second)
 	}
 }
 
