@@ -151,6 +151,12 @@ func (a *App) Start(ctx context.Context) <-chan struct{} {
 			}
 		}()
 		go func() { defer wg.Done(); a.schedule(ctx) }()
+		for _, f := range a.Features { // features with a loop of their own (the log's signer)
+			if bg, ok := f.(interface{ Background(context.Context, *App) }); ok {
+				wg.Add(1)
+				go func() { defer wg.Done(); bg.Background(ctx, a) }()
+			}
+		}
 		a.ready.Store(true)
 		wg.Wait()
 	}()

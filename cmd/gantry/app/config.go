@@ -70,10 +70,14 @@ func FromEnv() (Config, error) {
 		return c, err
 	}
 	for _, k := range []string{"GANTRY_ISSUER_NAME", "GANTRY_ISSUER_REGISTRATION", "GANTRY_ANNUAL_FEE", "GANTRY_CARD_PREFIX", "GANTRY_LEASE_URL",
-		"GANTRY_BOOTSTRAP_ADMIN", "GANTRY_CERT_FONT", "GANTRY_BCRYPT_COST", "GANTRY_RENEWAL_MAIL_TO"} {
+		"GANTRY_BOOTSTRAP_ADMIN", "GANTRY_CERT_FONT", "GANTRY_BCRYPT_COST", "GANTRY_RENEWAL_MAIL_TO",
+		"GANTRY_LOG_KEY", "GANTRY_CHECKPOINT_DIR"} {
 		if v, ok := os.LookupEnv(k); ok {
 			c.Extra[k] = v
 		}
+	}
+	if _, ok := c.Extra["GANTRY_CHECKPOINT_DIR"]; !ok {
+		c.Extra["GANTRY_CHECKPOINT_DIR"] = ".local/checkpoints"
 	}
 	return c, nil
 }
@@ -114,4 +118,8 @@ func (c Config) Int(key string, def int64) (int64, error) {
 func (c *Config) TestKeys() {
 	c.KEK = []byte("0123456789abcdef0123456789abcdef")
 	c.TokenKey = []byte("fedcba9876543210fedcba9876543210")
+	if c.Extra == nil {
+		c.Extra = map[string]string{}
+	}
+	c.Extra["GANTRY_LOG_KEY"] = TestLogKey
 }

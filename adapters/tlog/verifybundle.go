@@ -1,0 +1,259 @@
+package tlog
+
+import (
+	"archive/tar"
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// BundleCheck says how to check a bundle.
+type BundleCheck struct {
+	// VerifierKey is the log's key as the checker knows it independently
+	// (e.g. from /v1/log/key, fetched before). Empty: the key in the bundle
+	// is used, which proves the bundle self-consistent, not that it comes
+	// from the log the checker trusts.
+	VerifierKey string
+	// Later is a later signed checkpoint (e.g. kept by a witness); the
+	// bundle's checkpoint must be a prefix of it. A larger tree needs a
+	// consistency proof, read from the log's tiles at LogURL.
+	Later  []byte
+	LogURL string
+	Tiles  tlog.TileReader // instead of LogURL (tests)
+}
+
+// BundleReport is what was verified.
+type BundleReport struct {
+	Checkpoint Checkpoint
+	Events     int64
+	Lines      []string
+}
+
+// BundleError is a failed check: which file of the bundle and why.
+type BundleError struct {
+	File string
+	Err  error
+}
+
+func (e *BundleError) Error() string {
+	if e.File == "" {
+		return "bundle: " + e.Err.Error()
+	}
+	return "bundle file " + e.File + ": " + e.Err.Error()
+}
+
+func (e *BundleError) Unwrap() error { return e.Err }
+
+const maxBundleFile = 16 << 20
+
+// VerifyBundle checks an audit-export bundle offline (docs/audit-export.md):
+// the checkpoint's signature, every entry's inclusion proof against it,
+// every canonical record against its entry, the count, that every byte of
+// the tar is the canonical encoding of what was checked (so no byte can
+// change unnoticed), and, when given, consistency with a later checkpoint.
+func VerifyBundle(r io.Reader, chk BundleCheck) (BundleReport, error) {
+	var rep BundleReport
+	orig, again := sha256.New(), sha256.New()
+	in := io.TeeReader(r, orig)
+	tr := tar.NewReader(in)
+	bw := newBundleWriter(again)
+	fail := func(file string, format string, a ...any) (BundleReport, error) {
+		return rep, &BundleError{File: file, Err: fmt.Errorf(format, a...)}
+	}
+	next := func(want string) (string, []byte, error) {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return "", nil, &BundleError{Err: fmt.Errorf("ends before %s", want)}
+		}
+		if err != nil {
+			return "", nil, &BundleError{Err: fmt.Errorf("not a readable tar (%v)", err)}
+		}
+		if h.Typeflag != tar.TypeReg || h.Size > maxBundleFile {
+			return "", nil, &BundleError{File: h.Name, Err: errors.New("not a regular file of a sane size")}
+		}
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			return "", nil, &BundleError{File: h.Name, Err: err}
+		}
+		return h.Name, data, nil
+	}
+	strict := func(data []byte, v any) error {
+		d := json.NewDecoder(bytes.NewReader(data))
+		d.DisallowUnknownFields()
+		if err := d.Decode(v); err != nil {
+			return err
+		}
+		if d.More() {
+			return errors.New("trailing data")
+		}
+		return nil
+	}
+
+	name, note, err := next(fileCheckpoint)
+	if err != nil {
+		return rep, err
+	}
+	if name != fileCheckpoint {
+		return fail(name, "expected %s first", fileCheckpoint)
+	}
+	_ = bw.file(fileCheckpoint, note)
+	name, keyLine, err := next(fileKey)
+	if err != nil {
+		return rep, err
+	}
+	if name != fileKey {
+		return fail(name, "expected %s", fileKey)
+	}
+	_ = bw.file(fileKey, keyLine)
+	bundleKey := strings.TrimSuffix(string(keyLine), "\n")
+	vkey, keySource := chk.VerifierKey, "the key given (--vkey)"
+	if vkey == "" {
+		vkey, keySource = bundleKey, "the key inside the bundle (NOT independently trusted: compare it with the log's published key, or pass --vkey)"
+	} else if vkey != bundleKey {
+		return fail(fileKey, "the bundle's key %q is not the key given %q", bundleKey, vkey)
+	}
+	c, err := OpenCheckpoint(note, vkey)
+	if err != nil {
+		return fail(fileCheckpoint, "%v", err)
+	}
+	rep.Checkpoint = c
+	rep.Lines = append(rep.Lines, fmt.Sprintf("checkpoint: signature verified with %s: %s", keySource, vkey),
+		fmt.Sprintf("checkpoint: log %s, tree size %d, root %s", c.Origin, c.Size, c.Root))
+
+	name, data, err := next(fileQuery)
+	if err != nil {
+		return rep, err
+	}
+	var hdr BundleHeader
+	if name != fileQuery {
+		return fail(name, "expected %s", fileQuery)
+	}
+	if err := strict(data, &hdr); err != nil {
+		return fail(name, "%v", err)
+	}
+	if hdr.Format != BundleFormat || hdr.TreeSize != c.Size || hdr.Origin != c.Origin {
+		return fail(name, "format, origin or tree size differ from the checkpoint's")
+	}
+	_ = bw.json(fileQuery, hdr)
+
+	last := int64(-1)
+	for {
+		name, data, err := next(fileEnd)
+		if err != nil {
+			return rep, err
+		}
+		if name == fileEnd {
+			var end BundleEnd
+			if err := strict(data, &end); err != nil {
+				return fail(name, "%v", err)
+			}
+			if end.Events != rep.Events {
+				return fail(name, "says %d events, the bundle has %d", end.Events, rep.Events)
+			}
+			_ = bw.json(fileEnd, end)
+			break
+		}
+		var ev BundleEvent
+		if err := strict(data, &ev); err != nil {
+			return fail(name, "%v", err)
+		}
+		if name != eventFileName(ev.Index) || ev.Index <= last || ev.Index >= c.Size {
+			return fail(name, "index %d is out of order or outside the tree of %d entries", ev.Index, c.Size)
+		}
+		last = ev.Index
+		if err := checkEvent(ev, c); err != nil {
+			return fail(name, "%v", err)
+		}
+		_ = bw.json(name, ev)
+		rep.Events++
+	}
+	if _, err := tr.Next(); err != io.EOF {
+		return fail("", "data after %s", fileEnd)
+	}
+	if _, err := io.Copy(io.Discard, in); err != nil {
+		return rep, err
+	}
+	_ = bw.close()
+	if !bytes.Equal(orig.Sum(nil), again.Sum(nil)) {
+		return fail("", "the tar's bytes are not the canonical encoding of its verified content (an edited byte in a header, a padding block or a JSON file's form)")
+	}
+	rep.Lines = append(rep.Lines,
+		fmt.Sprintf("events: %d; for each, the RFC 6962 inclusion proof of its entry checks against the checkpoint's root", rep.Events),
+		"events: each canonical record hashes (SHA-256) to the hash in its entry, and the entry's stream, version, event ID, type, schema version and recorded time are the record's",
+		"events: each readable record is exactly its canonical record; indexes strictly increase; end.json's count matches",
+		"bundle: every byte of the tar is the canonical encoding of the content above")
+	if chk.Later != nil {
+		line, err := checkLater(c, vkey, chk)
+		if err != nil {
+			return fail("", "later checkpoint: %v", err)
+		}
+		rep.Lines = append(rep.Lines, line)
+	}
+	return rep, nil
+}
+
+func checkEvent(ev BundleEvent, c Checkpoint) error {
+	e, err := ParseEntry(ev.Entry)
+	if err != nil {
+		return err
+	}
+	rec, err := parseCanonical(ev.Canonical)
+	if err != nil {
+		return err
+	}
+	if sha256.Sum256(ev.Canonical) != e.CanonicalHash {
+		return fmt.Errorf("entry %d: the canonical record does not hash to the entry's SHA-256", ev.Index)
+	}
+	if e.Stream != rec.StreamID || e.Version != rec.Version || e.EventID != rec.ID || e.Type != rec.Type ||
+		e.SchemaVersion != rec.SchemaVersion || !e.RecordedAt.Equal(rec.RecordedAt) {
+		return fmt.Errorf("entry %d: its fields are not the canonical record's", ev.Index)
+	}
+	rec.Position.Commit, rec.Position.Prepare = e.Commit, e.Prepare
+	want, _ := json.Marshal(recordOf(rec))
+	got, _ := json.Marshal(ev.Record)
+	if !bytes.Equal(want, got) {
+		return fmt.Errorf("entry %d: the readable record differs from the canonical record", ev.Index)
+	}
+	if err := tlog.CheckRecord(ev.Proof, c.Size, c.Root, ev.Index, tlog.RecordHash(ev.Entry)); err != nil {
+		return fmt.Errorf("entry %d (%s): inclusion proof: %v", ev.Index, e.Place(), err)
+	}
+	return nil
+}
+
+func checkLater(c Checkpoint, vkey string, chk BundleCheck) (string, error) {
+	l, err := OpenCheckpoint(chk.Later, vkey)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case l.Size < c.Size:
+		return "", fmt.Errorf("its tree (%d) is smaller than the bundle's (%d)", l.Size, c.Size)
+	case l.Size == c.Size:
+		if l.Root != c.Root {
+			return "", fmt.Errorf("same size %d, different root: the log forked", l.Size)
+		}
+		return fmt.Sprintf("later checkpoint: same tree (size %d, same root)", l.Size), nil
+	}
+	tiles := chk.Tiles
+	if tiles == nil {
+		if chk.LogURL == "" {
+			return "", errors.New("a consistency proof between different sizes needs the log's tiles: give --log URL")
+		}
+		tiles = &HTTPTiles{URL: chk.LogURL}
+	}
+	hr := tlog.TileHashReader(tlog.Tree{N: l.Size, Hash: l.Root}, tiles)
+	proof, err := tlog.ProveTree(l.Size, c.Size, hr)
+	if err != nil {
+		return "", fmt.Errorf("reading the consistency proof: %v", err)
+	}
+	if err := tlog.CheckTree(proof, l.Size, l.Root, c.Size, c.Root); err != nil {
+		return "", fmt.Errorf("NOT consistent: %v", err)
+	}
+	return fmt.Sprintf("later checkpoint: size %d, signature verified; the bundle's tree (size %d) is a prefix of it (RFC 6962 consistency proof from the log's tiles, each tile checked against the later root)", l.Size, c.Size), nil
+}
