@@ -93,7 +93,7 @@ func GenerateKey(origin string) (skey, vkey string, err error) {
 // format ("PRIVATE+KEY+name+hash+base64(0x01 ‖ seed)") is note's; the
 // public key is the seed's Ed25519 public key.
 func verifierKeyOf(skey string) (string, error) {
-	parts := strings.Split(skey, "+")
+	parts := strings.SplitN(skey, "+", 5)
 	if len(parts) != 5 {
 		return "", errors.New("tlog: log signing key: not a note signer key")
 	}
