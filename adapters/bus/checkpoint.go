@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -15,9 +16,15 @@ import (
 
 // CheckpointTopic carries the transparency log's signed checkpoints, for
 // witnesses outside the database. Durable: renaming it strands witnesses.
-// A message's payload is the signed note (C2SP tlog-checkpoint) exactly as
-// served at /v1/log/checkpoint; metadata tree_size is its size.
+// A message's payload is CheckpointMessage: the signed note (C2SP
+// tlog-checkpoint) exactly as served at /v1/log/checkpoint, and its size.
 const CheckpointTopic = "gantry_checkpoints"
+
+// CheckpointMessage is a checkpoint message's JSON payload.
+type CheckpointMessage struct {
+	TreeSize   int64  `json:"tree_size"`
+	Checkpoint string `json:"checkpoint"` // the signed note
+}
 
 // checkpointNamespace makes checkpoint message IDs: UUIDv5 of the note.
 var checkpointNamespace = uuid.MustParse("0b0f3b7e-8a55-4c1c-9d0e-6a7c1f4f2d21")
@@ -26,7 +33,11 @@ var checkpointNamespace = uuid.MustParse("0b0f3b7e-8a55-4c1c-9d0e-6a7c1f4f2d21")
 // (the message exists if and only if the checkpoint row commits), on NATS
 // before tx commits, with a stable message ID so a repeat is dropped.
 func (b *Bus) PublishCheckpoint(ctx context.Context, tx pgx.Tx, size int64, note []byte) error {
-	m := message.NewMessage(uuid.NewSHA1(checkpointNamespace, note).String(), note)
+	payload, err := json.Marshal(CheckpointMessage{TreeSize: size, Checkpoint: string(note)})
+	if err != nil {
+		return err
+	}
+	m := message.NewMessage(uuid.NewSHA1(checkpointNamespace, note).String(), payload)
 	m.Metadata.Set("tree_size", strconv.FormatInt(size, 10))
 	if b.nats != nil {
 		p, err := b.nats.publisher()

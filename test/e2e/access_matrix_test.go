@@ -94,6 +94,13 @@ var accessPolicy = []struct{ allow, op, route string }{
 	{"....f...", "billingTotals", "GET /v1/billing-totals"},
 	{"....f...", "nonBusinessDayUsage", "GET /v1/reports/{contract}/{month}/non-business-day-usage"},
 	{"....f...", "otherVehicleUsage", "GET /v1/reports/{contract}/{month}/other-vehicle-usage"},
+
+	// Transparency log (public, C2SP tlog-tiles) and the regulators' audit
+	// export (no personal data in plaintext; auditors read history instead).
+	{"acsdfuro", "logCheckpoint", "GET /v1/log/checkpoint"},
+	{"acsdfuro", "logKey", "GET /v1/log/key"},
+	{"acsdfuro", "logTile", "GET /v1/log/tile/*"},
+	{"......ro", "auditExport", "GET /v1/audit/exports"},
 }
 
 // callers are the matrix columns, in order.
