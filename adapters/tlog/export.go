@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/mod/sumdb/tlog"
@@ -64,7 +63,10 @@ func (x Exporter) Export(ctx context.Context, q ExportQuery, w io.Writer) (Expor
 	if err := bw.json(fileQuery, BundleHeader{Format: BundleFormat, Query: q, Origin: c.Origin, TreeSize: c.Size, Redaction: Redaction}); err != nil {
 		return sum, err
 	}
-	hashes := tlog.TileHashReader(tlog.Tree{N: c.Size, Hash: c.Root}, &dbTiles{ctx: ctx, pool: x.Pool, cache: map[tlog.Tile][]byte{}})
+	hashes := &hashCache{ctx: ctx, pool: x.Pool, cache: map[int64]tlog.Hash{}}
+	if root, err := tlog.TreeHash(c.Size, hashes); err != nil || root != c.Root {
+		return sum, fmt.Errorf("tlog: the stored tree does not hash to the signed checkpoint of %d entries (run gantry verify): %v", c.Size, err)
+	}
 	err = x.each(ctx, c.Size, q, func(idx int64, entry []byte, canonical []byte, rec BundleRecord) error {
 		e, err := ParseEntry(entry)
 		if err != nil {
@@ -76,6 +78,11 @@ func (x Exporter) Export(ctx context.Context, q ExportQuery, w io.Writer) (Expor
 		proof, err := tlog.ProveRecord(c.Size, idx, hashes)
 		if err != nil {
 			return fmt.Errorf("tlog: inclusion proof of entry %d: %w", idx, err)
+		}
+		// The stored hashes are read unverified; checking each proof
+		// (a few hashes) catches a stored hash that was altered.
+		if err := tlog.CheckRecord(proof, c.Size, c.Root, idx, tlog.RecordHash(entry)); err != nil {
+			return fmt.Errorf("tlog: the stored tree's proof of entry %d does not check (run gantry verify): %w", idx, err)
 		}
 		sum.Events++
 		return bw.json(eventFileName(idx), BundleEvent{Index: idx, Entry: entry, Canonical: canonical, Proof: proof, Record: rec})
@@ -133,37 +140,52 @@ func (x Exporter) each(ctx context.Context, size int64, q ExportQuery, fn func(i
 	return rows.Err()
 }
 
-// dbTiles is a tlog.TileReader over the stored hashes with a memory cache,
-// for tlog.TileHashReader (which checks every tile against the tree).
-type dbTiles struct {
+// hashCache is a tlog.HashReader over the stored hashes that, on a miss,
+// reads a whole run of stored indexes after it (proofs of consecutive
+// entries need neighbouring stored hashes), so an export costs few
+// queries. It does not verify: the exporter checks every proof.
+type hashCache struct {
 	ctx   context.Context
 	pool  *pgxpool.Pool
-	mu    sync.Mutex
-	cache map[tlog.Tile][]byte
+	cache map[int64]tlog.Hash
 }
 
-func (d *dbTiles) Height() int { return TileHeight }
+const hashRun = 8192
 
-func (d *dbTiles) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	out := make([][]byte, len(tiles))
-	for i, t := range tiles {
-		if b, ok := d.cache[t]; ok {
-			out[i] = b
-			continue
+func (h *hashCache) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		v, ok := h.cache[x]
+		if !ok {
+			if len(h.cache) > 4_000_000 {
+				clear(h.cache)
+			}
+			rows, err := h.pool.Query(h.ctx, `SELECT idx, hash FROM tlog_hashes WHERE idx >= $1 AND idx < $2`, max(0, x-hashRun/16), x+hashRun)
+			if err != nil {
+				return nil, err
+			}
+			for rows.Next() {
+				var (
+					j int64
+					b []byte
+				)
+				if err := rows.Scan(&j, &b); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				var hh tlog.Hash
+				copy(hh[:], b)
+				h.cache[j] = hh
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, err
+			}
+			if v, ok = h.cache[x]; !ok {
+				return nil, fmt.Errorf("tlog: stored hash %d is missing", x)
+			}
 		}
-		b, err := tlog.ReadTileData(t, newDBHashes(d.ctx, d.pool))
-		if err != nil {
-			return nil, err
-		}
-		if len(d.cache) > 100_000 {
-			clear(d.cache)
-		}
-		d.cache[t] = b
-		out[i] = b
+		out[i] = v
 	}
 	return out, nil
 }
-
-func (d *dbTiles) SaveTiles([]tlog.Tile, [][]byte) {}
