@@ -10,7 +10,9 @@ CREATE TABLE tlog_entries (
     version   bigint NOT NULL,
     entry     bytea  NOT NULL
 );
-CREATE UNIQUE INDEX tlog_entries_event ON tlog_entries (stream_id, version);
+-- No index on (stream_id, version): exports walk entries in index order and
+-- find each event by the events primary key; fewer indexes keep the
+-- sequencer fast.
 
 CREATE TABLE tlog_hashes (
     idx  bigint PRIMARY KEY CHECK (idx >= 0),
