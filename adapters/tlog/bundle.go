@@ -67,7 +67,7 @@ type BundleEvent struct {
 	Index     int64        `json:"index"`
 	Entry     []byte       `json:"entry"`     // the log entry (base64)
 	Canonical []byte       `json:"canonical"` // eventstore.Canonical bytes (base64)
-	Proof     []tlog.Hash  `json:"proof"`     // RFC 6962 inclusion proof against the checkpoint
+	Proof     [][]byte     `json:"proof"`     // RFC 6962 inclusion proof against the checkpoint: base64 hashes
 	Record    BundleRecord `json:"record"`
 }
 
@@ -107,6 +107,27 @@ func marshalLine(v any) ([]byte, error) {
 		return nil, err
 	}
 	return append(data, '\n'), nil
+}
+
+// proofBytes and recordProof convert between x/mod's proof and the
+// bundle's list of 32-byte hashes (the same base64 strings in JSON).
+func proofBytes(p tlog.RecordProof) [][]byte {
+	out := make([][]byte, len(p))
+	for i := range p {
+		out[i] = p[i][:]
+	}
+	return out
+}
+
+func recordProof(p [][]byte) (tlog.RecordProof, error) {
+	out := make(tlog.RecordProof, len(p))
+	for i, h := range p {
+		if len(h) != tlog.HashSize {
+			return nil, fmt.Errorf("proof hash %d is %d bytes, want %d", i, len(h), tlog.HashSize)
+		}
+		copy(out[i][:], h)
+	}
+	return out, nil
 }
 
 func eventFileName(index int64) string { return fmt.Sprintf("%s%020d.json", eventPrefix, index) }

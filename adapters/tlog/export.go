@@ -85,7 +85,7 @@ func (x Exporter) Export(ctx context.Context, q ExportQuery, w io.Writer) (Expor
 			return fmt.Errorf("tlog: the stored tree's proof of entry %d does not check (run gantry verify): %w", idx, err)
 		}
 		sum.Events++
-		return bw.json(eventFileName(idx), BundleEvent{Index: idx, Entry: entry, Canonical: canonical, Proof: proof, Record: rec})
+		return bw.json(eventFileName(idx), BundleEvent{Index: idx, Entry: entry, Canonical: canonical, Proof: proofBytes(proof), Record: rec})
 	})
 	if err != nil {
 		return sum, err

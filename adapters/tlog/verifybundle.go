@@ -160,7 +160,9 @@ func VerifyBundle(r io.Reader, chk BundleCheck) (BundleReport, error) {
 			break
 		}
 		var ev BundleEvent
-		if err := strict(data, &ev); err != nil {
+		// Unknown fields or trailing bytes need no check here: the file is
+		// compared byte for byte with its re-encoding below.
+		if err := json.Unmarshal(data, &ev); err != nil {
 			return fail(name, "%v", err)
 		}
 		if name != eventFileName(ev.Index) || ev.Index <= last || ev.Index >= c.Size {
@@ -220,7 +222,11 @@ func checkEvent(ev BundleEvent, c Checkpoint) (BundleEvent, error) {
 		e.SchemaVersion != rec.SchemaVersion || !e.RecordedAt.Equal(rec.RecordedAt) {
 		return ev, fmt.Errorf("entry %d: its fields are not the canonical record's", ev.Index)
 	}
-	if err := tlog.CheckRecord(ev.Proof, c.Size, c.Root, ev.Index, tlog.RecordHash(ev.Entry)); err != nil {
+	proof, err := recordProof(ev.Proof)
+	if err != nil {
+		return ev, fmt.Errorf("entry %d: %v", ev.Index, err)
+	}
+	if err := tlog.CheckRecord(proof, c.Size, c.Root, ev.Index, tlog.RecordHash(ev.Entry)); err != nil {
 		return ev, fmt.Errorf("entry %d (%s): inclusion proof: %v", ev.Index, e.Place(), err)
 	}
 	rec.Position.Commit, rec.Position.Prepare = e.Commit, e.Prepare
