@@ -190,3 +190,35 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		})
 	}
 }
+
+func TestAuditExportAndVerifyCommands(t *testing.T) {
+	e := newTamperEnv(t)
+	e.verify(t) // sets the environment
+	path := t.TempDir() + "/bundle.tar"
+	var out bytes.Buffer
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := run(e.ctx, []string{"audit", "export", "--subject", "C1", "-o", path}, &out, log); err != nil {
+		t.Fatalf("audit export: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "4 events") {
+		t.Fatalf("export said: %s", out.String())
+	}
+	s, _ := tlog.NewSigner(app.TestLogKey)
+	out.Reset()
+	if err := run(e.ctx, []string{"audit", "verify", path, "--vkey", s.VerifierKey()}, &out, log); err != nil {
+		t.Fatalf("audit verify: %v\n%s", err, out.String())
+	}
+	for _, w := range []string{"VERIFIED", "signature verified with the key given", "events: 4;"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("verify output lacks %q:\n%s", w, out.String())
+		}
+	}
+	out.Reset()
+	if err := run(e.ctx, []string{"log", "key"}, &out, log); err != nil || strings.TrimSpace(out.String()) != s.VerifierKey() {
+		t.Fatalf("log key: %q %v", out.String(), err)
+	}
+	out.Reset()
+	if err := run(e.ctx, []string{"audit", "verify", path, "--vkey", "gantry.test/log+00000000+AAAA"}, &out, log); err == nil || !strings.Contains(out.String(), "FAILED") {
+		t.Fatalf("a wrong key verified: %v\n%s", err, out.String())
+	}
+}
