@@ -102,3 +102,31 @@ func TestAuditExportVerifiesOfflineAndAnyEditedByteFails(t *testing.T) {
 		t.Fatalf("no tiles: %v", err)
 	}
 }
+
+// TestShreddingChangesNoEntryOrProof: erasing a subject (destroying its key)
+// leaves its events' bytes, hence the entries, the proofs and the bundle,
+// exactly as they were; the log still verifies.
+func TestShreddingChangesNoEntryOrProof(t *testing.T) {
+	e := newLogEnv(t)
+	e.add("application-A1", "S1", "A1", 3)
+	e.add("application-A2", "S1", "A2", 2)
+	e.sync()
+	x := tlog.Exporter{Pool: e.pool, VerifierKey: e.signer.VerifierKey()}
+	var before, after bytes.Buffer
+	if _, err := x.Export(e.ctx, tlog.ExportQuery{Subject: "A1"}, &before); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.codec.Sealer().Shred(e.ctx, "A1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.Export(e.ctx, tlog.ExportQuery{Subject: "A1"}, &after); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before.Bytes(), after.Bytes()) {
+		t.Fatal("the bundle changed when the subject was erased")
+	}
+	res, err := tlog.VerifyLog(e.ctx, e.pool, e.signer.VerifierKey(), nil)
+	if err != nil || !res.Intact || res.Events != 5 {
+		t.Fatalf("after erasure: %v %v", res, err)
+	}
+}

@@ -37,13 +37,34 @@ func treeSize(ctx context.Context, q querier) (int64, error) {
 	return n, err
 }
 
+// storedAt says where stored hash x is kept: the entry that completed it
+// and its place in that entry's hashes.
+func storedAt(x int64) (entry int64, k int) {
+	level, n := tlog.SplitStoredHashIndex(x)
+	return (n+1)<<uint(level) - 1, level
+}
+
+// hashOf returns stored hash k of an entry's hashes column.
+func hashOf(hashes []byte, k int) (tlog.Hash, bool) {
+	var h tlog.Hash
+	if len(hashes) < (k+1)*tlog.HashSize {
+		return h, false
+	}
+	copy(h[:], hashes[k*tlog.HashSize:])
+	return h, true
+}
+
 // readHashes reads stored hashes by index, in the order asked.
 func readHashes(ctx context.Context, q querier, indexes []int64) ([]tlog.Hash, error) {
-	rows, err := q.Query(ctx, `SELECT idx, hash FROM tlog_hashes WHERE idx = ANY($1)`, indexes)
+	entries := make([]int64, len(indexes))
+	for i, x := range indexes {
+		entries[i], _ = storedAt(x)
+	}
+	rows, err := q.Query(ctx, `SELECT idx, hashes FROM tlog_entries WHERE idx = ANY($1)`, entries)
 	if err != nil {
 		return nil, err
 	}
-	got := make(map[int64]tlog.Hash, len(indexes))
+	got := make(map[int64][]byte, len(indexes))
 	for rows.Next() {
 		var (
 			i int64
@@ -52,25 +73,24 @@ func readHashes(ctx context.Context, q querier, indexes []int64) ([]tlog.Hash, e
 		if err := rows.Scan(&i, &h); err != nil {
 			return nil, err
 		}
-		var hh tlog.Hash
-		copy(hh[:], h)
-		got[i] = hh
+		got[i] = h
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	out := make([]tlog.Hash, len(indexes))
-	for k, i := range indexes {
-		h, ok := got[i]
+	for j, x := range indexes {
+		e, k := storedAt(x)
+		h, ok := hashOf(got[e], k)
 		if !ok {
-			return nil, fmt.Errorf("tlog: stored hash %d is missing", i)
+			return nil, fmt.Errorf("tlog: stored hash %d (entry %d) is missing", x, e)
 		}
-		out[k] = h
+		out[j] = h
 	}
 	return out, nil
 }
 
-// dbHashes is a tlog.HashReader over tlog_hashes with a memory cache.
+// dbHashes is a tlog.HashReader over the stored hashes with a memory cache.
 type dbHashes struct {
 	ctx   context.Context
 	q     querier

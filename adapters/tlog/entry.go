@@ -5,7 +5,8 @@
 // The Merkle math is golang.org/x/mod/sumdb/tlog (stored hashes, tiles,
 // inclusion and consistency proofs) and the signatures are
 // golang.org/x/mod/sumdb/note (Ed25519). This package stores the tree in
-// PostgreSQL (tables tlog_entries, tlog_hashes, tlog_checkpoints), builds it
+// PostgreSQL (tables tlog_entries, with the tree hashes each entry
+// completes, and tlog_checkpoints), builds it
 // with a sequencer that runs as a projector, signs checkpoints, writes them
 // outside the database, rebuilds the tree from the events to verify it, and
 // writes and checks audit-export bundles. docs/transparency-log.md and

@@ -141,9 +141,9 @@ func (x Exporter) each(ctx context.Context, size int64, q ExportQuery, fn func(i
 }
 
 // hashCache is a tlog.HashReader over the stored hashes that, on a miss,
-// reads a whole run of stored indexes after it (proofs of consecutive
-// entries need neighbouring stored hashes), so an export costs few
-// queries. It does not verify: the exporter checks every proof.
+// reads the hashes of a whole run of entries after it (proofs of
+// consecutive entries need neighbouring stored hashes), so an export costs
+// few queries. It does not verify: the exporter checks every proof.
 type hashCache struct {
 	ctx   context.Context
 	pool  *pgxpool.Pool
@@ -160,7 +160,8 @@ func (h *hashCache) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 			if len(h.cache) > 4_000_000 {
 				clear(h.cache)
 			}
-			rows, err := h.pool.Query(h.ctx, `SELECT idx, hash FROM tlog_hashes WHERE idx >= $1 AND idx < $2`, max(0, x-hashRun/16), x+hashRun)
+			e, _ := storedAt(x)
+			rows, err := h.pool.Query(h.ctx, `SELECT idx, hashes FROM tlog_entries WHERE idx >= $1 AND idx < $2`, max(0, e-hashRun/16), e+hashRun)
 			if err != nil {
 				return nil, err
 			}
@@ -173,9 +174,10 @@ func (h *hashCache) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 					rows.Close()
 					return nil, err
 				}
-				var hh tlog.Hash
-				copy(hh[:], b)
-				h.cache[j] = hh
+				for k := 0; (k+1)*tlog.HashSize <= len(b); k++ {
+					hh, _ := hashOf(b, k)
+					h.cache[tlog.StoredHashIndex(k, j>>uint(k))] = hh
+				}
 			}
 			rows.Close()
 			if err := rows.Err(); err != nil {

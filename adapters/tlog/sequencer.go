@@ -71,7 +71,7 @@ func (p *pending) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 }
 
 // Append appends recs, which must follow the log's last entry in global
-// order, as entries with their stored hashes, in tx.
+// order, as entries, each with the stored hashes it completes, in tx.
 func Append(ctx context.Context, tx pgx.Tx, recs []es.RecordedEvent) error {
 	if len(recs) == 0 {
 		return nil
@@ -81,8 +81,7 @@ func Append(ctx context.Context, tx pgx.Tx, recs []es.RecordedEvent) error {
 		return err
 	}
 	r := &pending{db: newDBHashes(ctx, tx), new: map[int64]tlog.Hash{}}
-	entries := make([][]any, 0, len(recs))
-	hashes := make([][]any, 0, 2*len(recs)+1)
+	rows := make([][]any, 0, len(recs))
 	for _, rec := range recs {
 		data, err := EntryOf(rec).Marshal()
 		if err != nil {
@@ -93,18 +92,16 @@ func Append(ctx context.Context, tx pgx.Tx, recs []es.RecordedEvent) error {
 			return fmt.Errorf("tlog: hashing entry %d (%s@%d): %w", n, rec.StreamID, rec.Version, err)
 		}
 		base := tlog.StoredHashCount(n)
+		hashes := make([]byte, 0, len(hs)*tlog.HashSize)
 		for k, h := range hs {
 			r.new[base+int64(k)] = h
-			hashes = append(hashes, []any{base + int64(k), h[:]})
+			hashes = append(hashes, h[:]...)
 		}
-		entries = append(entries, []any{n, rec.StreamID, rec.Version, data})
+		rows = append(rows, []any{n, rec.StreamID, rec.Version, data, hashes})
 		n++
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"public", "tlog_entries"}, []string{"idx", "stream_id", "version", "entry"}, pgx.CopyFromRows(entries)); err != nil {
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"public", "tlog_entries"}, []string{"idx", "stream_id", "version", "entry", "hashes"}, pgx.CopyFromRows(rows)); err != nil {
 		return fmt.Errorf("tlog: writing entries: %w", err)
-	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"public", "tlog_hashes"}, []string{"idx", "hash"}, pgx.CopyFromRows(hashes)); err != nil {
-		return fmt.Errorf("tlog: writing hashes: %w", err)
 	}
 	return nil
 }

@@ -65,8 +65,8 @@ type sourcedCheckpoint struct {
 
 // VerifyLog rebuilds the log from the events table (every event, in global
 // order, as its entry) and checks that it is exactly the stored log (no
-// entry missing, added, changed or reordered), that the stored tree hashes
-// are the rebuilt ones, and that the rebuilt tree is consistent with every
+// entry missing, added, changed or reordered), that the tree hashes stored
+// with each entry are the rebuilt ones, and that the rebuilt tree is consistent with every
 // signed checkpoint: those stored in the database and those in files (a
 // witness directory), each signature checked with vkey. It reports the first
 // inconsistency with its entry, stream and version.
@@ -118,7 +118,7 @@ func VerifyLog(ctx context.Context, pool *pgxpool.Pool, vkey string, files []Che
 		return res, err
 	}
 	defer evRows.Close()
-	stRows, err := pool.Query(ctx, `SELECT idx, entry FROM tlog_entries ORDER BY idx`)
+	stRows, err := pool.Query(ctx, `SELECT idx, entry, hashes FROM tlog_entries ORDER BY idx`)
 	if err != nil {
 		return res, err
 	}
@@ -131,9 +131,10 @@ func VerifyLog(ctx context.Context, pool *pgxpool.Pool, vkey string, files []Che
 	haveEv, haveSt := evRows.Next(), stRows.Next()
 	for haveEv || haveSt {
 		var (
-			rebuilt []byte
-			stored  []byte
-			p       place
+			rebuilt      []byte
+			stored       []byte
+			storedHashes []byte
+			p            place
 		)
 		if haveEv {
 			e, err := scanEvent(evRows)
@@ -147,7 +148,7 @@ func VerifyLog(ctx context.Context, pool *pgxpool.Pool, vkey string, files []Che
 		}
 		if haveSt {
 			var idx int64
-			if err := stRows.Scan(&idx, &stored); err != nil {
+			if err := stRows.Scan(&idx, &stored, &storedHashes); err != nil {
 				return res, err
 			}
 			if idx != i {
@@ -184,6 +185,15 @@ func VerifyLog(ctx context.Context, pool *pgxpool.Pool, vkey string, files []Che
 		if err != nil {
 			return res, err
 		}
+		if haveSt {
+			var want []byte
+			for _, h := range hs {
+				want = append(want, h[:]...)
+			}
+			if !bytes.Equal(want, storedHashes) {
+				return broken(i, p, "the tree hashes stored with this entry were altered")
+			}
+		}
 		hashes = append(hashes, hs...)
 		places = append(places, p)
 		res.Events++
@@ -201,38 +211,6 @@ func VerifyLog(ctx context.Context, pool *pgxpool.Pool, vkey string, files []Che
 			return places[i]
 		}
 		return place{}
-	}
-
-	// The stored tree hashes are the rebuilt ones.
-	if res.Entries > 0 {
-		hrows, err := pool.Query(ctx, `SELECT idx, hash FROM tlog_hashes WHERE idx < $1 ORDER BY idx`, tlog.StoredHashCount(res.Entries))
-		if err != nil {
-			return res, err
-		}
-		want := int64(0)
-		for hrows.Next() {
-			var (
-				idx int64
-				h   []byte
-			)
-			if err := hrows.Scan(&idx, &h); err != nil {
-				hrows.Close()
-				return res, err
-			}
-			if idx != want || !bytes.Equal(h, hashes[idx][:]) {
-				hrows.Close()
-				level, n := tlog.SplitStoredHashIndex(want)
-				first := n << uint(level)
-				return broken(first, at(first), "stored tree hash %d (level %d, covering entries from %d) is missing or altered", want, level, first)
-			}
-			want++
-		}
-		hrows.Close()
-		if want != tlog.StoredHashCount(res.Entries) {
-			level, n := tlog.SplitStoredHashIndex(want)
-			first := n << uint(level)
-			return broken(first, at(first), "stored tree hash %d is missing", want)
-		}
 	}
 
 	// Every signed checkpoint is a prefix of the rebuilt tree.

@@ -138,6 +138,14 @@ func TestLogVerifiedByAnIndependentClient(t *testing.T) {
 	if got, err := tlog.OpenCheckpoint(newest.Note, vkey); err != nil || got.Size < cp2.Tree.N || filepath.Ext(newest.Path) != ".checkpoint" {
 		t.Fatalf("newest file %s: %+v %v", newest.Path, got, err)
 	}
+	// gantry verify against a checkpoint fetched by URL (a witness's copy).
+	var vout bytes.Buffer
+	if intact, err := app.VerifyLog(context.Background(), e.a, []string{"--checkpoints", c.URL + "/checkpoint"}, &vout); err != nil || !intact {
+		t.Fatalf("verify against the served checkpoint: %v %v\n%s", intact, err, vout.String())
+	}
+	if !strings.Contains(vout.String(), "log intact") {
+		t.Fatalf("verify said: %s", vout.String())
+	}
 	var published int
 	if err := e.a.Pool.QueryRow(context.Background(), `SELECT count(*) FROM bus.watermill_gantry_checkpoints`).Scan(&published); err != nil || published < 2 {
 		t.Fatalf("checkpoints on the bus: %d, %v", published, err)

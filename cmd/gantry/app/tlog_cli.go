@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -150,19 +151,21 @@ func cliInstant(s string) (time.Time, error) {
 	return time.Parse(time.RFC3339Nano, s)
 }
 
-// VerifyLog is the log half of `gantry verify [--checkpoints DIR] [--vkey
-// KEY]`: the events rebuild exactly the stored log, and the tree is
-// consistent with every checkpoint stored or in DIR (default
-// GANTRY_CHECKPOINT_DIR). It prints the result and reports whether the log
+// VerifyLog is the log half of `gantry verify [--checkpoints DIR|URL]
+// [--vkey KEY]`: the events rebuild exactly the stored log, and the tree is
+// consistent with every checkpoint stored, in DIR (default
+// GANTRY_CHECKPOINT_DIR), or at URL (one signed checkpoint, e.g. a
+// witness's copy). It prints the result and reports whether the log
 // is intact.
 func VerifyLog(ctx context.Context, a *App, args []string, out io.Writer) (bool, error) {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(out)
-	dir := fs.String("checkpoints", a.Config.Extra["GANTRY_CHECKPOINT_DIR"], "directory of signed checkpoints kept outside the database")
+	dir := fs.String("checkpoints", a.Config.Extra["GANTRY_CHECKPOINT_DIR"], "directory of signed checkpoints kept outside the database, or the URL of one")
 	vkey := fs.String("vkey", "", "the log's verifier key (default: derived from GANTRY_LOG_KEY)")
 	if err := fs.Parse(args); err != nil {
 		return false, err
 	}
+	var err error
 	key := strings.TrimSpace(*vkey)
 	if key == "" {
 		l := a.TLog()
@@ -171,8 +174,14 @@ func VerifyLog(ctx context.Context, a *App, args []string, out io.Writer) (bool,
 		}
 		key = l.Signer.VerifierKey()
 	}
-	files, err := tlog.ReadCheckpointDir(*dir)
-	if err != nil {
+	var files []tlog.CheckpointFile
+	if strings.HasPrefix(*dir, "http://") || strings.HasPrefix(*dir, "https://") {
+		note, err := fetchCheckpoint(ctx, *dir)
+		if err != nil {
+			return false, err
+		}
+		files = []tlog.CheckpointFile{{Path: *dir, Note: note}}
+	} else if files, err = tlog.ReadCheckpointDir(*dir); err != nil {
 		return false, err
 	}
 	res, err := tlog.VerifyLog(ctx, a.Pool, key, files)
@@ -181,4 +190,22 @@ func VerifyLog(ctx context.Context, a *App, args []string, out io.Writer) (bool,
 	}
 	fmt.Fprintln(out, res)
 	return res.Intact, nil
+}
+
+func fetchCheckpoint(ctx context.Context, url string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, 1<<16))
 }
