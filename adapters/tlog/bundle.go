@@ -47,8 +47,12 @@ type BundleHeader struct {
 	Redaction string      `json:"redaction"`
 }
 
-// BundleRecord is an event as a person reads it; Canonical (in BundleEvent)
-// is what is hashed, and the verifier checks that both say the same.
+// BundleRecord is an event as a person reads it. Its fields rebuild the
+// canonical bytes the entry hashes (eventstore.Canonical of stream,
+// version, event ID, type, schema version, data, metadata and recorded
+// time, byte for byte as they appear here); where they cannot (stored JSON
+// that is not in Go's compact, HTML-escaped form), BundleEvent.Canonical
+// carries the bytes, and the record must decode from them.
 type BundleRecord struct {
 	Stream        string          `json:"stream"`
 	Version       int64           `json:"version"`
@@ -66,7 +70,7 @@ type BundleRecord struct {
 type BundleEvent struct {
 	Index     int64        `json:"index"`
 	Entry     []byte       `json:"entry"`     // the log entry (base64)
-	Canonical []byte       `json:"canonical"` // eventstore.Canonical bytes (base64)
+	Canonical []byte       `json:"canonical,omitempty"` // eventstore.Canonical bytes (base64), only when Record cannot rebuild them
 	Proof     [][]byte     `json:"proof"`     // RFC 6962 inclusion proof against the checkpoint: base64 hashes
 	Record    BundleRecord `json:"record"`
 }
@@ -137,6 +141,23 @@ func recordOf(e es.RecordedEvent) BundleRecord {
 	return BundleRecord{Stream: e.StreamID, Version: e.Version, EventID: e.ID, Type: e.Type, SchemaVersion: e.SchemaVersion,
 		Data: compact(e.Data), Metadata: compact(e.RawMetadata), RecordedAt: es.TruncateTime(e.RecordedAt).Format(time.RFC3339Nano),
 		GlobalCommit: e.Position.Commit, GlobalPrepare: e.Position.Prepare}
+}
+
+// canonicalOfRecord rebuilds the canonical bytes from a record as read
+// from a bundle.
+func canonicalOfRecord(r BundleRecord) ([]byte, error) {
+	at, err := time.Parse(time.RFC3339Nano, r.RecordedAt)
+	if err != nil {
+		return nil, fmt.Errorf("recorded_at: %v", err)
+	}
+	return es.Canonical(r.Stream, r.Version, r.EventID, r.Type, r.SchemaVersion, r.Data, r.Metadata, at), nil
+}
+
+// rebuildable reports whether JSON b comes back from a bundle byte for byte
+// (encoding/json writes a RawMessage compacted, with <, >, &, U+2028 and
+// U+2029 escaped).
+func rebuildable(b []byte) bool {
+	return bytes.Equal(compact(b), b) && !bytes.ContainsAny(b, "<>&\u2028\u2029")
 }
 
 func compact(b []byte) json.RawMessage {

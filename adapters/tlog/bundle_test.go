@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gantry-etc/gantry/adapters/tlog"
+	es "github.com/gantry-etc/gantry/commands/eventstore"
 )
 
 func TestAuditExportVerifiesOfflineAndAnyEditedByteFails(t *testing.T) {
@@ -15,6 +16,12 @@ func TestAuditExportVerifiesOfflineAndAnyEditedByteFails(t *testing.T) {
 	e.add("application-A2", "S2", "A2", 4)
 	e.add("consent-C1", "S1", "C1", 2)
 	e.add("application-A3", "S1", "A3", 1)
+	// Stored JSON that is not in Go's compact form: its record cannot
+	// rebuild the canonical bytes, so the bundle carries them.
+	if _, err := e.store.Append(e.ctx, "application-A5", es.NoStream, es.Metadata{Actor: es.Actor{Store: "S1"}},
+		es.EventData{ID: es.NewEventID(), Type: "test.visited", SchemaVersion: 1, Data: []byte(`{"store_id": "S1"}`)}); err != nil {
+		t.Fatal(err)
+	}
 	c := e.sync()
 	x := tlog.Exporter{Pool: e.pool, VerifierKey: e.signer.VerifierKey()}
 	var buf bytes.Buffer
@@ -22,8 +29,8 @@ func TestAuditExportVerifiesOfflineAndAnyEditedByteFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Events != 6 || sum.Checkpoint.Size != c.Size {
-		t.Fatalf("exported %d events against size %d, want 6 against %d", sum.Events, sum.Checkpoint.Size, c.Size)
+	if sum.Events != 7 || sum.Checkpoint.Size != c.Size {
+		t.Fatalf("exported %d events against size %d, want 7 against %d", sum.Events, sum.Checkpoint.Size, c.Size)
 	}
 	bundle := bytes.Clone(buf.Bytes())
 	if bytes.Contains(bundle, []byte("Yamada")) {
@@ -36,7 +43,10 @@ func TestAuditExportVerifiesOfflineAndAnyEditedByteFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Events != 6 || !strings.Contains(strings.Join(rep.Lines, "\n"), "inclusion proof") {
+	if n := bytes.Count(bundle, []byte(`"canonical":"`)); n != 1 {
+		t.Fatalf("%d events carry their canonical bytes, want only the one not in compact form", n)
+	}
+	if rep.Events != 7 || !strings.Contains(strings.Join(rep.Lines, "\n"), "inclusion proof") {
 		t.Fatalf("report: %d events, %q", rep.Events, rep.Lines)
 	}
 

@@ -1,6 +1,7 @@
 package tlog
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
@@ -85,7 +86,13 @@ func (x Exporter) Export(ctx context.Context, q ExportQuery, w io.Writer) (Expor
 			return fmt.Errorf("tlog: the stored tree's proof of entry %d does not check (run gantry verify): %w", idx, err)
 		}
 		sum.Events++
-		return bw.json(eventFileName(idx), BundleEvent{Index: idx, Entry: entry, Canonical: canonical, Proof: proofBytes(proof), Record: rec})
+		ev := BundleEvent{Index: idx, Entry: entry, Proof: proofBytes(proof), Record: rec}
+		if !rebuildable(rec.Data) || !rebuildable(rec.Metadata) {
+			ev.Canonical = canonical
+		} else if again, err := canonicalOfRecord(rec); err != nil || !bytes.Equal(again, canonical) {
+			ev.Canonical = canonical
+		}
+		return bw.json(eventFileName(idx), ev)
 	})
 	if err != nil {
 		return sum, err

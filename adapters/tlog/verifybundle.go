@@ -211,11 +211,17 @@ func checkEvent(ev BundleEvent, c Checkpoint) (BundleEvent, error) {
 	if err != nil {
 		return ev, err
 	}
-	rec, err := parseCanonical(ev.Canonical)
+	canonical := ev.Canonical
+	if len(canonical) == 0 {
+		if canonical, err = canonicalOfRecord(ev.Record); err != nil {
+			return ev, fmt.Errorf("entry %d: %v", ev.Index, err)
+		}
+	}
+	rec, err := parseCanonical(canonical)
 	if err != nil {
 		return ev, err
 	}
-	if sha256.Sum256(ev.Canonical) != e.CanonicalHash {
+	if sha256.Sum256(canonical) != e.CanonicalHash {
 		return ev, fmt.Errorf("entry %d: the canonical record does not hash to the entry's SHA-256", ev.Index)
 	}
 	if e.Stream != rec.StreamID || e.Version != rec.Version || e.EventID != rec.ID || e.Type != rec.Type ||
