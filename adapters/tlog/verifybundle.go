@@ -2,6 +2,7 @@ package tlog
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
@@ -60,7 +61,7 @@ const maxBundleFile = 16 << 20
 func VerifyBundle(r io.Reader, chk BundleCheck) (BundleReport, error) {
 	var rep BundleReport
 	orig, again := sha256.New(), sha256.New()
-	in := io.TeeReader(r, orig)
+	in := io.TeeReader(bufio.NewReaderSize(r, 1<<20), orig)
 	tr := tar.NewReader(in)
 	bw := newBundleWriter(again)
 	fail := func(file string, format string, a ...any) (BundleReport, error) {
