@@ -197,3 +197,32 @@ func TestAuditExportOverHTTP(t *testing.T) {
 	e.must(403, e.do("GET", "/v1/audit/exports?subject="+id, e.staff("st-1", "store-A", "store_staff"), "", nil))
 	e.must(401, e.do("GET", "/v1/audit/exports?subject="+id, "", "", nil))
 }
+
+// TestSignerRefusesAnInconsistentTree: after the stored tree hashes are
+// rewritten, Gantry signs nothing more and /healthz says why.
+func TestSignerRefusesAnInconsistentTree(t *testing.T) {
+	e, _ := startLog(t)
+	e.apply()
+	c := &tlogclient.Client{URL: e.srv.URL + "/v1/log"}
+	signer, _ := tlog.NewSigner(app.TestLogKey)
+	before := awaitCheckpoint(t, c, signer.VerifierKey(), int64(e.eventCount()))
+	if _, err := e.a.Pool.Exec(context.Background(), `UPDATE tlog_entries SET hashes = decode(repeat('00', length(hashes)), 'hex')`); err != nil {
+		t.Fatal(err)
+	}
+	e.apply()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		r := e.do("GET", "/healthz", "", "", nil)
+		if r.code == 503 && strings.Contains(string(r.body), "transparency log: not signing") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("healthz: %d %s", r.code, r.body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	after, err := c.Checkpoint(signer.VerifierKey())
+	if err != nil || after.Tree != before.Tree {
+		t.Fatalf("a checkpoint was signed after the tree was rewritten: %+v then %+v (%v)", before.Tree, after.Tree, err)
+	}
+}

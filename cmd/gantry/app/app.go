@@ -198,7 +198,17 @@ func (a *App) Close() { a.Pool.Close() }
 
 type health struct{ a *App }
 
-func (h health) Live() (bool, []string) { return h.a.Runner.Healthy() }
+func (h health) Live() (bool, []string) {
+	ok, problems := h.a.Runner.Healthy()
+	for _, f := range h.a.Features { // a feature's own halted work (the log's signer refusing)
+		if p, has := f.(interface{ Problems() []string }); has {
+			if more := p.Problems(); len(more) > 0 {
+				ok, problems = false, append(problems, more...)
+			}
+		}
+	}
+	return ok, problems
+}
 
 func (h health) Ready(ctx context.Context) (bool, []string) {
 	var problems []string

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -67,6 +68,16 @@ func (f *LogFeature) Jobs() []Job { return nil }
 func (f *LogFeature) Background(ctx context.Context, a *App) {
 	f.Publisher.Bus = a.Bus
 	f.Publisher.Run(ctx)
+}
+
+// Problems reports a signer that refuses to sign because the stored tree
+// does not extend a signed checkpoint: /healthz answers 503 with it until
+// an operator has found out why (gantry verify).
+func (f *LogFeature) Problems() []string {
+	if err := f.Publisher.Err(); errors.Is(err, tlog.ErrInconsistent) {
+		return []string{"transparency log: not signing: " + err.Error()}
+	}
+	return nil
 }
 
 // TLog returns the transparency-log feature of a, or nil.
