@@ -69,9 +69,9 @@ type BundleRecord struct {
 // BundleEvent is events/<index>.json.
 type BundleEvent struct {
 	Index     int64        `json:"index"`
-	Entry     []byte       `json:"entry"`     // the log entry (base64)
+	Entry     []byte       `json:"entry"`               // the log entry (base64)
 	Canonical []byte       `json:"canonical,omitempty"` // eventstore.Canonical bytes (base64), only when Record cannot rebuild them
-	Proof     [][]byte     `json:"proof"`     // RFC 6962 inclusion proof against the checkpoint: base64 hashes
+	Proof     [][]byte     `json:"proof"`               // RFC 6962 inclusion proof against the checkpoint: base64 hashes
 	Record    BundleRecord `json:"record"`
 }
 
