@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
+	"sync"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -143,42 +145,55 @@ func VerifyBundle(r io.Reader, chk BundleCheck) (BundleReport, error) {
 	}
 	_ = bw.json(fileQuery, hdr)
 
+	// Event files are read in order, checked in parallel in batches, and
+	// re-encoded in order.
 	last := int64(-1)
+	var batch []eventFile
+	flush := func() error {
+		checkEvents(batch, c)
+		for _, f := range batch {
+			if f.err != nil {
+				return &BundleError{File: f.name, Err: f.err}
+			}
+			if f.name != eventFileName(f.index) || f.index <= last || f.index >= c.Size {
+				return &BundleError{File: f.name, Err: fmt.Errorf("index %d is out of order or outside the tree of %d entries", f.index, c.Size)}
+			}
+			last = f.index
+			// The file must be exactly the encoding of the checked entry,
+			// proof and the record decoded from the canonical bytes: the
+			// byte comparison at the end sees to that.
+			_ = bw.file(f.name, f.want)
+			rep.Events++
+		}
+		batch = batch[:0]
+		return nil
+	}
 	for {
 		name, data, err := next(fileEnd)
 		if err != nil {
 			return rep, err
 		}
-		if name == fileEnd {
-			var end BundleEnd
-			if err := strict(data, &end); err != nil {
-				return fail(name, "%v", err)
+		if name != fileEnd {
+			batch = append(batch, eventFile{name: name, data: data})
+			if len(batch) == 512 {
+				if err := flush(); err != nil {
+					return rep, err
+				}
 			}
-			if end.Events != rep.Events {
-				return fail(name, "says %d events, the bundle has %d", end.Events, rep.Events)
-			}
-			_ = bw.json(fileEnd, end)
-			break
+			continue
 		}
-		var ev BundleEvent
-		// Unknown fields or trailing bytes need no check here: the file is
-		// compared byte for byte with its re-encoding below.
-		if err := json.Unmarshal(data, &ev); err != nil {
+		if err := flush(); err != nil {
+			return rep, err
+		}
+		var end BundleEnd
+		if err := strict(data, &end); err != nil {
 			return fail(name, "%v", err)
 		}
-		if name != eventFileName(ev.Index) || ev.Index <= last || ev.Index >= c.Size {
-			return fail(name, "index %d is out of order or outside the tree of %d entries", ev.Index, c.Size)
+		if end.Events != rep.Events {
+			return fail(name, "says %d events, the bundle has %d", end.Events, rep.Events)
 		}
-		last = ev.Index
-		want, err := checkEvent(ev, c)
-		if err != nil {
-			return fail(name, "%v", err)
-		}
-		// The file must be exactly the encoding of the checked entry,
-		// canonical record, proof and the record decoded from the
-		// canonical bytes: the byte comparison at the end sees to that.
-		_ = bw.json(name, want)
-		rep.Events++
+		_ = bw.json(fileEnd, end)
+		break
 	}
 	if _, err := tr.Next(); err != io.EOF {
 		return fail("", "data after %s", fileEnd)
@@ -203,6 +218,43 @@ func VerifyBundle(r io.Reader, chk BundleCheck) (BundleReport, error) {
 		rep.Lines = append(rep.Lines, line)
 	}
 	return rep, nil
+}
+
+// eventFile is one events/*.json file: read, then checked.
+type eventFile struct {
+	name  string
+	data  []byte
+	index int64
+	want  []byte // its canonical encoding
+	err   error
+}
+
+// checkEvents decodes and checks the files on every core.
+func checkEvents(files []eventFile, c Checkpoint) {
+	var wg sync.WaitGroup
+	workers := runtime.GOMAXPROCS(0)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(files); i += workers {
+				f := &files[i]
+				var ev BundleEvent
+				// Unknown fields or trailing bytes need no check here: the
+				// file is compared byte for byte with its re-encoding.
+				if f.err = json.Unmarshal(f.data, &ev); f.err != nil {
+					continue
+				}
+				f.index = ev.Index
+				want, err := checkEvent(ev, c)
+				if f.err = err; err != nil {
+					continue
+				}
+				f.want, f.err = marshalLine(want)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // checkEvent checks one event file and returns what it must be: the same
