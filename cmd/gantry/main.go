@@ -4,7 +4,7 @@
 //	gantry migrate                    apply database migrations
 //	gantry projections status         each projector's checkpoint, state and lag
 //	gantry projections rebuild NAME   rebuild a projector into fresh tables, swap atomically
-//	gantry verify [--checkpoints DIR] walk every stream's hash chain; rebuild the transparency log from the events and check it against every signed checkpoint
+//	gantry verify [--checkpoints DIR|URL] walk every stream's hash chain; rebuild the transparency log from the events and check it against every signed checkpoint
 //	gantry log key | log keygen ORIGIN print the log's verifier key | make a log signing key
 //	gantry audit export …             write an audit-export bundle (docs/audit-export.md)
 //	gantry audit verify BUNDLE …      check a bundle offline
@@ -45,7 +45,7 @@ func main() {
 	}
 }
 
-const usage = `usage: gantry serve | migrate | verify [--checkpoints DIR] | projections status | projections rebuild NAME | lease import FILE | usage import FILE | billing run YYYY-MM | log key | log keygen ORIGIN | audit export … | audit verify BUNDLE …`
+const usage = `usage: gantry serve | migrate | verify [--checkpoints DIR|URL] | projections status | projections rebuild NAME | lease import FILE | usage import FILE | billing run YYYY-MM | log key | log keygen ORIGIN | audit export … | audit verify BUNDLE …`
 
 func run(ctx context.Context, args []string, out io.Writer, log *slog.Logger) error {
 	if len(args) == 0 {
