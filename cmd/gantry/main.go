@@ -45,7 +45,7 @@ func main() {
 	}
 }
 
-const usage = `usage: gantry serve | migrate | verify [--checkpoints DIR|URL] | projections status | projections rebuild NAME | lease import FILE | usage import FILE | billing run YYYY-MM | log key | log keygen ORIGIN | audit export … | audit verify BUNDLE …`
+const usage = `usage: gantry serve | migrate | verify [--checkpoints DIR|URL] | projections status | projections rebuild NAME | lease import FILE | usage import FILE | billing run YYYY-MM | log key | log keygen ORIGIN | audit history STREAM [--as-of T] [--state] --reason R | audit export … | audit verify BUNDLE …`
 
 func run(ctx context.Context, args []string, out io.Writer, log *slog.Logger) error {
 	if len(args) == 0 {

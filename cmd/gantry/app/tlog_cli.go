@@ -89,9 +89,9 @@ func auditVerify(args []string, out io.Writer) error {
 	return nil
 }
 
-// AuditCLI runs `gantry audit export [--subject S] [--store S] [--from D]
-// [--to D] [-o FILE]` (dates in Asia/Tokyo, to exclusive).
-func AuditCLI(ctx context.Context, a *App, args []string, out io.Writer) error {
+// AuditExportCLI runs `gantry audit export [--subject S] [--store S] [--from
+// D] [--to D] [-o FILE]` (dates in Asia/Tokyo, to exclusive).
+func AuditExportCLI(ctx context.Context, a *App, args []string, out io.Writer) error {
 	if len(args) < 2 || args[1] != "export" {
 		return errors.New("usage: gantry audit export [--subject S] [--store S] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [-o FILE] | gantry audit verify BUNDLE")
 	}
