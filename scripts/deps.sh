@@ -2,12 +2,18 @@
 # Installs what Gantry needs from Debian's packages, once: PostgreSQL (the
 # embedded default and every test's database), nats-server (the NATS
 # JetStream bus path is tested against a real server), IPA Gothic (Japanese
-# font embedded in certificate and invoice PDFs).
+# font embedded in certificate and invoice PDFs), and PC/SC for the store
+# station: pcscd (the PC/SC daemon), vsmartcard-vpcd (its virtual reader
+# driver, which the tests' virtual cards connect to on 127.0.0.1:35963) and
+# libpcsclite-dev (the headers github.com/ebfe/scard builds against with cgo).
 set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
 [ -f /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf ] || need+=(fonts-ipafont-gothic)
+[ -x /usr/sbin/pcscd ] || need+=(pcscd)
+ls /usr/lib/pcsc/drivers/serial/libifdvpcd.so* >/dev/null 2>&1 || need+=(vsmartcard-vpcd)
+[ -f /usr/include/PCSC/winscard.h ] || need+=(libpcsclite-dev)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "deps.sh: please install: ${need[*]} (apt-get install ${need[*]})" >&2

@@ -9,6 +9,7 @@
 //	gantry audit export …             write an audit-export bundle (docs/audit-export.md)
 //	gantry audit verify BUNDLE …      check a bundle offline
 //	gantry lease|usage|billing …      cards and billing operations
+//	gantry station …                  the store station (card reader; see docs/cards.md)
 //
 // Configuration comes from the environment (see README and app.Config).
 package main
@@ -45,11 +46,14 @@ func main() {
 	}
 }
 
-const usage = `usage: gantry serve | migrate | verify [--checkpoints DIR|URL] | projections status | projections rebuild NAME | lease import FILE | usage import FILE | billing run YYYY-MM | log key | log keygen ORIGIN | audit history STREAM [--as-of T] [--state] --reason R | audit export … | audit verify BUNDLE …`
+const usage = `usage: gantry serve | migrate | verify [--checkpoints DIR|URL] | projections status | projections rebuild NAME | lease import FILE | usage import FILE | billing run YYYY-MM | log key | log keygen ORIGIN | audit history STREAM [--as-of T] [--state] --reason R | audit export … | audit verify BUNDLE … | station …`
 
 func run(ctx context.Context, args []string, out io.Writer, log *slog.Logger) error {
 	if len(args) == 0 {
 		return errors.New(usage)
+	}
+	if args[0] == "station" { // runs on the store PC: no database, no server keys
+		return stationCmd(ctx, args[1:], os.Stdin, out)
 	}
 	if handled, err := app.OfflineCLI(args, os.Getenv("GANTRY_LOG_KEY"), out); handled {
 		return err

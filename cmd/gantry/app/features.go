@@ -5,10 +5,11 @@ package app
 func features(d Deps) ([]Feature, error) {
 	var out []Feature
 	for _, build := range []func(Deps) (Feature, error){
-		newSetupFeature, // setup: applications, setups, certificates (setup.go)
-		newCardsFeature, // corporate ETC cards and billing (cards.go)
-		newAuditFeature, // auditors' history as of any date (audit.go)
-		newLogFeature,   // transparency log, checkpoints, audit export (tlog.go)
+		newSetupFeature,   // setup: applications, setups, certificates (setup.go)
+		newCardsFeature,   // corporate ETC cards and billing (cards.go)
+		newAuditFeature,   // auditors' history as of any date (audit.go)
+		newStationFeature, // store station: staff IC cards, setup cards, JPKI (station.go)
+		newLogFeature,     // transparency log, checkpoints, audit export (tlog.go)
 	} {
 		f, err := build(d)
 		if err != nil {
