@@ -155,7 +155,7 @@ func (b *Bus) initSchema(ctx context.Context, tx pgx.Tx) error {
 	if b.nats != nil {
 		return nil
 	}
-	topics := []string{PoisonTopic}
+	topics := []string{PoisonTopic, CheckpointTopic}
 	for _, h := range b.handlers {
 		topics = append(topics, h.Name)
 	}

@@ -159,6 +159,12 @@ func (a *App) Start(ctx context.Context) <-chan struct{} {
 			}
 		}()
 		go func() { defer wg.Done(); a.schedule(ctx) }()
+		for _, f := range a.Features { // features with a loop of their own (the log's signer)
+			if bg, ok := f.(interface{ Background(context.Context, *App) }); ok {
+				wg.Add(1)
+				go func() { defer wg.Done(); bg.Background(ctx, a) }()
+			}
+		}
 		a.ready.Store(true)
 		wg.Wait()
 	}()
@@ -213,7 +219,17 @@ func (a *App) Close() { a.Pool.Close() }
 
 type health struct{ a *App }
 
-func (h health) Live() (bool, []string) { return h.a.Runner.Healthy() }
+func (h health) Live() (bool, []string) {
+	ok, problems := h.a.Runner.Healthy()
+	for _, f := range h.a.Features { // a feature's own halted work (the log's signer refusing)
+		if p, has := f.(interface{ Problems() []string }); has {
+			if more := p.Problems(); len(more) > 0 {
+				ok, problems = false, append(problems, more...)
+			}
+		}
+	}
+	return ok, problems
+}
 
 func (h health) Ready(ctx context.Context) (bool, []string) {
 	var problems []string

@@ -71,10 +71,14 @@ func FromEnv() (Config, error) {
 	}
 	for _, k := range []string{"GANTRY_ISSUER_NAME", "GANTRY_ISSUER_REGISTRATION", "GANTRY_ANNUAL_FEE", "GANTRY_CARD_PREFIX", "GANTRY_LEASE_URL",
 		"GANTRY_BOOTSTRAP_ADMIN", "GANTRY_CERT_FONT", "GANTRY_BCRYPT_COST", "GANTRY_RENEWAL_MAIL_TO",
+		"GANTRY_LOG_KEY", "GANTRY_CHECKPOINT_DIR",
 		"GANTRY_FACE", "GANTRY_FACE_URL", "GANTRY_FACE_TIMEOUT", "GANTRY_SETUP_CARD_KEY", "GANTRY_JPKI_CA", "GANTRY_OCSP_URL", "GANTRY_OCSP_TIMEOUT", "GANTRY_CARD_CHALLENGE_TTL", "GANTRY_CARD_RATE", "GANTRY_CARD_BURST"} {
 		if v, ok := os.LookupEnv(k); ok {
 			c.Extra[k] = v
 		}
+	}
+	if _, ok := c.Extra["GANTRY_CHECKPOINT_DIR"]; !ok {
+		c.Extra["GANTRY_CHECKPOINT_DIR"] = ".local/checkpoints"
 	}
 	return c, nil
 }
@@ -115,4 +119,8 @@ func (c Config) Int(key string, def int64) (int64, error) {
 func (c *Config) TestKeys() {
 	c.KEK = []byte("0123456789abcdef0123456789abcdef")
 	c.TokenKey = []byte("fedcba9876543210fedcba9876543210")
+	if c.Extra == nil {
+		c.Extra = map[string]string{}
+	}
+	c.Extra["GANTRY_LOG_KEY"] = TestLogKey
 }
