@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -49,6 +48,9 @@ var (
 	both    = []api.Role{api.RoleOperatorAdmin, api.RoleFinance}
 )
 
+// UsageFileLimit is the largest usage file accepted (413 beyond).
+const UsageFileLimit = 512 << 20
+
 // Routes registers every route.
 func (s *Service) Routes(srv *api.Server) {
 	srv.Handle(api.Op{Method: http.MethodPost, Path: "/v1/contracts", ID: "concludeContract", Tag: "cards", Roles: admin, Command: true, Status: http.StatusCreated,
@@ -65,7 +67,7 @@ func (s *Service) Routes(srv *api.Server) {
 		Summary: "A card's status.", Response: projcards.CardRow{}, Handler: s.getCard})
 	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/cards", ID: "listCards", Tag: "cards", Roles: both,
 		Summary: "Cards by contract (customer), vehicle, state; renewal_due_by=YYYY-MM lists renewals due.", Response: []projcards.CardRow{}, Handler: s.listCards})
-	srv.Handle(api.Op{Method: http.MethodPost, Path: "/v1/usage-files", ID: "importUsage", Tag: "billing", Roles: finance, Command: true,
+	srv.Handle(api.Op{Method: http.MethodPost, Path: "/v1/usage-files", ID: "importUsage", Tag: "billing", Roles: finance, Command: true, MaxBody: UsageFileLimit, Stream: true,
 		Summary: "Import a road operator usage CSV (UTF-8 or Shift_JIS, docs/usage-format.md); any bad line rejects the file with a per-line report.", Response: cmdcards.UsageImportResult{}, Handler: s.importUsage})
 	srv.Handle(api.Op{Method: http.MethodPost, Path: "/v1/billing-runs", ID: "runBilling", Tag: "billing", Roles: finance, Command: true,
 		Summary: "Bill every contract for a month; re-running changes nothing, late usage gives adjustments.", Request: BillingRequest{}, Response: []cmdcards.BillingOutcome{}, Handler: s.runBilling})
@@ -322,9 +324,9 @@ func UsageFileProblem(err error) error {
 }
 
 func (s *Service) importUsage(c echo.Context) error {
-	data, err := io.ReadAll(io.LimitReader(c.Request().Body, 512<<20))
+	data, err := api.ReadBody(c)
 	if err != nil {
-		return api.BadRequest("unreadable_body", "The request body could not be read.")
+		return err
 	}
 	name := c.QueryParam("name")
 	res, err := s.Usage.Handle(api.Actor(c), cmdcards.ImportUsage{Name: name, Data: data})

@@ -49,7 +49,6 @@ func (a *API) apply(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_ = a.wait(c.Request().Context(), out.Result)
 	api.SetVersion(c, out.Result.LastVersion)
 	return c.JSON(http.StatusCreated, AppliedResponse{out.ApplicationID, out.Passcode, out.QR, out.Result.LastVersion})
 }
@@ -65,7 +64,6 @@ func (a *API) fileByProxy(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_ = a.wait(c.Request().Context(), out.Result)
 	return c.JSON(http.StatusCreated, AppliedResponse{out.ApplicationID, out.Passcode, out.QR, out.Result.LastVersion})
 }
 
@@ -123,7 +121,6 @@ func (a *API) recordConsent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_ = a.wait(c.Request().Context(), res)
 	api.SetVersion(c, res.LastVersion)
 	return c.JSON(http.StatusCreated, map[string]any{"consent_id": req.ConsentID, "version": res.LastVersion})
 }
@@ -198,7 +195,6 @@ func (a *API) receive(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_ = a.wait(c.Request().Context(), out.Result)
 	api.SetVersion(c, out.SetupVersion)
 	return c.JSON(http.StatusCreated, ReceiveResponse{id, out.SetupID, out.SetupVersion, setup.StepVisitor.String()})
 }
@@ -245,7 +241,6 @@ func step[B any](a *API, decide func(b B, staff string, s *setup.Setup, now time
 		if err != nil {
 			return err
 		}
-		_ = a.wait(c.Request().Context(), res)
 		api.SetVersion(c, res.LastVersion)
 		return c.JSON(http.StatusOK, StepResponse{SetupID: c.Param("id"), Version: res.LastVersion})
 	}
@@ -278,7 +273,6 @@ func (a *API) notify(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_ = a.wait(c.Request().Context(), out.Result)
 	return c.JSON(http.StatusOK, StepResponse{SetupID: c.Param("id"), CertificateNumber: out.CertificateNumber})
 }
 

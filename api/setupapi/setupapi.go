@@ -3,7 +3,6 @@
 package setupapi
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base32"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/gantry-etc/gantry/adapters/certpdf"
 	"github.com/gantry-etc/gantry/commands"
-	es "github.com/gantry-etc/gantry/commands/eventstore"
 	cmds "github.com/gantry-etc/gantry/commands/setup"
 )
 
@@ -28,7 +26,6 @@ type API struct {
 	Renderer  *certpdf.Renderer
 	Verifier  CodeKey
 	PublicURL string
-	WaitFor   func(ctx context.Context, pos es.Position) error
 	// Bootstrap is an operator admin from configuration ("id:password"),
 	// so that the first accounts can be created without a CLI.
 	BootstrapID, BootstrapPassword string
@@ -52,12 +49,3 @@ func (k CodeKey) Code(canonical []byte) string {
 }
 
 func (a *API) now() time.Time { return a.Clock.Now() }
-
-func (a *API) wait(ctx context.Context, res es.AppendResult) error {
-	if a.WaitFor == nil || res.Position == (es.Position{}) {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	return a.WaitFor(ctx, res.Position)
-}

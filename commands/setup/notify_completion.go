@@ -49,7 +49,7 @@ func (h NotifyCompletionHandler) Handle(ctx context.Context, cmd NotifyCompletio
 		return Completed{}, err
 	}
 	c := certificate.New()
-	number := NewCertificateNumber()
+	number := NewCertificateNumber(ctx)
 	cevs, err := c.Issue(certificate.Issue{Content: certificate.Content{
 		Number: number, OBUNumber: n.OBUNumber.String(), VehicleType: n.VehicleType, Plate: n.Plate.String(),
 		GrossWeightKg: n.GrossWeightKg, Towing: n.Towing, SetupDate: n.SetupDate, StoreID: n.StoreID,
@@ -61,7 +61,7 @@ func (h NotifyCompletionHandler) Handle(ctx context.Context, cmd NotifyCompletio
 		for _, e := range cevs {
 			c.Apply(e)
 		}
-		secret := NewLinkSecret()
+		secret := NewLinkSecret(ctx)
 		link, err := c.SendLink(certificate.SendLink{Token: HashToken(secret)}, now)
 		if err != nil {
 			return Completed{}, err

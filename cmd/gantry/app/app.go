@@ -5,8 +5,11 @@ package app
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,6 +55,15 @@ func Build(cfg Config, clock commands.Clock, log *slog.Logger) (*App, error) {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	pcfg.MaxConns = 32
+	// Gantry's own connections can never be the long transaction that holds
+	// global-log delivery back (see gantry_xmin_horizon_age_seconds).
+	for param, env := range map[string]string{"idle_in_transaction_session_timeout": "GANTRY_PG_IDLE_TX_TIMEOUT", "statement_timeout": "GANTRY_PG_STATEMENT_TIMEOUT"} {
+		d, err := cfg.Duration(env, map[string]time.Duration{"GANTRY_PG_IDLE_TX_TIMEOUT": 30 * time.Second, "GANTRY_PG_STATEMENT_TIMEOUT": 5 * time.Minute}[env])
+		if err != nil {
+			return nil, err
+		}
+		pcfg.ConnConfig.RuntimeParams[param] = strconv.FormatInt(d.Milliseconds(), 10)
+	}
 	pool, err := pgxpool.NewWithConfig(context.Background(), pcfg)
 	if err != nil {
 		return nil, err
@@ -99,11 +111,21 @@ func Build(cfg Config, clock commands.Clock, log *slog.Logger) (*App, error) {
 		Log:         log,
 		Metrics:     a.Metrics,
 		Unavailable: postgres.IsUnavailable,
+		CommandKey:  commandKey(cfg.TokenKey),
+		WaitFor:     func(ctx context.Context, pos es.Position) error { return a.Runner.WaitFor(ctx, pos) },
 	})
 	for _, f := range a.Features {
 		f.Routes(a.API)
 	}
 	return a, nil
+}
+
+// commandKey scopes Idempotency-Keys and derives what keyed commands
+// generate; it comes from the token key, so it needs no configuration.
+func commandKey(tokenKey []byte) []byte {
+	m := hmac.New(sha256.New, tokenKey)
+	m.Write([]byte("gantry command keys v1"))
+	return m.Sum(nil)
 }
 
 // Start waits for the database (retrying with backoff and saying why),

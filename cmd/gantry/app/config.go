@@ -70,7 +70,8 @@ func FromEnv() (Config, error) {
 		return c, err
 	}
 	for _, k := range []string{"GANTRY_ISSUER_NAME", "GANTRY_ISSUER_REGISTRATION", "GANTRY_ANNUAL_FEE", "GANTRY_CARD_PREFIX", "GANTRY_LEASE_URL",
-		"GANTRY_BOOTSTRAP_ADMIN", "GANTRY_CERT_FONT", "GANTRY_BCRYPT_COST", "GANTRY_RENEWAL_MAIL_TO"} {
+		"GANTRY_BOOTSTRAP_ADMIN", "GANTRY_CERT_FONT", "GANTRY_BCRYPT_COST", "GANTRY_RENEWAL_MAIL_TO",
+		"GANTRY_PG_IDLE_TX_TIMEOUT", "GANTRY_PG_STATEMENT_TIMEOUT"} {
 		if v, ok := os.LookupEnv(k); ok {
 			c.Extra[k] = v
 		}
@@ -108,6 +109,19 @@ func (c Config) Int(key string, def int64) (int64, error) {
 		return 0, fmt.Errorf("%s: %w", key, err)
 	}
 	return n, nil
+}
+
+// Duration reads a duration from Extra with a default.
+func (c Config) Duration(key string, def time.Duration) (time.Duration, error) {
+	v, ok := c.Extra[key]
+	if !ok || v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%s: want a duration such as 30s (0 turns it off)", key)
+	}
+	return d, nil
 }
 
 // TestKeys fills KEK and TokenKey with fixed test keys (tests only).

@@ -55,7 +55,7 @@ func newSetupFeature(d Deps) (Feature, error) {
 	m := hmac.New(sha256.New, d.Config.TokenKey)
 	m.Write([]byte("gantry certificate verification v1"))
 	a := &setupapi.API{Pool: d.Pool, Streams: d.Streams, Clock: d.Clock, Hasher: cmds.Hasher{Cost: int(cost)}, Sealer: d.Sealer,
-		Renderer: r, Verifier: setupapi.CodeKey(m.Sum(nil)), PublicURL: strings.TrimRight(d.Config.PublicURL, "/"), WaitFor: d.WaitFor}
+		Renderer: r, Verifier: setupapi.CodeKey(m.Sum(nil)), PublicURL: strings.TrimRight(d.Config.PublicURL, "/")}
 	if id, pw, ok := strings.Cut(d.Config.Extra["GANTRY_BOOTSTRAP_ADMIN"], ":"); ok && id != "" && pw != "" {
 		a.BootstrapID, a.BootstrapPassword = id, pw
 	}
