@@ -102,7 +102,7 @@ func Build(cfg Config, clock commands.Clock, log *slog.Logger) (*App, error) {
 	}
 	projs = append(projs, a.Bus.Outbox())
 	a.Runner = projections.NewRunner(pool, a.Store, a.Codec, log, projs...)
-	a.Metrics.MustRegister(projections.NewCollector(a.Runner))
+	a.Metrics.MustRegister(projections.NewCollector(a.Runner).WithHorizon(a.Horizon))
 
 	a.API = api.New(api.Config{
 		Tokens:      api.NewTokens(cfg.TokenKey, cfg.TokenTTL, clock.Now),
@@ -118,6 +118,14 @@ func Build(cfg Config, clock commands.Clock, log *slog.Logger) (*App, error) {
 		f.Routes(a.API)
 	}
 	return a, nil
+}
+
+// Horizon reports what holds global-log delivery back (metrics and
+// `gantry projections status`).
+func (a *App) Horizon(ctx context.Context) (projections.Horizon, error) {
+	h, err := a.Store.Horizon(ctx)
+	return projections.Horizon{OldestAge: h.OldestAge, OldestPID: h.OldestPID, OldestState: h.OldestState, OldestApp: h.OldestApp,
+		OldestDatabase: h.OldestDatabase, Waiting: h.Waiting}, err
 }
 
 // commandKey scopes Idempotency-Keys and derives what keyed commands
