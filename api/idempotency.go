@@ -125,14 +125,27 @@ func checkKey(key string, anonymous bool) error {
 	if !anonymous {
 		return nil
 	}
-	if u, err := uuid.Parse(key); err == nil && u.Version() == 4 && len(key) == 36 {
+	u, err := uuid.Parse(key)
+	if err == nil && u.Version() == 4 && len(key) == 36 {
 		return nil
 	}
+	// Other UUIDs (time-based, made up) are not 122 random bits. A token
+	// must not look like a pattern: few distinct characters or a run such
+	// as 123456 or aaaaaa.
 	distinct := map[rune]bool{}
-	ok := len(key) >= 32
-	for _, r := range key {
+	ok := err != nil && len(key) >= 32
+	run := 1
+	for i, r := range key {
 		distinct[r] = true
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			ok = false
+		}
+		if i > 0 && (r == rune(key[i-1])+1 || r == rune(key[i-1])) {
+			run++
+		} else {
+			run = 1
+		}
+		if run >= 6 {
 			ok = false
 		}
 	}
@@ -154,6 +167,7 @@ type keyLocks struct {
 
 	connMu sync.Mutex
 	conn   *pgxpool.Conn
+	locked int // advisory locks held on conn; at 0 it goes back to the pool
 }
 
 var errKeyBusy = &ProblemError{Problem{Status: http.StatusConflict, Code: "idempotency_key_in_use",
@@ -175,7 +189,7 @@ func (l *keyLocks) lock(ctx context.Context, scope string) (func(), error) {
 	sum := sha256.Sum256([]byte(scope))
 	id := int64(binary.BigEndian.Uint64(sum[:8]))
 	var got bool
-	if err := l.exec(ctx, `SELECT pg_try_advisory_lock($1)`, id, &got); err != nil {
+	if err := l.exec(ctx, `SELECT pg_try_advisory_lock($1)`, id, &got, 1); err != nil {
 		release()
 		return nil, err
 	}
@@ -185,16 +199,29 @@ func (l *keyLocks) lock(ctx context.Context, scope string) (func(), error) {
 	}
 	return func() {
 		var ok bool
-		_ = l.exec(context.Background(), `SELECT pg_advisory_unlock($1)`, id, &ok)
+		_ = l.exec(context.Background(), `SELECT pg_advisory_unlock($1)`, id, &ok, -1)
 		release()
 	}, nil
 }
 
-func (l *keyLocks) exec(ctx context.Context, sql string, id int64, out *bool) error {
+// exec runs a lock statement on the dedicated connection; delta counts the
+// locks it takes (1) or gives back (-1). With none left, the connection goes
+// back to the pool (so that the pool can close).
+func (l *keyLocks) exec(ctx context.Context, sql string, id int64, out *bool, delta int) error {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	l.connMu.Lock()
 	defer l.connMu.Unlock()
+	defer func() {
+		if l.conn != nil && l.locked <= 0 {
+			l.locked = 0
+			l.conn.Release()
+			l.conn = nil
+		}
+	}()
+	if delta < 0 && l.conn == nil {
+		return nil // the connection (and its locks) is gone already
+	}
 	if l.conn == nil {
 		pool := l.pool()
 		if pool == nil {
@@ -210,8 +237,11 @@ func (l *keyLocks) exec(ctx context.Context, sql string, id int64, out *bool) er
 		// The locks die with the connection; a new one is taken next time.
 		_ = l.conn.Conn().Close(context.Background())
 		l.conn.Release()
-		l.conn = nil
+		l.conn, l.locked = nil, 0
 		return errors.Join(es.ErrUnavailable, err)
+	}
+	if *out {
+		l.locked += delta
 	}
 	return nil
 }
