@@ -205,6 +205,9 @@ type request struct {
 	position string
 	attempts int
 	retried  bool
+	// applied: the first answer the client got was a replay (the command
+	// had committed, but its answer was lost to the fault).
+	applied bool
 }
 
 func applications(n int) []*request {
@@ -321,6 +324,7 @@ func retry(t *testing.T, base string, reqs []*request) (retried, stuck int) {
 			a := send(base, r)
 			if a.status == 201 {
 				r.record(a)
+				r.applied = a.replayed == "true"
 				break
 			}
 			if time.Now().After(deadline) {
@@ -341,18 +345,23 @@ func retry(t *testing.T, base string, reqs []*request) (retried, stuck int) {
 
 // figures is what a fault run reports.
 type figures struct {
-	sent, acked, retried, lost, duplicated, stuck, mismatched, mailRepeats int
+	sent, acked, retried, lostAnswers, lost, duplicated, stuck, mismatched, mailRepeats int
 }
 
 func (f figures) String() string {
-	return fmt.Sprintf("sent %d, acknowledged before the fault's end %d, retried %d, lost %d, applied twice %d, keys stuck %d, answers differing from the first %d, repeated mails %d",
-		f.sent, f.acked, f.retried, f.lost, f.duplicated, f.stuck, f.mismatched, f.mailRepeats)
+	return fmt.Sprintf("sent %d, acknowledged %d, retried %d (of which %d had committed before the fault and were answered by replay), lost %d, applied twice %d, keys stuck %d, replayed answers differing from the first %d, repeated mails %d",
+		f.sent, f.acked, f.retried, f.lostAnswers, f.lost, f.duplicated, f.stuck, f.mismatched, f.mailRepeats)
 }
 
 // check asserts the outcome of a fault run on the database behind s.
 func check(t *testing.T, s *server, dbURL string, reqs []*request, acked int64, retried, stuck int, box *smtptest.Inbox) figures {
 	t.Helper()
 	f := figures{sent: len(reqs), acked: int(acked), retried: retried, stuck: stuck}
+	for _, r := range reqs {
+		if r.applied {
+			f.lostAnswers++
+		}
+	}
 	// Every acknowledged answer is answered again, identically, on a retry.
 	for _, r := range reqs {
 		before := *r
