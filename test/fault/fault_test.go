@@ -16,16 +16,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/gantry-etc/gantry/test/pgtest"
 	"github.com/gantry-etc/gantry/test/smtptest"
 )
 
-const (
-	commandsSent = 1000
-	clients      = 8
-)
+const commandsSent = 1000
 
 // kill -9 of `gantry serve` in the middle of 1,000 keyed applications from
 // 8 clients; restart; retry every unanswered request with its key.
@@ -35,7 +33,12 @@ func TestKill9UnderLoad(t *testing.T) {
 	s := newServer(t, dbURL, smtpAddr)
 	s.start()
 	reqs := applications(commandsSent)
-	acked := load(s.url(), reqs, clients, commandsSent/3, func() { s.kill() })
+	// Three kills; after the first two the server is started again at once,
+	// so that the load goes on against it; after the last it stays down
+	// until the load has run out.
+	restart := func() { s.kill(); s.start() }
+	start := time.Now()
+	acked := load(s.url, reqs, clients, []int{commandsSent / 4, commandsSent / 2, 3 * commandsSent / 4}, restart, restart, func() { s.kill() })
 	unanswered := 0
 	for _, r := range reqs {
 		if r.status != 201 {
@@ -43,13 +46,15 @@ func TestKill9UnderLoad(t *testing.T) {
 		}
 	}
 	if unanswered == 0 {
-		t.Fatal("the kill came too late: every request was answered")
+		t.Fatal("the kills came too late: every request was answered")
 	}
 	s.start()
 	retried, stuck := retry(t, s.url(), reqs)
+	t.Logf("load and retries took %s", time.Since(start).Round(time.Millisecond))
 	f := check(t, s, dbURL, reqs, acked, retried, stuck, box)
-	t.Logf("kill -9 under load: %s", f)
+	t.Logf("kill -9 (3 times) under load: %s", f)
 	viewsEqualRebuild(t, s, dbURL)
+	t.Logf("whole test %s", time.Since(start).Round(time.Millisecond))
 }
 
 // PostgreSQL stopped for 6 s under load (its own throwaway cluster) and
@@ -60,7 +65,8 @@ func TestDatabaseStoppedUnderLoad(t *testing.T) {
 	s := newServer(t, pg.url, smtpAddr)
 	s.start()
 	reqs := applications(commandsSent)
-	acked := load(s.url(), reqs, clients, commandsSent/3, func() {
+	start := time.Now()
+	acked := load(s.url, reqs, clients, []int{commandsSent / 3}, func() {
 		pg.ctl("stop", "-m", "fast")
 		time.Sleep(6 * time.Second)
 		pg.ctl("start", "-w", "-l", filepath.Join(pg.dir, "server.log"))
@@ -78,6 +84,7 @@ func TestDatabaseStoppedUnderLoad(t *testing.T) {
 	f := check(t, s, pg.url, reqs, acked, retried, stuck, box)
 	t.Logf("database stopped for 6 s under load: %s", f)
 	viewsEqualRebuild(t, s, pg.url)
+	t.Logf("whole test %s", time.Since(start).Round(time.Millisecond))
 }
 
 // A transaction held open in psql style (BEGIN; SELECT txid_current();
@@ -103,7 +110,7 @@ func TestHeldTransactionShowsAndDoesNotStallCommands(t *testing.T) {
 	}
 	held := time.Now()
 	reqs := applications(200)
-	load(s.url(), reqs, clients, len(reqs)+1, func() {})
+	load(s.url, reqs, clients, nil)
 	var lat []time.Duration
 	for _, r := range reqs[:100] {
 		r.key = r.key[:len(r.key)-4] + "beef" // still a v4 UUID: a new command
@@ -240,5 +247,76 @@ func (c *cluster) run(name string, args ...string) error {
 func (c *cluster) ctl(args ...string) {
 	if err := c.run("pg_ctl", append([]string{"-D", filepath.Join(c.dir, "data")}, args...)...); err != nil {
 		c.t.Error(err)
+	}
+}
+
+// On the real apply route over HTTP: a weak key is refused, a second client
+// with the same key and another body learns nothing, bodies over the limit
+// are 413 with or without a key, invalid UTF-8 is 400 naming the field, and
+// nothing of it is written.
+func TestKeysLimitsAndUTF8OverHTTP(t *testing.T) {
+	_, smtpAddr := smtptest.Start(t)
+	dbURL := pgtest.URL(t)
+	s := newServer(t, dbURL, smtpAddr)
+	s.start()
+	post := func(key string, body []byte) (int, string, http.Header) {
+		req, _ := http.NewRequest("POST", s.url()+"/v1/applications", strings.NewReader(string(body)))
+		req.Header.Set("Content-Type", "application/json")
+		if key != "" {
+			req.Header.Set("Idempotency-Key", key)
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b), res.Header
+	}
+	r := applications(2)
+	first := send(s.url(), r[0])
+	if first.status != 201 || first.etag == "" {
+		t.Fatalf("apply: %d %s", first.status, first.problem)
+	}
+	again := send(s.url(), r[0])
+	if again.etag != first.etag || again.replayed != "true" || again.passcode != first.passcode {
+		t.Fatalf("replay: ETag %q (first %q), replayed %q", again.etag, first.etag, again.replayed)
+	}
+	// Another client with the same key and another body: 422, nothing of the first.
+	if code, body, _ := post(r[0].key, r[1].body); code != 422 || !strings.Contains(body, "idempotency_key_reused") || strings.Contains(body, first.passcode) || strings.Contains(body, first.appID) {
+		t.Fatalf("same key, other body: %d %s", code, body)
+	}
+	for _, weak := range []string{"1", "retry-1", "00000000-0000-0000-0000-000000000001"} {
+		if code, body, _ := post(weak, r[1].body); code != 400 || !strings.Contains(body, "weak_idempotency_key") {
+			t.Fatalf("weak key %q: %d %s", weak, code, body)
+		}
+	}
+	big := []byte(`{"details":{"vehicle_user":"` + strings.Repeat("x", 9<<20) + `"}}`)
+	for _, key := range []string{"", uuid.NewString()} {
+		if code, body, _ := post(key, big); code != 413 || !strings.Contains(body, "8388608") {
+			t.Fatalf("9 MiB body (key %q): %d %.300s", key, code, body)
+		}
+	}
+	bad := []byte(strings.Replace(string(r[1].body), "山田太郎", "\xff", 1))
+	bad = []byte(strings.Replace(string(r[1].body), "山田太郎", string([]byte{0xff, 0xfe}), 1))
+	if code, body, _ := post(uuid.NewString(), bad); code != 400 || !strings.Contains(body, "invalid_utf8") || !strings.Contains(body, "details.applicant.name") {
+		t.Fatalf("invalid UTF-8: %d %s", code, body)
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var streams int
+	if err := conn.QueryRow(ctx, `SELECT count(DISTINCT stream_id) FROM events WHERE stream_id LIKE 'application-%'`).Scan(&streams); err != nil {
+		t.Fatal(err)
+	}
+	if streams != 1 {
+		t.Fatalf("%d applications written, want the 1 accepted", streams)
+	}
+	var table *string
+	if err := conn.QueryRow(ctx, `SELECT to_regclass('idempotency_keys')::text`).Scan(&table); err != nil || table != nil {
+		t.Fatalf("the idempotency_keys side table must be gone: %v %v", table, err)
 	}
 }

@@ -135,6 +135,7 @@ func (s *server) url() string { return "http://" + s.addr }
 // start runs `gantry serve` and waits until /readyz answers 200.
 func (s *server) start() {
 	s.t.Helper()
+	begin := time.Now()
 	s.cmd = exec.Command(s.bin, "serve")
 	s.cmd.Env = s.env
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
@@ -146,6 +147,7 @@ func (s *server) start() {
 		if err == nil {
 			r.Body.Close()
 			if r.StatusCode == 200 {
+				s.t.Logf("gantry serve ready after %s", time.Since(begin).Round(time.Millisecond))
 				return
 			}
 		}
@@ -230,10 +232,10 @@ func applications(n int) []*request {
 var client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 
 type answer struct {
-	status                       int
-	appID, passcode, qr, etag    string
+	status                      int
+	appID, passcode, qr, etag   string
 	position, replayed, problem string
-	latency                      time.Duration
+	latency                     time.Duration
 }
 
 // send posts one application; a transport error is status 0.
@@ -268,18 +270,35 @@ func (r *request) record(a answer) {
 	r.status, r.appID, r.passcode, r.qr, r.etag, r.position = a.status, a.appID, a.passcode, a.qr, a.etag, a.position
 }
 
-// load sends every request once with `clients` workers and calls fault
-// once, from its own goroutine, when `at` requests have been answered 201.
-// Requests that got no 201 (connection refused or reset, 503) stay
-// unanswered for the retry phase.
-func load(base string, reqs []*request, clients, at int, fault func()) (acked int64) {
+// load sends every request once with `clients` workers; when the number of
+// requests answered 201 reaches at[i], it calls faults[i] from its own
+// goroutine (one at a time, in order). Requests that got no 201 (connection
+// refused or reset, 503) stay unanswered for the retry phase.
+func load(base func() string, reqs []*request, clients int, at []int, faults ...func()) (acked int64) {
 	var (
-		next     int64 = -1
-		ok       int64
-		faulted  sync.Once
-		wg       sync.WaitGroup
-		faultsWG sync.WaitGroup
+		next int64 = -1
+		ok   int64
+		wg   sync.WaitGroup
+		fwg  sync.WaitGroup
+		mu   sync.Mutex
 	)
+	done := make(chan struct{})
+	trigger := make([]chan struct{}, len(at))
+	for i := range trigger {
+		trigger[i] = make(chan struct{})
+	}
+	fwg.Add(1)
+	go func() {
+		defer fwg.Done()
+		for i, f := range faults {
+			select {
+			case <-trigger[i]:
+				f()
+			case <-done:
+				return
+			}
+		}
+	}()
 	for c := 0; c < clients; c++ {
 		wg.Add(1)
 		go func() {
@@ -291,20 +310,28 @@ func load(base string, reqs []*request, clients, at int, fault func()) (acked in
 				}
 				r := reqs[i]
 				r.attempts++
-				a := send(base, r)
+				mu.Lock()
+				url := base()
+				mu.Unlock()
+				a := send(url, r)
 				if a.status == 201 {
 					r.record(a)
-					if atomic.AddInt64(&ok, 1) == int64(at) {
-						faulted.Do(func() { faultsWG.Add(1); go func() { defer faultsWG.Done(); fault() }() })
+					n := int(atomic.AddInt64(&ok, 1))
+					for k, v := range at {
+						if n == v {
+							close(trigger[k])
+						}
 					}
 				} else {
 					r.status = a.status
+					time.Sleep(50 * time.Millisecond) // a client backs off a little
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	faultsWG.Wait()
+	close(done)
+	fwg.Wait()
 	return ok
 }
 
@@ -313,6 +340,11 @@ func load(base string, reqs []*request, clients, at int, fault func()) (acked in
 // retried and how many are stuck (no 201 within the time allowed).
 func retry(t *testing.T, base string, reqs []*request) (retried, stuck int) {
 	deadline := time.Now().Add(90 * time.Second)
+	began := time.Now()
+	var slow []string
+	defer func() {
+		t.Logf("retry phase: %d retried in %s; slow answers: %v", retried, time.Since(began).Round(time.Millisecond), slow)
+	}()
 	for _, r := range reqs {
 		if r.status == 201 {
 			continue
@@ -322,6 +354,9 @@ func retry(t *testing.T, base string, reqs []*request) (retried, stuck int) {
 		for {
 			r.attempts++
 			a := send(base, r)
+			if a.latency > 100*time.Millisecond && len(slow) < 10 {
+				slow = append(slow, fmt.Sprintf("%d %s", a.status, a.latency.Round(time.Millisecond)))
+			}
 			if a.status == 201 {
 				r.record(a)
 				r.applied = a.replayed == "true"
@@ -353,6 +388,8 @@ func (f figures) String() string {
 		f.sent, f.acked, f.retried, f.lostAnswers, f.lost, f.duplicated, f.stuck, f.mismatched, f.mailRepeats)
 }
 
+const clients = 8
+
 // check asserts the outcome of a fault run on the database behind s.
 func check(t *testing.T, s *server, dbURL string, reqs []*request, acked int64, retried, stuck int, box *smtptest.Inbox) figures {
 	t.Helper()
@@ -363,17 +400,36 @@ func check(t *testing.T, s *server, dbURL string, reqs []*request, acked int64, 
 		}
 	}
 	// Every acknowledged answer is answered again, identically, on a retry.
-	for _, r := range reqs {
-		before := *r
-		a := send(s.url(), r)
-		if a.status != 201 || a.appID != before.appID || a.passcode != before.passcode || a.qr != before.qr || a.etag != before.etag || a.replayed != "true" || a.position != before.position {
-			f.mismatched++
-			if f.mismatched < 5 {
-				t.Errorf("key %s: first %s %s %s %s, replay %d %s %s %s %s replayed=%q", r.key, before.appID, before.passcode, before.etag, before.position,
-					a.status, a.appID, a.passcode, a.etag, a.position, a.replayed)
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		next int64 = -1
+	)
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := atomic.AddInt64(&next, 1)
+				if i >= int64(len(reqs)) {
+					return
+				}
+				r := reqs[i]
+				before := *r
+				a := send(s.url(), r)
+				if a.status != 201 || a.appID != before.appID || a.passcode != before.passcode || a.qr != before.qr || a.etag != before.etag || a.replayed != "true" || a.position != before.position {
+					mu.Lock()
+					f.mismatched++
+					if f.mismatched < 5 {
+						t.Errorf("key %s: first %s %s %s %s, replay %d %s %s %s %s replayed=%q", r.key, before.appID, before.passcode, before.etag, before.position,
+							a.status, a.appID, a.passcode, a.etag, a.position, a.replayed)
+					}
+					mu.Unlock()
+				}
 			}
-		}
+		}()
 	}
+	wg.Wait()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
@@ -445,6 +501,7 @@ func check(t *testing.T, s *server, dbURL string, reqs []*request, acked int64, 
 	}
 	// Mails: one per application; a repeat (crash between the SMTP server's
 	// 250 and the delivery record) carries the same Message-ID.
+	mailStart := time.Now()
 	byTo := map[string][]string{}
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		byTo = map[string][]string{}
@@ -458,6 +515,7 @@ func check(t *testing.T, s *server, dbURL string, reqs []*request, acked int64, 
 	if len(byTo) != len(reqs) {
 		t.Errorf("%d applicants got mail, want %d", len(byTo), len(reqs))
 	}
+	t.Logf("all mails after %s", time.Since(mailStart).Round(time.Millisecond))
 	for to, idsSeen := range byTo {
 		f.mailRepeats += len(idsSeen) - 1
 		for _, id := range idsSeen[1:] {
