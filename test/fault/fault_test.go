@@ -297,8 +297,7 @@ func TestKeysLimitsAndUTF8OverHTTP(t *testing.T) {
 			t.Fatalf("9 MiB body (key %q): %d %.300s", key, code, body)
 		}
 	}
-	bad := []byte(strings.Replace(string(r[1].body), "山田太郎", "\xff", 1))
-	bad = []byte(strings.Replace(string(r[1].body), "山田太郎", string([]byte{0xff, 0xfe}), 1))
+	bad := []byte(strings.Replace(string(r[1].body), "山田太郎", string([]byte{0xff, 0xfe}), 1))
 	if code, body, _ := post(uuid.NewString(), bad); code != 400 || !strings.Contains(body, "invalid_utf8") || !strings.Contains(body, "details.applicant.name") {
 		t.Fatalf("invalid UTF-8: %d %s", code, body)
 	}
