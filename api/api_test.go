@@ -138,4 +138,3 @@ func TestProblemsAndAuth(t *testing.T) {
 		t.Fatalf("409 must carry the current version: %s", w.Body)
 	}
 }
-
