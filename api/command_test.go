@@ -252,14 +252,14 @@ func TestConcurrentDuplicateGets409WithRetryAfter(t *testing.T) {
 	}
 	// Another process holds it too: the advisory lock is on the database.
 	var held int
-	if err := cs.pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted`).Scan(&held); err != nil || held != 1 {
+	if err := cs.pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&held); err != nil || held != 1 {
 		t.Fatalf("advisory locks held: %d %v", held, err)
 	}
 	close(cs.release)
 	if code := <-done; code != 204 {
 		t.Fatalf("first: %d", code)
 	}
-	if err := cs.pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted`).Scan(&held); err != nil || held != 0 {
+	if err := cs.pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&held); err != nil || held != 0 {
 		t.Fatalf("advisory locks after the request: %d %v", held, err)
 	}
 	go func() { <-cs.entered }()
