@@ -341,40 +341,50 @@ func load(base func() string, reqs []*request, clients int, at []int, faults ...
 func retry(t *testing.T, base string, reqs []*request) (retried, stuck int) {
 	deadline := time.Now().Add(90 * time.Second)
 	began := time.Now()
-	var slow []string
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		todo = make(chan *request)
+	)
 	defer func() {
-		t.Logf("retry phase: %d retried in %s; slow answers: %v", retried, time.Since(began).Round(time.Millisecond), slow)
+		t.Logf("retry phase: %d retried in %s", retried, time.Since(began).Round(time.Millisecond))
 	}()
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range todo {
+				for {
+					r.attempts++
+					a := send(base, r)
+					if a.status == 201 {
+						r.record(a)
+						r.applied = a.replayed == "true"
+						break
+					}
+					refused := a.status == 400 || a.status == 422
+					if refused || time.Now().After(deadline) {
+						t.Errorf("key %s stuck: last answer %d %s", r.key, a.status, a.problem)
+						mu.Lock()
+						stuck++
+						mu.Unlock()
+						break
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+			}
+		}()
+	}
 	for _, r := range reqs {
 		if r.status == 201 {
 			continue
 		}
 		retried++
 		r.retried = true
-		for {
-			r.attempts++
-			a := send(base, r)
-			if a.latency > 100*time.Millisecond && len(slow) < 10 {
-				slow = append(slow, fmt.Sprintf("%d %s", a.status, a.latency.Round(time.Millisecond)))
-			}
-			if a.status == 201 {
-				r.record(a)
-				r.applied = a.replayed == "true"
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Errorf("key %s stuck: last answer %d %s", r.key, a.status, a.problem)
-				stuck++
-				break
-			}
-			if a.status == 400 || a.status == 422 {
-				t.Errorf("key %s: retry refused: %d %s", r.key, a.status, a.problem)
-				stuck++
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		todo <- r
 	}
+	close(todo)
+	wg.Wait()
 	return retried, stuck
 }
 
