@@ -51,7 +51,7 @@ type commandServer struct {
 	mu      sync.Mutex
 }
 
-func newCommandServer(t *testing.T) *commandServer {
+func newCommandServer(t testing.TB) *commandServer {
 	pool := pgtest.Pool(t)
 	reg := es.NewRegistry()
 	es.Register[thingMade](reg, 1)
@@ -333,5 +333,32 @@ func TestQueriesWaitForTheGivenPosition(t *testing.T) {
 	}
 	if w, m := do(t, cs.s.Echo(), "GET", "/v1/things/view?after=yesterday", "", "", nil); w.Code != 400 || m["code"] != "bad_position" {
 		t.Fatalf("bad token: %d %s", w.Code, w.Body)
+	}
+}
+
+// BenchmarkCommand: the same command with and without an Idempotency-Key
+// (the key adds the advisory lock round trips and the command record).
+func BenchmarkCommand(b *testing.B) {
+	cs := newCommandServer(b)
+	h := cs.s.Echo()
+	for _, keyed := range []bool{false, true} {
+		name := "without key"
+		if keyed {
+			name = "with key"
+		}
+		b.Run(name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				r := httptest.NewRequest("POST", "/v1/things", strings.NewReader(`{"plate":"x"}`))
+				r.Header.Set("Content-Type", "application/json")
+				if keyed {
+					r.Header.Set("Idempotency-Key", uuid.NewString())
+				}
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				if w.Code != 201 {
+					b.Fatalf("%d %s", w.Code, w.Body)
+				}
+			}
+		})
 	}
 }
