@@ -81,13 +81,22 @@ type server struct {
 }
 
 type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu       sync.Mutex
+	b        bytes.Buffer
+	problems []string // the last WARN and ERROR lines
 }
 
 func (l *lockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	for _, line := range strings.Split(string(p), "\n") {
+		if strings.Contains(line, `"level":"ERROR"`) || strings.Contains(line, `"level":"WARN"`) {
+			l.problems = append(l.problems, line)
+			if len(l.problems) > 40 {
+				l.problems = l.problems[1:]
+			}
+		}
+	}
 	if l.b.Len() > 4<<20 {
 		l.b.Reset()
 	}
@@ -117,7 +126,7 @@ func newServer(t *testing.T, databaseURL, smtpAddr string) *server {
 	t.Cleanup(func() {
 		s.kill()
 		if t.Failed() {
-			t.Logf("server log (tail):\n%s", tail(s.log.String(), 4000))
+			t.Logf("server log (tail):\n%s\nlast warnings and errors:\n%s", tail(s.log.String(), 2000), strings.Join(s.log.problems, "\n"))
 		}
 	})
 	return s
@@ -513,7 +522,7 @@ func check(t *testing.T, s *server, dbURL string, reqs []*request, acked int64, 
 	// 250 and the delivery record) carries the same Message-ID.
 	mailStart := time.Now()
 	byTo := map[string][]string{}
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+	for deadline := time.Now().Add(120 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		byTo = map[string][]string{}
 		for _, m := range box.Mails() {
 			byTo[strings.Join(m.To, ",")] = append(byTo[strings.Join(m.To, ",")], messageID(m.Data))

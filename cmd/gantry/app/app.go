@@ -169,9 +169,13 @@ func (a *App) Start(ctx context.Context) <-chan struct{} {
 			// The bus starts again after a failure (database or broker
 			// gone); undelivered messages wait for it.
 			for wait := time.Second; ctx.Err() == nil; wait = min(wait*2, 30*time.Second) {
+				began := time.Now()
 				err := a.Bus.Run(ctx)
 				if err == nil || ctx.Err() != nil {
 					return
+				}
+				if time.Since(began) > time.Minute {
+					wait = time.Second // it ran well: a new failure starts the backoff again
 				}
 				a.Log.Error("integration bus stopped; starting again", "err", err.Error(), "in", wait.String())
 				select {
