@@ -31,6 +31,7 @@ func (s *Server) OpenAPI() map[string]any {
 		for _, m := range pathParam.FindAllStringSubmatch(op.Path, -1) {
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
 		}
+		params = append(params, queryDoc(op.Query)...)
 		if op.Command {
 			keyDoc := "Retry-safe key, scoped to this route and caller: a retry answers the first outcome (same IDs, status, ETag) and appends nothing; another request with the same key gets 422. 1-200 printable ASCII characters."
 			if len(op.Roles) == 0 {
@@ -42,7 +43,6 @@ func (s *Server) OpenAPI() map[string]any {
 		}
 		if op.Method == http.MethodGet {
 			params = append(params,
-				map[string]any{"name": "after", "in": "query", "schema": map[string]any{"type": "string"}, "description": "A Gantry-Position a command answered: the read waits (at most 5 s, then 503 views_behind) until the views include it."},
 				map[string]any{"name": HeaderAfter, "in": "header", "schema": map[string]any{"type": "string"}, "description": "The same as ?after=."})
 		}
 		if params != nil {

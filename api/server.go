@@ -120,6 +120,9 @@ type Op struct {
 	// Stream: the handler reads the body as a stream (large uploads); an
 	// Idempotency-Key's request hash is computed as it reads.
 	Stream bool
+	// Query lists the query parameters the handler reads; any other is a
+	// 400 (see Param). GET routes also accept after (see readAfter).
+	Query []Param
 	// Request and Response are example values whose types document the JSON
 	// bodies (nil: none / not described).
 	Request  any
@@ -141,6 +144,10 @@ func (s *Server) Handle(op Op) {
 	if len(op.Roles) > 0 {
 		mw = append(mw, s.authenticate(op.Roles))
 	}
+	if op.Method == http.MethodGet {
+		op.Query = append(op.Query, Q("after", "A Gantry-Position a command answered: the read waits (at most 5 s, then 503 views_behind) until the views include it."))
+	}
+	mw = append(mw, checkQuery(op.Query))
 	if op.Command {
 		mw = append(mw, s.ifMatch, s.command(op))
 	}
