@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -145,7 +146,7 @@ func (s *Server) Handle(op Op) {
 		mw = append(mw, s.authenticate(op.Roles))
 	}
 	if op.Method == http.MethodGet {
-		op.Query = append(op.Query, Q("after", "A Gantry-Position a command answered: the read waits (at most 5 s, then 503 views_behind) until the views include it."))
+		op.Query = append(slices.Clip(op.Query), Q("after", "A Gantry-Position a command answered: the read waits (at most 5 s, then 503 views_behind) until the views include it."))
 	}
 	mw = append(mw, checkQuery(op.Query))
 	if op.Command {
