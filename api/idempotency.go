@@ -73,6 +73,13 @@ func (s *Server) command(op Op) echo.MiddlewareFunc {
 					req.Body = io.NopCloser(bytes.NewReader(body))
 				}
 				cmd.Request = func() string { return hex.EncodeToString(rh.Sum(nil)[:8]) }
+				if !op.Stream {
+					// The whole body is read: the ID is complete, and commands
+					// that key side allocations by it (card numbers) see it.
+					md := commands.MetadataFrom(req.Context())
+					md.CommandID = cmd.Scope() + "." + cmd.Request()
+					req = req.WithContext(commands.WithMetadata(req.Context(), md))
+				}
 				unlock, err := s.locks.lock(req.Context(), cmd.Scope())
 				if err != nil {
 					return err
