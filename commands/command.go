@@ -140,3 +140,13 @@ func Random(ctx context.Context, label string, b []byte) {
 		b = b[copy(b, m.Sum(nil)):]
 	}
 }
+
+// Replay tells the request's command that its outcome was found in the log
+// (a command that answers a retry from what it appended before, without
+// appending): the answer is marked as a replay.
+func Replay(ctx context.Context, res es.AppendResult) {
+	if c := CommandFrom(ctx); c != nil {
+		res.Duplicate = true
+		c.appended(res)
+	}
+}

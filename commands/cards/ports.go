@@ -81,7 +81,9 @@ func replayed(ctx context.Context, s EventStreams, numbers CardNumbers) (card.Ca
 	if err != nil || v == 0 {
 		return card.CardNumber{}, es.AppendResult{}, false, err
 	}
-	return n, es.AppendResult{StreamID: CardStream(n), FirstVersion: 1, LastVersion: v, Duplicate: true}, true, nil
+	res := es.AppendResult{StreamID: CardStream(n), FirstVersion: 1, LastVersion: v, Duplicate: true}
+	commands.Replay(ctx, res)
+	return n, res, true, nil
 }
 
 // DueCards finds the cards a scheduled job has to look at, from the card
