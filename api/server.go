@@ -121,6 +121,9 @@ type Op struct {
 	// Stream: the handler reads the body as a stream (large uploads); an
 	// Idempotency-Key's request hash is computed as it reads.
 	Stream bool
+	// Paged list routes take ?limit= and ?cursor= and answer a Link to the
+	// next page (api.PageOf, api.Paged).
+	Paged bool
 	// Query lists the query parameters the handler reads; any other is a
 	// 400 (see Param). GET routes also accept after (see readAfter).
 	Query []Param
@@ -140,6 +143,9 @@ type Op struct {
 
 // Handle registers op.
 func (s *Server) Handle(op Op) {
+	if op.Paged {
+		op.Query = append(op.Query, pageQuery...)
+	}
 	limit := op.MaxBody
 	if limit <= 0 {
 		limit = DefaultMaxBody

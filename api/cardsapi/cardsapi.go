@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -64,7 +65,7 @@ func (s *Service) Routes(srv *api.Server) {
 	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/cards/:card", ID: "getCard", Tag: "cards", Roles: both,
 		Summary: "A card's status.", Response: projcards.CardRow{}, Handler: s.getCard})
 	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/cards", ID: "listCards", Tag: "cards", Roles: both,
-		Summary: "Cards by contract (customer), vehicle, state; renewal_due_by=YYYY-MM lists renewals due.", Response: []projcards.CardRow{}, Handler: s.listCards,
+		Summary: "Cards by contract (customer), vehicle, state; renewal_due_by=YYYY-MM lists renewals due.", Response: []projcards.CardRow{}, Paged: true, Handler: s.listCards,
 		Query: []api.Param{api.Q("contract", "Contract number (customer)."), api.Q("vehicle", "Vehicle number."), api.Q("state", "Card state."), api.Q("renewal_due_by", "YYYY-MM: cards whose renewal is due by then.")}})
 	srv.Handle(api.Op{Method: http.MethodPost, Path: "/v1/usage-files", ID: "importUsage", Tag: "billing", Roles: finance, Command: true, MaxBody: UsageFileLimit, Stream: true,
 		Summary: "Import a road operator usage CSV (UTF-8 or Shift_JIS, docs/usage-format.md); any bad line rejects the file with a per-line report.", Response: cmdcards.UsageImportResult{}, Handler: s.importUsage,
@@ -72,7 +73,7 @@ func (s *Service) Routes(srv *api.Server) {
 	srv.Handle(api.Op{Method: http.MethodPost, Path: "/v1/billing-runs", ID: "runBilling", Tag: "billing", Roles: finance, Command: true,
 		Summary: "Bill every contract for a month; re-running changes nothing, late usage gives adjustments.", Request: BillingRequest{}, Response: []cmdcards.BillingOutcome{}, Handler: s.runBilling})
 	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/invoices", ID: "searchInvoices", Tag: "billing", Roles: finance,
-		Summary: "Search invoices and adjustments: issued_from, issued_to, min_total, max_total, customer, period (combinable).", Response: []projcards.DocumentRow{}, Handler: s.searchInvoices,
+		Summary: "Search invoices and adjustments: issued_from, issued_to, min_total, max_total, customer, period (combinable).", Response: []projcards.DocumentRow{}, Paged: true, Handler: s.searchInvoices,
 		Query: []api.Param{api.Q("issued_from", "First issue date, YYYY-MM-DD."), api.Q("issued_to", "Last issue date, YYYY-MM-DD."), api.Q("min_total", "Least total, yen."),
 			api.Q("max_total", "Greatest total, yen."), api.Q("customer", "Part of the customer's name."), api.Q("period", "Billing month, YYYY-MM.")}})
 	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/invoices/:invoice", ID: "getInvoice", Tag: "billing", Roles: finance,
@@ -324,12 +325,13 @@ func (s *Service) getCard(c echo.Context) error {
 }
 
 func (s *Service) listCards(c echo.Context) error {
-	rows, err := s.Reader.Cards(c.Request().Context(), projcards.CardFilter{Contract: c.QueryParam("contract"), Vehicle: c.QueryParam("vehicle"),
-		State: c.QueryParam("state"), RenewalDueBy: c.QueryParam("renewal_due_by")})
+	page, err := api.PageOf(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, rows)
+	rows, err := s.Reader.CardsPage(c.Request().Context(), projcards.CardFilter{Contract: c.QueryParam("contract"), Vehicle: c.QueryParam("vehicle"),
+		State: c.QueryParam("state"), RenewalDueBy: c.QueryParam("renewal_due_by")}, page)
+	return api.Paged(c, rows, err)
 }
 
 // UsageFileProblem turns a rejected usage file into a 422 with one entry per line.
@@ -403,12 +405,13 @@ func (s *Service) searchInvoices(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rows, err := s.Reader.Documents(c.Request().Context(), projcards.DocumentFilter{IssuedFrom: c.QueryParam("issued_from"), IssuedTo: c.QueryParam("issued_to"),
-		MinTotal: minT, MaxTotal: maxT, Customer: c.QueryParam("customer"), Period: c.QueryParam("period")})
+	page, err := api.PageOf(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, rows)
+	rows, err := s.Reader.DocumentsPage(c.Request().Context(), projcards.DocumentFilter{IssuedFrom: c.QueryParam("issued_from"), IssuedTo: c.QueryParam("issued_to"),
+		MinTotal: minT, MaxTotal: maxT, Customer: c.QueryParam("customer"), Period: c.QueryParam("period")}, page)
+	return api.Paged(c, rows, err)
 }
 
 // InvoiceResponse is an invoice's effective content.
@@ -420,16 +423,26 @@ type InvoiceResponse struct {
 }
 
 func (s *Service) loadInvoice(c echo.Context) (InvoiceResponse, error) {
-	n, err := billing.ParseInvoiceNumber(c.Param("invoice"))
-	if err != nil {
-		return InvoiceResponse{}, err
-	}
-	inv, v, err := s.Invoices.Invoice(c.Request().Context(), n)
+	r, v, err := s.Invoice(c.Request().Context(), c.Param("invoice"))
 	if err != nil {
 		return InvoiceResponse{}, err
 	}
 	api.SetVersion(c, v)
-	return InvoiceResponse{Invoice: n.String(), IssuedOn: inv.IssuedOn().String(), Adjustments: inv.Adjustments(), Statement: inv.Effective()}, nil
+	return r, nil
+}
+
+// Invoice reads an issued invoice's effective content and its stream
+// version (the API and the web pages share it).
+func (s *Service) Invoice(ctx context.Context, number string) (InvoiceResponse, int64, error) {
+	n, err := billing.ParseInvoiceNumber(number)
+	if err != nil {
+		return InvoiceResponse{}, 0, err
+	}
+	inv, v, err := s.Invoices.Invoice(ctx, n)
+	if err != nil {
+		return InvoiceResponse{}, 0, err
+	}
+	return InvoiceResponse{Invoice: n.String(), IssuedOn: inv.IssuedOn().String(), Adjustments: inv.Adjustments(), Statement: inv.Effective()}, v, nil
 }
 
 func (s *Service) getInvoice(c echo.Context) error {
@@ -446,7 +459,15 @@ func (s *Service) getInvoiceCSV(c echo.Context) error {
 		return err
 	}
 	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
+	if err := WriteInvoiceCSV(&buf, r); err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+}
+
+// WriteInvoiceCSV writes an invoice's lines and total as CSV.
+func WriteInvoiceCSV(out io.Writer, r InvoiceResponse) error {
+	w := csv.NewWriter(out)
 	_ = w.Write([]string{"invoice", "card", "vehicle", "kind", "usage_date", "entry_ic", "exit_ic", "exit_at", "amount", "tax_rate"})
 	for _, l := range r.Statement.Lines {
 		exit := ""
@@ -463,7 +484,7 @@ func (s *Service) getInvoiceCSV(c echo.Context) error {
 	sm := r.Statement.Summary
 	_ = w.Write([]string{r.Invoice, "", "", "total", "", "", "", "", strconv.FormatInt(int64(sm.Total), 10), ""})
 	w.Flush()
-	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+	return w.Error()
 }
 
 func (s *Service) getInvoicePDF(c echo.Context) error {

@@ -12,6 +12,7 @@ import (
 	"github.com/gantry-etc/gantry/commands/accounts"
 	cmds "github.com/gantry-etc/gantry/commands/setup"
 	"github.com/gantry-etc/gantry/domain/certificate"
+	"github.com/gantry-etc/gantry/projections/privacy"
 	proj "github.com/gantry-etc/gantry/projections/setup"
 )
 
@@ -27,6 +28,8 @@ type API struct {
 	PublicURL string
 	// Views reads the setup area's views.
 	Views proj.Reader
+	// Privacy reports where a data subject's data lives.
+	Privacy privacy.Reader
 	// Accounts is the staff-account table; Documents keeps signed consent
 	// PDFs (both adapters/postgres).
 	Accounts interface {

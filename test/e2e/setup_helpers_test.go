@@ -83,6 +83,7 @@ type resp struct {
 	body  []byte
 	etag  string
 	ctype string
+	link  string // the Link header (next page of a list)
 }
 
 func (r resp) json(t *testing.T) map[string]any {
@@ -143,7 +144,7 @@ func (e *env) request(method, path, token string, headers map[string]string, bod
 		e.mu.Unlock()
 	}
 	b, _ := io.ReadAll(res.Body)
-	return resp{res.StatusCode, b, res.Header.Get("ETag"), res.Header.Get("Content-Type")}
+	return resp{res.StatusCode, b, res.Header.Get("ETag"), res.Header.Get("Content-Type"), res.Header.Get("Link")}
 }
 
 func (e *env) must(want int, r resp) resp {
