@@ -118,7 +118,15 @@ func projectionsCmd(ctx context.Context, a *app.App, args []string, out io.Write
 		for _, s := range st {
 			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%.1f\t%s\n", s.Name, s.State, s.Checkpoint, s.LagEvents, s.LagSeconds, s.Error)
 		}
-		return w.Flush()
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		h, err := a.Horizon(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(out, h)
+		return err
 	case len(args) == 2 && args[0] == "rebuild":
 		if args[1] == tlog.SequencerName {
 			return errors.New("the transparency log is never rebuilt: it is append-only (gantry verify checks it against the events)")
