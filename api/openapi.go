@@ -34,9 +34,17 @@ func (s *Server) OpenAPI() map[string]any {
 		}
 		params = append(params, queryDoc(op.Query)...)
 		if op.Command {
+			keyDoc := "Retry-safe key, scoped to this route and caller: a retry answers the first outcome (same IDs, status, ETag) and appends nothing; another request with the same key gets 422. 1-200 printable ASCII characters."
+			if len(op.Roles) == 0 {
+				keyDoc += " On this anonymous route it must be unguessable: a random version-4 UUID or at least 32 random base64url characters (400 otherwise)."
+			}
 			params = append(params,
-				map[string]any{"name": "Idempotency-Key", "in": "header", "schema": map[string]any{"type": "string"}, "description": "Retry-safe key; the same key and body replay the first response."},
+				map[string]any{"name": "Idempotency-Key", "in": "header", "schema": map[string]any{"type": "string"}, "description": keyDoc},
 				map[string]any{"name": "If-Match", "in": "header", "schema": map[string]any{"type": "string"}, "description": "The ETag (stream version) you read; a stale one gives 409."})
+		}
+		if op.Method == http.MethodGet {
+			params = append(params,
+				map[string]any{"name": HeaderAfter, "in": "header", "schema": map[string]any{"type": "string"}, "description": "The same as ?after=."})
 		}
 		if params != nil {
 			o["parameters"] = params

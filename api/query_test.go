@@ -36,8 +36,10 @@ func TestQueryParametersAreDeclared(t *testing.T) {
 	// The same declaration documents the route.
 	op := s.OpenAPI()["paths"].(map[string]any)["/v1/history"].(map[string]any)["get"].(map[string]any)
 	params := op["parameters"].([]any)
-	if len(params) != 2 || params[0].(map[string]any)["name"] != "reason" || params[0].(map[string]any)["required"] != true ||
-		params[1].(map[string]any)["in"] != "query" {
+	// Every GET route also takes the consistency token (?after= or the
+	// Gantry-After header).
+	if len(params) != 4 || params[0].(map[string]any)["name"] != "reason" || params[0].(map[string]any)["required"] != true ||
+		params[1].(map[string]any)["in"] != "query" || params[2].(map[string]any)["name"] != "after" || params[3].(map[string]any)["name"] != api.HeaderAfter {
 		t.Errorf("documented parameters %v", params)
 	}
 }

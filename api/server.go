@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +44,10 @@ type Server struct {
 	ops     []Op
 	reqs    *prometheus.HistogramVec
 	down    func(error) bool
+	cmdKey  []byte
+	locks   *keyLocks
+	waitFor func(ctx context.Context, pos es.Position) error
+	maxWait time.Duration
 }
 
 // Config of a Server.
@@ -55,13 +60,24 @@ type Config struct {
 	// Unavailable says whether an error means the database cannot be
 	// reached (answered 503 with Retry-After, whichever path it came from).
 	Unavailable func(error) bool
+	// CommandKey is the server secret that scopes Idempotency-Keys and
+	// derives the values a keyed command generates (required).
+	CommandKey []byte
+	// WaitFor blocks until every view has applied pos (queries with ?after=).
+	WaitFor func(ctx context.Context, pos es.Position) error
+	// MaxWait bounds that wait (default 5s); past it the query answers 503.
+	MaxWait time.Duration
 }
 
 // New returns a Server with the engine's routes (health, metrics, OpenAPI).
 func New(cfg Config) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	s := &Server{echo: e, tokens: cfg.Tokens, pool: cfg.Pool, health: cfg.Health, log: cfg.Log, metrics: cfg.Metrics, down: cfg.Unavailable}
+	s := &Server{echo: e, tokens: cfg.Tokens, pool: cfg.Pool, health: cfg.Health, log: cfg.Log, metrics: cfg.Metrics, down: cfg.Unavailable,
+		cmdKey: cfg.CommandKey, locks: &keyLocks{pool: cfg.Pool, held: map[string]bool{}}, waitFor: cfg.WaitFor, maxWait: cfg.MaxWait}
+	if s.maxWait <= 0 {
+		s.maxWait = 5 * time.Second
+	}
 	s.reqs = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "gantry_http_request_duration_seconds", Help: "HTTP requests by route and status.",
 		Buckets: prometheus.DefBuckets,
@@ -96,13 +112,20 @@ type Op struct {
 	Summary string
 	// Roles that may call it; empty means public.
 	Roles []Role
-	// Command routes accept Idempotency-Key (replay) and If-Match (version).
+	// Command routes accept Idempotency-Key (replay) and If-Match (version),
+	// and answer Gantry-Position.
 	Command bool
+	// MaxBody is the largest request body (DefaultMaxBody when zero); a
+	// larger one is refused with 413.
+	MaxBody int64
+	// Stream: the handler reads the body as a stream (large uploads); an
+	// Idempotency-Key's request hash is computed as it reads.
+	Stream bool
 	// Paged list routes take ?limit= and ?cursor= and answer a Link to the
 	// next page (api.PageOf, api.Paged).
 	Paged bool
 	// Query lists the query parameters the handler reads; any other is a
-	// 400 (see Param).
+	// 400 (see Param). GET routes also accept after (see readAfter).
 	Query []Param
 	// Request and Response are example values whose types document the JSON
 	// bodies (nil: none / not described).
@@ -123,13 +146,23 @@ func (s *Server) Handle(op Op) {
 	if op.Paged {
 		op.Query = append(op.Query, pageQuery...)
 	}
-	var mw []echo.MiddlewareFunc
+	limit := op.MaxBody
+	if limit <= 0 {
+		limit = DefaultMaxBody
+	}
+	mw := []echo.MiddlewareFunc{bodyLimit(limit)}
 	if len(op.Roles) > 0 {
 		mw = append(mw, s.authenticate(op.Roles))
 	}
+	if op.Method == http.MethodGet {
+		op.Query = append(slices.Clip(op.Query), Q("after", "A Gantry-Position a command answered: the read waits (at most 5 s, then 503 views_behind) until the views include it."))
+	}
 	mw = append(mw, checkQuery(op.Query))
 	if op.Command {
-		mw = append(mw, s.ifMatch, s.idempotency)
+		mw = append(mw, s.ifMatch, s.command(op))
+	}
+	if op.Method == http.MethodGet {
+		mw = append(mw, s.readAfter)
 	}
 	s.echo.Add(op.Method, op.Path, op.Handler, mw...)
 	s.ops = append(s.ops, op)
@@ -204,8 +237,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if p.Status >= 500 && !errors.Is(err, es.ErrUnavailable) {
 		s.log.Error("request failed", "route", c.Path(), "err", err.Error(), "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 	}
-	if p.Status == http.StatusServiceUnavailable {
+	if p.Status == http.StatusServiceUnavailable && c.Response().Header().Get("Retry-After") == "" {
 		c.Response().Header().Set("Retry-After", "5")
+	}
+	if p.Code == errKeyBusy.Problem.Code {
+		c.Response().Header().Set("Retry-After", "1")
 	}
 	p.Type = problemType(p.Code)
 	p.Instance = c.Request().URL.Path

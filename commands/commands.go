@@ -42,16 +42,34 @@ type Streams struct {
 	Codec *es.Codec
 }
 
+// ErrKeyReused: an Idempotency-Key already carried another request.
+var ErrKeyReused = domain.Invalid("idempotency_key_reused", "This Idempotency-Key was used for a different request; use a new key for a new request.")
+
 // Load replays stream into apply and returns the stream's version (0 when
 // the stream does not exist).
+//
+// When ctx carries a keyed command that already appended to stream, Load
+// stops before that command's first event: the command decides again on
+// the state it first saw, and its append comes back Duplicate. An event of
+// the same key with another request is ErrKeyReused.
 func (s Streams) Load(ctx context.Context, stream string, apply func(domain.Event)) (int64, error) {
 	var version int64
+	cmd := CommandFrom(ctx)
+	keyed := cmd.keyed()
 	for from := int64(1); ; {
 		evs, err := s.Store.ReadStream(ctx, stream, es.Forwards, from, 500)
 		if err != nil {
 			return 0, err
 		}
 		for _, r := range evs {
+			if keyed && r.Metadata.CommandID != "" {
+				if cmd.owns(stream, r.Metadata.CommandID) {
+					return version, nil
+				}
+				if cmd.sameScope(r.Metadata.CommandID) {
+					return 0, ErrKeyReused
+				}
+			}
 			e, err := s.Codec.Decode(ctx, r)
 			if err != nil {
 				return 0, err
@@ -76,7 +94,32 @@ func (s Streams) Append(ctx context.Context, stream string, expected int64, even
 	if err != nil {
 		return es.AppendResult{}, err
 	}
-	return s.Store.Append(ctx, stream, es.ExpectedVersion(expected), MetadataFrom(ctx), data...)
+	md := MetadataFrom(ctx)
+	cmd := CommandFrom(ctx)
+	if cmd.keyed() {
+		md.CommandID = cmd.recordID(stream)
+	}
+	res, err := s.Store.Append(ctx, stream, es.ExpectedVersion(expected), md, data...)
+	if err != nil {
+		return res, s.reused(ctx, cmd, stream, expected, err)
+	}
+	if cmd != nil {
+		cmd.appended(res)
+	}
+	return res, nil
+}
+
+// reused turns the version conflict of a keyed command whose key already
+// wrote the conflicting event (with another request) into ErrKeyReused.
+func (s Streams) reused(ctx context.Context, cmd *Command, stream string, expected int64, err error) error {
+	if !cmd.keyed() || !errors.Is(err, es.ErrWrongExpectedVersion) || expected < 0 {
+		return err
+	}
+	evs, rerr := s.Store.ReadStream(ctx, stream, es.Forwards, expected+1, 1)
+	if rerr == nil && len(evs) == 1 && cmd.sameScope(evs[0].Metadata.CommandID) {
+		return ErrKeyReused
+	}
+	return err
 }
 
 // StreamEvents is one stream's part of AppendMany.
@@ -103,7 +146,24 @@ func (s Streams) AppendMany(ctx context.Context, parts ...StreamEvents) ([]es.Ap
 	if len(appends) == 0 {
 		return nil, nil
 	}
-	return s.Store.AppendMany(ctx, MetadataFrom(ctx), appends...)
+	md := MetadataFrom(ctx)
+	cmd := CommandFrom(ctx)
+	if cmd.keyed() {
+		md.CommandID = cmd.id() // the store records ID@stream for each part
+	}
+	res, err := s.Store.AppendMany(ctx, md, appends...)
+	if err != nil {
+		if len(parts) > 0 {
+			err = s.reused(ctx, cmd, appends[0].Stream, int64(appends[0].Expected), err)
+		}
+		return nil, err
+	}
+	if cmd != nil {
+		for _, r := range res {
+			cmd.appended(r)
+		}
+	}
+	return res, nil
 }
 
 // ErrPrecondition: the caller's If-Match version is not the stream's version.

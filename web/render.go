@@ -117,7 +117,7 @@ func (s *Site) errorPage(c echo.Context, code int, msg string) error {
 
 // certificatePDF answers a certificate as a PDF download.
 func (s *Site) certificatePDF(c echo.Context, cert *certificate.Certificate) error {
-	code := s.Code(cert.CanonicalContent())
+	code := s.Codes.Code(cert.CanonicalContent())
 	b, err := s.Renderer.Render(cert.Content(), code, s.PublicURL+"/v1/verify/"+code)
 	if err != nil {
 		return err

@@ -256,7 +256,7 @@ func (s *Site) storeStep(c echo.Context) error {
 	p := principal(c)
 	id := c.Param("id")
 	if step == "completion" {
-		out, err := cmds.NotifyCompletionHandler{Streams: s.Streams, Clock: s.Clock}.Handle(actor(c), cmds.NotifyCompletion{
+		out, err := cmds.NotifyCompletionHandler{Streams: s.Streams, Clock: s.Clock, Codes: s.Codes}.Handle(actor(c), cmds.NotifyCompletion{
 			SetupID: id, StoreID: p.Store, StaffID: p.Subject, ExpectedVersion: version})
 		if err != nil {
 			return s.stepFailed(c, f, err)

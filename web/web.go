@@ -60,8 +60,8 @@ type Site struct {
 	Renderer  interface {
 		Render(c certificate.Content, code, verifyURL string) ([]byte, error)
 	}
-	// Code computes a certificate's verification code (setupapi.CodeKey).
-	Code      func(canonical []byte) string
+	// Codes computes a certificate's verification code (setupapi.CodeKey).
+	Codes     cmds.CodeMaker
 	PublicURL string
 	// Cards is the cards feature's service (its command handlers, reader
 	// and invoice renderer); nil leaves the finance pages out.

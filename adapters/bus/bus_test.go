@@ -3,6 +3,7 @@ package bus_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -40,6 +41,7 @@ type sink struct {
 	failures int
 	got      map[string]int // event id → deliveries
 	to       map[int]string
+	msgIDs   map[string]string // event id → integration message ID
 }
 
 func (s *sink) handle(ctx context.Context, ev es.Event) error {
@@ -51,6 +53,9 @@ func (s *sink) handle(ctx context.Context, ev es.Event) error {
 	}
 	m := ev.Payload.(mailed)
 	s.got[ev.ID.String()]++
+	if s.msgIDs != nil {
+		s.msgIDs[ev.ID.String()] = bus.MessageID(ctx)
+	}
 	if !m.To.Erased {
 		s.to[m.N] = m.To.Value
 	} else {
@@ -74,7 +79,7 @@ func run(t *testing.T, backend, natsURL string) {
 	streams := commands.Streams{Store: store, Codec: codec}
 	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
-	s := &sink{failures: 2, got: map[string]int{}, to: map[int]string{}}
+	s := &sink{failures: 2, got: map[string]int{}, to: map[int]string{}, msgIDs: map[string]string{}}
 	b, err := bus.New(bus.Config{Backend: backend, NATSURL: natsURL, Pool: pool, Store: store, Codec: codec, Log: log, RetryInterval: 10 * time.Millisecond},
 		[]bus.Handler{{Name: "mailer", Types: []string{"test.mailed"}, Handle: s.handle}})
 	if err != nil {
@@ -127,6 +132,50 @@ func run(t *testing.T, backend, natsURL string) {
 	}
 	if s.to[3] != "customer@example.jp" {
 		t.Fatalf("handler got %q", s.to[3])
+	}
+	// Each delivery carried its stable message ID and was recorded.
+	var recorded int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM bus.deliveries WHERE handler = 'mailer'`).Scan(&recorded); err != nil || recorded != n {
+		t.Fatalf("%d deliveries recorded, want %d (%v)", recorded, n, err)
+	}
+	var someEvent, someMsg string
+	for ev, id := range s.msgIDs {
+		if id == "" {
+			t.Fatalf("event %s delivered without a message ID", ev)
+		}
+		someEvent, someMsg = ev, id
+	}
+	// A redelivery of a recorded message (as after a crash between the
+	// sink's yes and the ack) does not reach the sink again.
+	var payload []byte
+	evs, err := store.ReadAll(ctx, es.Start, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		if e.ID.String() == someEvent {
+			payload, _ = json.Marshal(bus.Ref{EventID: e.ID.String(), Stream: e.StreamID, Version: e.Version, Type: e.Type})
+		}
+	}
+	s.mu.Unlock()
+	if _, err := pool.Exec(ctx, `INSERT INTO bus.retries (handler, uuid, payload, metadata, attempts, due_at) VALUES ('mailer', $1, $2, '{}', 1, now())`, someMsg, payload); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var left int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM bus.retries`).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if left == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the parked redelivery was not taken")
+		}
+	}
+	s.mu.Lock()
+	if c := s.got[someEvent]; c != 1 {
+		t.Fatalf("a recorded message reached the sink %d times", c)
 	}
 }
 

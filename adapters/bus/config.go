@@ -167,7 +167,7 @@ func (b *Bus) initSchema(ctx context.Context, tx pgx.Tx) error {
 	if b.nats != nil {
 		return nil
 	}
-	topics := []string{PoisonTopic}
+	topics := []string{PoisonTopic, CheckpointTopic}
 	for _, h := range b.handlers {
 		topics = append(topics, h.Name)
 	}
@@ -296,7 +296,17 @@ func (b *Bus) deliver(h Handler) message.NoPublishHandlerFunc {
 		if err := json.Unmarshal(m.Payload, &ref); err != nil {
 			return fmt.Errorf("bus: message %s is not an event reference: %w", m.UUID, err)
 		}
-		ctx := m.Context()
+		ctx := WithMessageID(m.Context(), m.UUID)
+		// A message delivered before (a crash after the sink took it and
+		// before the ack, a NATS redelivery) is not delivered again: the
+		// record is written right after the sink says yes, before the ack.
+		var done bool
+		if err := b.cfg.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM bus.deliveries WHERE handler = $1 AND uuid = $2)`, h.Name, m.UUID).Scan(&done); err != nil {
+			return fmt.Errorf("%w: bus: reading delivery records: %v", es.ErrUnavailable, err)
+		}
+		if done {
+			return nil
+		}
 		evs, err := b.cfg.Store.ReadStream(ctx, ref.Stream, es.Forwards, ref.Version, 1)
 		if err != nil {
 			return err
@@ -312,6 +322,32 @@ func (b *Bus) deliver(h Handler) message.NoPublishHandlerFunc {
 			return err
 		}
 		b.delivered.WithLabelValues(h.Name).Inc()
-		return nil
+		// Recorded with a fresh context: the delivery happened even if the
+		// message's context ends now. If this fails, the message is
+		// delivered again (the only window for a repeat).
+		rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for attempt := 0; ; attempt++ {
+			_, err := b.cfg.Pool.Exec(rctx, `INSERT INTO bus.deliveries (handler, uuid) VALUES ($1, $2) ON CONFLICT DO NOTHING`, h.Name, m.UUID)
+			if err == nil || attempt == 4 || rctx.Err() != nil {
+				return err
+			}
+			time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
+		}
 	}
+}
+
+type messageIDKey struct{}
+
+// WithMessageID attaches the integration message ID to ctx.
+func WithMessageID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, messageIDKey{}, id)
+}
+
+// MessageID is the stable ID of the integration message being delivered
+// (UUIDv5 of event ID and handler), or "" outside a delivery. Sinks use it
+// to make repeats recognisable (a mail's Message-ID).
+func MessageID(ctx context.Context) string {
+	id, _ := ctx.Value(messageIDKey{}).(string)
+	return id
 }

@@ -24,7 +24,18 @@ const retriesSchema = `CREATE TABLE IF NOT EXISTS bus.retries (
 	parked_at timestamptz NOT NULL DEFAULT now(),
 	due_at    timestamptz NOT NULL,
 	PRIMARY KEY (handler, uuid));
-CREATE INDEX IF NOT EXISTS retries_due ON bus.retries (due_at)`
+CREATE INDEX IF NOT EXISTS retries_due ON bus.retries (due_at);
+CREATE TABLE IF NOT EXISTS bus.deliveries (
+	handler      text        NOT NULL,
+	uuid         text        NOT NULL,
+	delivered_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (handler, uuid));
+CREATE INDEX IF NOT EXISTS deliveries_at ON bus.deliveries (delivered_at)`
+
+// deliveriesKept is how long a delivery record is kept: longer than any
+// message waits to be delivered again (a redelivery of an older message
+// would be sent again).
+const deliveriesKept = 30 * 24 * time.Hour
 
 const (
 	// deliveryTimeout bounds one attempt at a parked message.
@@ -149,11 +160,17 @@ func (b *Bus) redeliver(ctx context.Context) {
 	}
 	t := time.NewTicker(min(b.cfg.RetryInterval, time.Second))
 	defer t.Stop()
+	var purged time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if time.Since(purged) > time.Hour {
+			if _, err := b.cfg.Pool.Exec(ctx, `DELETE FROM bus.deliveries WHERE delivered_at < now() - make_interval(secs => $1)`, deliveriesKept.Seconds()); err == nil {
+				purged = time.Now()
+			}
 		}
 		for {
 			n, err := b.redeliverDue(ctx, byName, names)

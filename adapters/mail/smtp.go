@@ -13,6 +13,8 @@ import (
 	"net/textproto"
 	"strings"
 	"time"
+
+	"github.com/gantry-etc/gantry/adapters/bus"
 )
 
 // Attachment is a file attached to a mail.
@@ -53,7 +55,14 @@ func (e *UnavailableError) Temporary() bool { return true }
 // is returned as the *textproto.Error it is. Once the server has accepted
 // the data the mail counts as sent, whatever happens to the QUIT after it,
 // so a retry does not send it twice.
+//
+// Sent while the bus delivers an integration message, the mail's
+// Message-ID is that message's stable ID, so a repeat after a crash is the
+// same message to the mail client.
 func (s Sender) Send(ctx context.Context, m Message) error {
+	if id := bus.MessageID(ctx); id != "" {
+		m.ID = id + "@gantry"
+	}
 	d := net.Dialer{Timeout: 5 * time.Second}
 	conn, err := d.DialContext(ctx, "tcp", s.Addr)
 	if err != nil {

@@ -402,17 +402,18 @@ ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1`).Scan(&tx, &p
 	return es.Position{Commit: c, Prepare: uint64(pos)}, nil
 }
 
-// Behind counts readable events after p (at most limit) and the recorded
+// Behind counts committed events after p (at most limit) and the recorded
 // time of the first of them: the lag of a reader at p.
 func (s *Store) Behind(ctx context.Context, p es.Position, limit int) (int64, time.Time, error) {
 	var (
 		n     int64
 		first *time.Time
 	)
+	// Every committed event counts, readable or still held back by an
+	// older open transaction: a hold shows as lag (see Horizon).
 	err := s.pool.QueryRow(ctx, `SELECT count(*), min(recorded_at) FROM (
   SELECT recorded_at FROM events
   WHERE (transaction_id, position) > ($1::text::xid8, $2)
-    AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
   ORDER BY transaction_id, position LIMIT $3) t`, pgx.QueryExecModeExec, strconv.FormatUint(p.Commit, 10), int64(p.Prepare), limit).Scan(&n, &first)
 	if err != nil {
 		return 0, time.Time{}, translate(err)
@@ -529,4 +530,61 @@ func IsUnavailable(err error) bool {
 		return true
 	}
 	return pgconn.SafeToRetry(err) || pgconn.Timeout(err) || isNetErr(err)
+}
+
+// Horizon is what holds global-log delivery back: the oldest transaction
+// with a transaction ID still open anywhere on the server (readers of $all
+// see nothing that committed after it started), and how many committed
+// events wait behind it.
+type Horizon struct {
+	// OldestAge is how long the oldest open transaction has been running
+	// (0 when none is open).
+	OldestAge time.Duration
+	// OldestPID, OldestState, OldestApp and OldestDatabase describe it.
+	OldestPID      int
+	OldestState    string
+	OldestApp      string
+	OldestDatabase string
+	// Waiting counts committed events that readers cannot see yet.
+	Waiting int64
+}
+
+// Horizon reports the xmin horizon of global-log delivery. The oldest
+// transaction is read from pg_stat_activity (every database of the
+// cluster: transaction IDs are cluster-wide); seeing other roles' sessions
+// needs pg_read_all_stats.
+func (s *Store) Horizon(ctx context.Context) (Horizon, error) {
+	var (
+		h     Horizon
+		age   float64
+		pid   *int32
+		state *string
+		app   *string
+		db    *string
+	)
+	err := s.pool.QueryRow(ctx, `SELECT
+  coalesce((SELECT extract(epoch FROM clock_timestamp() - xact_start)::float8 FROM pg_stat_activity
+            WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() ORDER BY xact_start LIMIT 1), 0),
+  (SELECT pid FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() ORDER BY xact_start LIMIT 1),
+  (SELECT state FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() ORDER BY xact_start LIMIT 1),
+  (SELECT application_name FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() ORDER BY xact_start LIMIT 1),
+  (SELECT datname::text FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() ORDER BY xact_start LIMIT 1),
+  (SELECT count(*) FROM events WHERE transaction_id >= pg_snapshot_xmin(pg_current_snapshot()))`).Scan(&age, &pid, &state, &app, &db, &h.Waiting)
+	if err != nil {
+		return h, translate(err)
+	}
+	h.OldestAge = time.Duration(age * float64(time.Second))
+	if pid != nil {
+		h.OldestPID = int(*pid)
+	}
+	if state != nil {
+		h.OldestState = *state
+	}
+	if app != nil {
+		h.OldestApp = *app
+	}
+	if db != nil {
+		h.OldestDatabase = *db
+	}
+	return h, nil
 }

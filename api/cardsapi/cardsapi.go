@@ -47,6 +47,9 @@ var (
 	both    = []api.Role{api.RoleOperatorAdmin, api.RoleFinance}
 )
 
+// UsageFileLimit is the largest usage file accepted (413 beyond).
+const UsageFileLimit = 512 << 20
+
 // Routes registers every route.
 func (s *Service) Routes(srv *api.Server) {
 	srv.Handle(api.Op{Method: http.MethodPost, Path: "/v1/contracts", ID: "concludeContract", Tag: "cards", Roles: admin, Command: true, Status: http.StatusCreated,
@@ -64,7 +67,7 @@ func (s *Service) Routes(srv *api.Server) {
 	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/cards", ID: "listCards", Tag: "cards", Roles: both,
 		Summary: "Cards by contract (customer), vehicle, state; renewal_due_by=YYYY-MM lists renewals due.", Response: []projcards.CardRow{}, Paged: true, Handler: s.listCards,
 		Query: []api.Param{api.Q("contract", "Contract number (customer)."), api.Q("vehicle", "Vehicle number."), api.Q("state", "Card state."), api.Q("renewal_due_by", "YYYY-MM: cards whose renewal is due by then.")}})
-	srv.Handle(api.Op{Method: http.MethodPost, Path: "/v1/usage-files", ID: "importUsage", Tag: "billing", Roles: finance, Command: true,
+	srv.Handle(api.Op{Method: http.MethodPost, Path: "/v1/usage-files", ID: "importUsage", Tag: "billing", Roles: finance, Command: true, MaxBody: UsageFileLimit, Stream: true,
 		Summary: "Import a road operator usage CSV (UTF-8 or Shift_JIS, docs/usage-format.md); any bad line rejects the file with a per-line report.", Response: cmdcards.UsageImportResult{}, Handler: s.importUsage,
 		Query: []api.Param{api.Q("name", "The file's name, as received from the road operator.")}})
 	srv.Handle(api.Op{Method: http.MethodPost, Path: "/v1/billing-runs", ID: "runBilling", Tag: "billing", Roles: finance, Command: true,
@@ -345,9 +348,9 @@ func UsageFileProblem(err error) error {
 }
 
 func (s *Service) importUsage(c echo.Context) error {
-	data, err := io.ReadAll(io.LimitReader(c.Request().Body, 512<<20))
+	data, err := api.ReadBody(c)
 	if err != nil {
-		return api.BadRequest("unreadable_body", "The request body could not be read.")
+		return err
 	}
 	name := c.QueryParam("name")
 	res, err := s.Usage.Handle(api.Actor(c), cmdcards.ImportUsage{Name: name, Data: data})

@@ -45,7 +45,6 @@ func (a *API) apply(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_ = a.wait(c.Request().Context(), out.Result)
 	api.SetVersion(c, out.Result.LastVersion)
 	return c.JSON(http.StatusCreated, AppliedResponse{out.ApplicationID, out.Passcode, out.QR, out.Result.LastVersion})
 }
@@ -61,7 +60,6 @@ func (a *API) fileByProxy(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_ = a.wait(c.Request().Context(), out.Result)
 	return c.JSON(http.StatusCreated, AppliedResponse{out.ApplicationID, out.Passcode, out.QR, out.Result.LastVersion})
 }
 
@@ -116,7 +114,6 @@ func (a *API) recordConsent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_ = a.wait(c.Request().Context(), res)
 	api.SetVersion(c, res.LastVersion)
 	return c.JSON(http.StatusCreated, map[string]any{"consent_id": req.ConsentID, "version": res.LastVersion})
 }
@@ -177,7 +174,6 @@ func (a *API) receive(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_ = a.wait(c.Request().Context(), out.Result)
 	api.SetVersion(c, out.SetupVersion)
 	return c.JSON(http.StatusCreated, ReceiveResponse{out.ApplicationID, out.SetupID, out.SetupVersion, setup.StepVisitor.String()})
 }
@@ -225,7 +221,6 @@ func step[B any](a *API, input func(B) cmds.StepInput) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		_ = a.wait(c.Request().Context(), res)
 		api.SetVersion(c, res.LastVersion)
 		return c.JSON(http.StatusOK, StepResponse{SetupID: c.Param("id"), Version: res.LastVersion})
 	}
@@ -257,7 +252,6 @@ func (a *API) notify(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_ = a.wait(c.Request().Context(), out.Result)
 	return c.JSON(http.StatusOK, StepResponse{SetupID: c.Param("id"), CertificateNumber: out.CertificateNumber})
 }
 
@@ -302,11 +296,10 @@ func (a *API) print(c echo.Context) error {
 		return err
 	}
 	p := api.PrincipalOf(c)
-	cert, res, err := cmds.PrintHandler{Streams: a.Streams, Clock: a.Clock}.Handle(api.Actor(c), cmds.Print{Number: c.Param("number"), StoreID: p.Store, StaffID: p.Subject, ExpectedVersion: expected})
+	cert, _, err := cmds.PrintHandler{Streams: a.Streams, Clock: a.Clock}.Handle(api.Actor(c), cmds.Print{Number: c.Param("number"), StoreID: p.Store, StaffID: p.Subject, ExpectedVersion: expected})
 	if err != nil {
 		return err
 	}
-	_ = a.wait(c.Request().Context(), res)
 	return a.pdf(c, cert)
 }
 

@@ -3,16 +3,13 @@
 package setupapi
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base32"
 	"strings"
-	"time"
 
 	"github.com/gantry-etc/gantry/commands"
 	"github.com/gantry-etc/gantry/commands/accounts"
-	es "github.com/gantry-etc/gantry/commands/eventstore"
 	cmds "github.com/gantry-etc/gantry/commands/setup"
 	"github.com/gantry-etc/gantry/domain/certificate"
 	"github.com/gantry-etc/gantry/projections/privacy"
@@ -29,7 +26,6 @@ type API struct {
 	Renderer  CertificateRenderer
 	Verifier  CodeKey
 	PublicURL string
-	WaitFor   func(ctx context.Context, pos es.Position) error
 	// Views reads the setup area's views.
 	Views proj.Reader
 	// Privacy reports where a data subject's data lives.
@@ -70,12 +66,3 @@ func (k CodeKey) Code(canonical []byte) string {
 }
 
 func (a *API) reads() cmds.Reads { return cmds.Reads{Streams: a.Streams} }
-
-func (a *API) wait(ctx context.Context, res es.AppendResult) error {
-	if a.WaitFor == nil || res.Position == (es.Position{}) {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	return a.WaitFor(ctx, res.Position)
-}

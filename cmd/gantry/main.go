@@ -4,7 +4,10 @@
 //	gantry migrate                    apply database migrations
 //	gantry projections status         each projector's checkpoint, state and lag
 //	gantry projections rebuild NAME   rebuild a projector into fresh tables, swap atomically
-//	gantry verify                     walk every stream's hash chain
+//	gantry verify [--checkpoints DIR|URL] walk every stream's hash chain; rebuild the transparency log from the events and check it against every signed checkpoint
+//	gantry log key | log keygen ORIGIN print the log's verifier key | make a log signing key
+//	gantry audit export …             write an audit-export bundle (docs/audit-export.md)
+//	gantry audit verify BUNDLE …      check a bundle offline
 //	gantry lease|usage|billing …      cards and billing operations
 //	gantry privacy report SUBJECT     where a data subject's data lives, and whether it is erased
 //	gantry station …                  the store station (card reader; see docs/cards.md)
@@ -29,6 +32,7 @@ import (
 	"github.com/gantry-etc/gantry/adapters/bus"
 	"github.com/gantry-etc/gantry/adapters/postgres"
 	"github.com/gantry-etc/gantry/adapters/progress"
+	"github.com/gantry-etc/gantry/adapters/tlog"
 	"github.com/gantry-etc/gantry/cmd/gantry/app"
 	"github.com/gantry-etc/gantry/commands"
 	"github.com/gantry-etc/gantry/projections"
@@ -44,7 +48,7 @@ func main() {
 	}
 }
 
-const usage = `usage: gantry serve | migrate | verify | projections status | projections rebuild NAME | lease import FILE | usage import FILE | billing run YYYY-MM | audit history STREAM [--as-of T] [--state] --reason R | station … | privacy report SUBJECT`
+const usage = `usage: gantry serve | migrate | verify [--checkpoints DIR|URL] | projections status | projections rebuild NAME | lease import FILE | usage import FILE | billing run YYYY-MM | log key | log keygen ORIGIN | audit history STREAM [--as-of T] [--state] --reason R | audit export … | audit verify BUNDLE … | station … | privacy report SUBJECT`
 
 func run(ctx context.Context, args []string, out io.Writer, log *slog.Logger) error {
 	if len(args) == 0 {
@@ -52,6 +56,9 @@ func run(ctx context.Context, args []string, out io.Writer, log *slog.Logger) er
 	}
 	if args[0] == "station" { // runs on the store PC: no database, no server keys
 		return stationCmd(ctx, args[1:], os.Stdin, out)
+	}
+	if handled, err := app.OfflineCLI(args, os.Getenv("GANTRY_LOG_KEY"), out); handled {
+		return err
 	}
 	cfg, err := app.FromEnv()
 	if err != nil {
@@ -75,6 +82,13 @@ func run(ctx context.Context, args []string, out io.Writer, log *slog.Logger) er
 		fmt.Fprintln(out, res)
 		if !res.Intact {
 			return errors.New("hash chain broken")
+		}
+		intact, err := app.VerifyLog(ctx, a, args[1:], out)
+		if err != nil {
+			return err
+		}
+		if !intact {
+			return errors.New("transparency log broken")
 		}
 		return nil
 	case "projections":
@@ -105,8 +119,19 @@ func projectionsCmd(ctx context.Context, a *app.App, args []string, out io.Write
 		for _, s := range st {
 			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%.1f\t%s\n", s.Name, s.State, s.Checkpoint, s.LagEvents, s.LagSeconds, s.Error)
 		}
-		return w.Flush()
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		h, err := a.Horizon(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(out, h)
+		return err
 	case len(args) == 2 && args[0] == "rebuild":
+		if args[1] == tlog.SequencerName {
+			return errors.New("the transparency log is never rebuilt: it is append-only (gantry verify checks it against the events)")
+		}
 		if args[1] == bus.OutboxName {
 			return errors.New("the outbox is never rebuilt: replaying it would send every message again")
 		}

@@ -75,11 +75,15 @@ func replayed(ctx context.Context, s EventStreams, numbers CardNumbers) (card.Ca
 	if err != nil || !ok {
 		return card.CardNumber{}, es.AppendResult{}, false, err
 	}
-	v, err := s.Load(ctx, CardStream(n), func(domain.Event) {})
+	// The whole stream, the command's own events included (a keyed Load
+	// would stop before them).
+	v, err := s.Load(commands.WithCommand(ctx, nil), CardStream(n), func(domain.Event) {})
 	if err != nil || v == 0 {
 		return card.CardNumber{}, es.AppendResult{}, false, err
 	}
-	return n, es.AppendResult{StreamID: CardStream(n), FirstVersion: 1, LastVersion: v, Duplicate: true}, true, nil
+	res := es.AppendResult{StreamID: CardStream(n), FirstVersion: 1, LastVersion: v, Duplicate: true}
+	commands.Replay(ctx, res)
+	return n, res, true, nil
 }
 
 // DueCards finds the cards a scheduled job has to look at, from the card

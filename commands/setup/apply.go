@@ -33,11 +33,11 @@ type ApplyHandler struct {
 
 // Handle validates and records the application with a new ID and passcode.
 func (h ApplyHandler) Handle(ctx context.Context, cmd Apply) (Applied, error) {
-	id, err := application.ParseID(NewApplicationID())
+	id, err := application.ParseID(NewApplicationID(ctx))
 	if err != nil {
 		return Applied{}, err
 	}
-	pass := NewPasscode()
+	pass := NewPasscode(ctx)
 	qr, err := application.NewQR(id, pass)
 	if err != nil {
 		return Applied{}, err

@@ -40,7 +40,7 @@ func (h FileByProxyHandler) Handle(ctx context.Context, cmd FileByProxy) (Applie
 		// does not exist.
 		return Applied{}, application.ErrConsentNotFound.With("consent_id", "")
 	}
-	id, err := application.ParseID(NewApplicationID())
+	id, err := application.ParseID(NewApplicationID(ctx))
 	if err != nil {
 		return Applied{}, err
 	}
@@ -55,7 +55,7 @@ func (h FileByProxyHandler) Handle(ctx context.Context, cmd FileByProxy) (Applie
 	if _, err := application.New().FileByProxy(file, now); err != nil {
 		return Applied{}, err
 	}
-	pass := NewPasscode()
+	pass := NewPasscode(ctx)
 	qr, _ := application.NewQR(id, pass)
 	if file.PasscodeHash, err = h.Hasher.Hash(pass); err != nil {
 		return Applied{}, err

@@ -60,7 +60,7 @@ func (h NotifyCompletionHandler) Handle(ctx context.Context, cmd NotifyCompletio
 		return Completed{}, err
 	}
 	c := certificate.New()
-	number := NewCertificateNumber()
+	number := NewCertificateNumber(ctx)
 	content := certificate.Content{
 		Number: number, OBUNumber: n.OBUNumber.Value.String(), VehicleType: n.VehicleType, Plate: n.Plate.Value.String(),
 		GrossWeightKg: n.GrossWeightKg, Towing: n.Towing, SetupDate: n.SetupDate, StoreID: n.StoreID,
@@ -74,7 +74,7 @@ func (h NotifyCompletionHandler) Handle(ctx context.Context, cmd NotifyCompletio
 		for _, e := range cevs {
 			c.Apply(e)
 		}
-		secret := NewLinkSecret()
+		secret := NewLinkSecret(ctx)
 		link, err := c.SendLink(certificate.SendLink{Token: HashToken(secret)}, now)
 		if err != nil {
 			return Completed{}, err

@@ -61,7 +61,7 @@ func (h ReceiveHandler) Handle(ctx context.Context, cmd Receive) (Received, erro
 	if derr != nil {
 		return Received{}, derr
 	}
-	sid := NewSetupID()
+	sid := NewSetupID(ctx)
 	s := setup.New()
 	sevs, err := s.Start(setup.Start{SetupID: sid, ApplicationID: id.String(), StoreID: cmd.StoreID, StaffID: cmd.StaffID}, now)
 	if err != nil {

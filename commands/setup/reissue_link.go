@@ -43,7 +43,7 @@ func (h ReissueLinkHandler) Handle(ctx context.Context, cmd ReissueLink) (es.App
 		return es.AppendResult{}, err
 	}
 	now := h.Clock.Now()
-	secret := NewLinkSecret()
+	secret := NewLinkSecret(ctx)
 	evs, err := c.Reissue(certificate.Reissue{Token: HashToken(secret)}, now)
 	if err != nil {
 		return es.AppendResult{}, err

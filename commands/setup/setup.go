@@ -14,7 +14,6 @@ package setup
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
@@ -64,11 +63,13 @@ func (h Hasher) Verify(hash, attempt string) bool {
 
 var _ commands.Clock = commands.SystemClock{}
 
-// randomCode returns n characters from an alphabet without look-alikes.
-func randomCode(n int) string {
+// randomCode returns n characters from an alphabet without look-alikes,
+// drawn for label (from the command's seed when the request carried an
+// Idempotency-Key, so that a retry draws the same values).
+func randomCode(ctx context.Context, label string, n int) string {
 	const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 	b := make([]byte, n)
-	_, _ = rand.Read(b)
+	commands.Random(ctx, label, b)
 	var s strings.Builder
 	for _, x := range b {
 		s.WriteByte(alphabet[int(x)%len(alphabet)])
@@ -77,21 +78,25 @@ func randomCode(n int) string {
 }
 
 // NewApplicationID returns a fresh application ID.
-func NewApplicationID() string { return "AP-" + randomCode(12) }
+func NewApplicationID(ctx context.Context) string {
+	return "AP-" + randomCode(ctx, "application_id", 12)
+}
 
 // NewPasscode returns a fresh passcode (10 characters).
-func NewPasscode() string { return randomCode(10) }
+func NewPasscode(ctx context.Context) string { return randomCode(ctx, "passcode", 10) }
 
 // NewSetupID returns a fresh setup ID.
-func NewSetupID() string { return "SU-" + randomCode(12) }
+func NewSetupID(ctx context.Context) string { return "SU-" + randomCode(ctx, "setup_id", 12) }
 
 // NewCertificateNumber returns a fresh certificate number.
-func NewCertificateNumber() string { return "SC-" + randomCode(12) }
+func NewCertificateNumber(ctx context.Context) string {
+	return "SC-" + randomCode(ctx, "certificate_number", 12)
+}
 
 // NewLinkSecret returns a fresh download-link secret (160 bits).
-func NewLinkSecret() string {
+func NewLinkSecret(ctx context.Context) string {
 	b := make([]byte, 20)
-	_, _ = rand.Read(b)
+	commands.Random(ctx, "link_secret", b)
 	return hex.EncodeToString(b)
 }
 

@@ -5,7 +5,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-
 	es "github.com/gantry-etc/gantry/commands/eventstore"
 	"github.com/gantry-etc/gantry/domain/setup"
 )

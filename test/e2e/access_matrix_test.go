@@ -118,6 +118,13 @@ var accessPolicy = []struct{ allow, op, route string }{
 	{".....u.o", "auditConsentsAsOf", "GET /v1/audit/consents"},
 	{".....u.o", "auditConsentChanges", "GET /v1/audit/consents/changes"},
 	{".....u.o", "auditReads", "GET /v1/audit/reads"},
+
+	// Transparency log (public, C2SP tlog-tiles) and the regulators' audit
+	// export (no personal data in plaintext; auditors read history instead).
+	{"acsdfuro", "logCheckpoint", "GET /v1/log/checkpoint"},
+	{"acsdfuro", "logKey", "GET /v1/log/key"},
+	{"acsdfuro", "logTile", "GET /v1/log/tile/*"},
+	{"......ro", "auditExport", "GET /v1/audit/exports"},
 }
 
 // callers are the matrix columns, in order.

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/gantry-etc/gantry/cmd/gantry/app"
 	"github.com/gantry-etc/gantry/projections/privacy"
 )
@@ -188,7 +190,7 @@ func webApplication(subject map[string]any, user string) map[string]any {
 func TestErasureScan_web_applicant_at_60_days(t *testing.T) {
 	e := start(t)
 	m := e.markWAL()
-	e.must(201, e.doKey("POST", "/v1/applications", "", "apply-erasure-1", webApplication(webSubject, "鷺ノ宮虹子")))
+	e.must(201, e.doKey("POST", "/v1/applications", "", uuid.NewString() /* anonymous routes need an unguessable key */, webApplication(webSubject, "鷺ノ宮虹子")))
 	e.inbox.Wait(t, 1)
 	e.clock.Advance(61 * 24 * time.Hour)
 	e.runJobs(app.JobExpireApplications)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/gantry-etc/gantry/cmd/gantry/app"
 	"github.com/gantry-etc/gantry/test/smtptest"
 )
@@ -107,7 +109,7 @@ func TestDatabaseLostWhileRunning(t *testing.T) {
 	before := e.eventCount()
 
 	proxy.cut()
-	key := "outage-retry-1"
+	key := uuid.NewString() // anonymous routes need an unguessable key
 	for _, r := range []resp{
 		e.doKey("POST", "/v1/applications", "", key, applicant),
 		e.do("GET", "/v1/views/applications/awaiting", staff, "", nil),

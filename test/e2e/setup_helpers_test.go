@@ -12,11 +12,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/gantry-etc/gantry/cmd/gantry/app"
 	"github.com/gantry-etc/gantry/commands"
+	es "github.com/gantry-etc/gantry/commands/eventstore"
 	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/test/pgtest"
 	"github.com/gantry-etc/gantry/test/smtptest"
@@ -28,6 +30,12 @@ type env struct {
 	srv   *httptest.Server
 	clock *commands.ManualClock
 	inbox *smtptest.Inbox
+
+	// after is the consistency token: the last Gantry-Position a command
+	// answered, sent back with every query (Gantry-After) so that a read
+	// sees this test's own writes.
+	mu    sync.Mutex
+	after es.Position
 }
 
 func start(t *testing.T) *env {
@@ -118,11 +126,23 @@ func (e *env) request(method, path, token string, headers map[string]string, bod
 			req.Header.Set(k, v)
 		}
 	}
+	e.mu.Lock()
+	if method == http.MethodGet && e.after != (es.Position{}) {
+		req.Header.Set("Gantry-After", e.after.String())
+	}
+	e.mu.Unlock()
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	defer res.Body.Close()
+	if p, err := es.ParsePosition(res.Header.Get("Gantry-Position")); err == nil {
+		e.mu.Lock()
+		if e.after.Less(p) {
+			e.after = p
+		}
+		e.mu.Unlock()
+	}
 	b, _ := io.ReadAll(res.Body)
 	return resp{res.StatusCode, b, res.Header.Get("ETag"), res.Header.Get("Content-Type"), res.Header.Get("Link")}
 }

@@ -5,8 +5,11 @@ package app
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,6 +57,15 @@ func Build(cfg Config, clock commands.Clock, log *slog.Logger) (*App, error) {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	pcfg.MaxConns = 32
+	// Gantry's own connections can never be the long transaction that holds
+	// global-log delivery back (see gantry_xmin_horizon_age_seconds).
+	for param, env := range map[string]string{"idle_in_transaction_session_timeout": "GANTRY_PG_IDLE_TX_TIMEOUT", "statement_timeout": "GANTRY_PG_STATEMENT_TIMEOUT"} {
+		d, err := cfg.Duration(env, map[string]time.Duration{"GANTRY_PG_IDLE_TX_TIMEOUT": 30 * time.Second, "GANTRY_PG_STATEMENT_TIMEOUT": 5 * time.Minute}[env])
+		if err != nil {
+			return nil, err
+		}
+		pcfg.ConnConfig.RuntimeParams[param] = strconv.FormatInt(d.Milliseconds(), 10)
+	}
 	pool, err := pgxpool.NewWithConfig(context.Background(), pcfg)
 	if err != nil {
 		return nil, err
@@ -93,7 +105,7 @@ func Build(cfg Config, clock commands.Clock, log *slog.Logger) (*App, error) {
 	projs = append(projs, a.Bus.Outbox())
 	a.Runner = projections.NewRunner(pool, a.Store, a.Codec, log, projs...)
 	a.Runner.SetLeadership(cfg.Replicas)
-	a.Metrics.MustRegister(projections.NewCollector(a.Runner))
+	a.Metrics.MustRegister(projections.NewCollector(a.Runner).WithHorizon(a.Horizon))
 
 	a.API = api.New(api.Config{
 		Tokens:      api.NewTokens(cfg.TokenKey, cfg.TokenTTL, clock.Now),
@@ -102,6 +114,8 @@ func Build(cfg Config, clock commands.Clock, log *slog.Logger) (*App, error) {
 		Log:         log,
 		Metrics:     a.Metrics,
 		Unavailable: postgres.IsUnavailable,
+		CommandKey:  commandKey(cfg.TokenKey),
+		WaitFor:     func(ctx context.Context, pos es.Position) error { return a.Runner.WaitFor(ctx, pos) },
 	})
 	for _, f := range a.Features {
 		f.Routes(a.API)
@@ -110,6 +124,22 @@ func Build(cfg Config, clock commands.Clock, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// Horizon reports what holds global-log delivery back (metrics and
+// `gantry projections status`).
+func (a *App) Horizon(ctx context.Context) (projections.Horizon, error) {
+	h, err := a.Store.Horizon(ctx)
+	return projections.Horizon{OldestAge: h.OldestAge, OldestPID: h.OldestPID, OldestState: h.OldestState, OldestApp: h.OldestApp,
+		OldestDatabase: h.OldestDatabase, Waiting: h.Waiting}, err
+}
+
+// commandKey scopes Idempotency-Keys and derives what keyed commands
+// generate; it comes from the token key, so it needs no configuration.
+func commandKey(tokenKey []byte) []byte {
+	m := hmac.New(sha256.New, tokenKey)
+	m.Write([]byte("gantry command keys v1"))
+	return m.Sum(nil)
 }
 
 // Start waits for the database (retrying with backoff and saying why),
@@ -148,9 +178,13 @@ func (a *App) Start(ctx context.Context) <-chan struct{} {
 			// The bus starts again after a failure (database or broker
 			// gone); undelivered messages wait for it.
 			for wait := time.Second; ctx.Err() == nil; wait = min(wait*2, 30*time.Second) {
+				began := time.Now()
 				err := a.Bus.Run(ctx)
 				if err == nil || ctx.Err() != nil {
 					return
+				}
+				if time.Since(began) > time.Minute {
+					wait = time.Second // it ran well: a new failure starts the backoff again
 				}
 				a.Log.Error("integration bus stopped; starting again", "err", err.Error(), "in", wait.String())
 				select {
@@ -160,6 +194,12 @@ func (a *App) Start(ctx context.Context) <-chan struct{} {
 			}
 		}()
 		go func() { defer wg.Done(); a.schedule(ctx) }()
+		for _, f := range a.Features { // features with a loop of their own (the log's signer)
+			if bg, ok := f.(interface{ Background(context.Context, *App) }); ok {
+				wg.Add(1)
+				go func() { defer wg.Done(); bg.Background(ctx, a) }()
+			}
+		}
 		a.ready.Store(true)
 		wg.Wait()
 	}()
@@ -214,7 +254,17 @@ func (a *App) Close() { a.Pool.Close() }
 
 type health struct{ a *App }
 
-func (h health) Live() (bool, []string) { return h.a.Runner.Healthy() }
+func (h health) Live() (bool, []string) {
+	ok, problems := h.a.Runner.Healthy()
+	for _, f := range h.a.Features { // a feature's own halted work (the log's signer refusing)
+		if p, has := f.(interface{ Problems() []string }); has {
+			if more := p.Problems(); len(more) > 0 {
+				ok, problems = false, append(problems, more...)
+			}
+		}
+	}
+	return ok, problems
+}
 
 func (h health) Ready(ctx context.Context) (bool, []string) {
 	var problems []string

@@ -24,7 +24,7 @@ const AuditHistoryUsage = `gantry audit history STREAM [--as-of T] [--state] --r
 // auditSubcommands are the sub-commands of "gantry audit". The transparency
 // log's export and verify add their entries here.
 func auditSubcommands() map[string]CLIFunc {
-	return map[string]CLIFunc{"history": AuditHistoryCLI}
+	return map[string]CLIFunc{"history": AuditHistoryCLI, "export": AuditExportCLI} // audit verify runs offline (OfflineCLI)
 }
 
 // AuditCLI runs "gantry audit SUB …".

@@ -73,10 +73,15 @@ func FromEnv() (Config, error) {
 	}
 	for _, k := range []string{"GANTRY_ISSUER_NAME", "GANTRY_ISSUER_REGISTRATION", "GANTRY_ANNUAL_FEE", "GANTRY_CARD_PREFIX", "GANTRY_LEASE_URL",
 		"GANTRY_BOOTSTRAP_ADMIN", "GANTRY_CERT_FONT", "GANTRY_BCRYPT_COST", "GANTRY_RENEWAL_MAIL_TO",
-		"GANTRY_FACE", "GANTRY_FACE_URL", "GANTRY_FACE_TIMEOUT", "GANTRY_SETUP_CARD_KEY", "GANTRY_JPKI_CA", "GANTRY_OCSP_URL", "GANTRY_OCSP_TIMEOUT", "GANTRY_CARD_CHALLENGE_TTL", "GANTRY_CARD_RATE", "GANTRY_CARD_BURST"} {
+		"GANTRY_LOG_KEY", "GANTRY_CHECKPOINT_DIR",
+		"GANTRY_FACE", "GANTRY_FACE_URL", "GANTRY_FACE_TIMEOUT", "GANTRY_SETUP_CARD_KEY", "GANTRY_JPKI_CA", "GANTRY_OCSP_URL", "GANTRY_OCSP_TIMEOUT", "GANTRY_CARD_CHALLENGE_TTL", "GANTRY_CARD_RATE", "GANTRY_CARD_BURST",
+		"GANTRY_PG_IDLE_TX_TIMEOUT", "GANTRY_PG_STATEMENT_TIMEOUT"} {
 		if v, ok := os.LookupEnv(k); ok {
 			c.Extra[k] = v
 		}
+	}
+	if _, ok := c.Extra["GANTRY_CHECKPOINT_DIR"]; !ok {
+		c.Extra["GANTRY_CHECKPOINT_DIR"] = ".local/checkpoints"
 	}
 	return c, nil
 }
@@ -113,8 +118,25 @@ func (c Config) Int(key string, def int64) (int64, error) {
 	return n, nil
 }
 
+// Duration reads a duration from Extra with a default.
+func (c Config) Duration(key string, def time.Duration) (time.Duration, error) {
+	v, ok := c.Extra[key]
+	if !ok || v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%s: want a duration such as 30s (0 turns it off)", key)
+	}
+	return d, nil
+}
+
 // TestKeys fills KEK and TokenKey with fixed test keys (tests only).
 func (c *Config) TestKeys() {
 	c.KEK = []byte("0123456789abcdef0123456789abcdef")
 	c.TokenKey = []byte("fedcba9876543210fedcba9876543210")
+	if c.Extra == nil {
+		c.Extra = map[string]string{}
+	}
+	c.Extra["GANTRY_LOG_KEY"] = TestLogKey
 }

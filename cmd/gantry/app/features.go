@@ -9,6 +9,7 @@ func features(d Deps) ([]Feature, error) {
 		newCardsFeature,   // corporate ETC cards and billing (cards.go)
 		newAuditFeature,   // auditors' history as of any date (audit.go)
 		newStationFeature, // store station: staff IC cards, setup cards, JPKI (station.go)
+		newLogFeature,     // transparency log, checkpoints, audit export (tlog.go)
 	} {
 		f, err := build(d)
 		if err != nil {

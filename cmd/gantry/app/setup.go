@@ -59,7 +59,7 @@ func newSetupFeature(d Deps) (Feature, error) {
 	m := hmac.New(sha256.New, d.Config.TokenKey)
 	m.Write([]byte("gantry certificate verification v1"))
 	a := &setupapi.API{Streams: d.Streams, Clock: d.Clock, Hasher: cmds.Hasher{Cost: int(cost)},
-		Renderer: r, Verifier: setupapi.CodeKey(m.Sum(nil)), PublicURL: strings.TrimRight(d.Config.PublicURL, "/"), WaitFor: d.WaitFor,
+		Renderer: r, Verifier: setupapi.CodeKey(m.Sum(nil)), PublicURL: strings.TrimRight(d.Config.PublicURL, "/"),
 		Views: proj.Reader{Pool: d.Pool, Keys: d.Sealer}, Privacy: privacy.Reader{Pool: d.Pool}, Accounts: postgres.StaffAccounts{Pool: d.Pool}, Documents: postgres.ConsentDocuments{Pool: d.Pool, Sealer: d.Sealer}}
 	if id, pw, ok := strings.Cut(d.Config.Extra["GANTRY_BOOTSTRAP_ADMIN"], ":"); ok && id != "" && pw != "" {
 		a.BootstrapID, a.BootstrapPassword = id, pw

@@ -29,8 +29,8 @@ func (a *App) mountWeb() error {
 	}
 	sa := sf.api
 	a.Web = &web.Site{Tokens: a.API.Tokens(), Streams: sa.Streams, Clock: sa.Clock, Hasher: sa.Hasher, Views: sa.Views,
-		Accounts: sa.Accounts, Documents: sa.Documents, Renderer: sa.Renderer, Code: sa.Verifier.Code, PublicURL: sa.PublicURL,
-		WaitFor: sa.WaitFor, Log: a.Log, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"),
+		Accounts: sa.Accounts, Documents: sa.Documents, Renderer: sa.Renderer, Codes: sa.Verifier, PublicURL: sa.PublicURL,
+		WaitFor: sf.d.WaitFor, Log: a.Log, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"),
 		BootstrapID: sa.BootstrapID, BootstrapPassword: sa.BootstrapPassword}
 	if cf != nil {
 		a.Web.Cards = cf.Service

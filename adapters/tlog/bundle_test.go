@@ -1,0 +1,142 @@
+package tlog_test
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/gantry-etc/gantry/adapters/tlog"
+	es "github.com/gantry-etc/gantry/commands/eventstore"
+)
+
+func TestAuditExportVerifiesOfflineAndAnyEditedByteFails(t *testing.T) {
+	e := newLogEnv(t)
+	e.add("application-A1", "S1", "A1", 3)
+	e.add("application-A2", "S2", "A2", 4)
+	e.add("consent-C1", "S1", "C1", 2)
+	e.add("application-A3", "S1", "A3", 1)
+	// Stored JSON that is not in Go's compact form: its record cannot
+	// rebuild the canonical bytes, so the bundle carries them.
+	if _, err := e.store.Append(e.ctx, "application-A5", es.NoStream, es.Metadata{Actor: es.Actor{Store: "S1"}},
+		es.EventData{ID: es.NewEventID(), Type: "test.visited", SchemaVersion: 1, Data: []byte(`{"store_id": "S1"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.sync()
+	x := tlog.Exporter{Pool: e.pool, VerifierKey: e.signer.VerifierKey()}
+	var buf bytes.Buffer
+	sum, err := x.Export(e.ctx, tlog.ExportQuery{Store: "S1"}, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Events != 7 || sum.Checkpoint.Size != c.Size {
+		t.Fatalf("exported %d events against size %d, want 7 against %d", sum.Events, sum.Checkpoint.Size, c.Size)
+	}
+	bundle := bytes.Clone(buf.Bytes())
+	if bytes.Contains(bundle, []byte("Yamada")) {
+		t.Fatal("the bundle holds plaintext personal data")
+	}
+	if !bytes.Contains(bundle, []byte(`$sealed`)) {
+		t.Fatal("the bundle should show sealed values as ciphertext")
+	}
+	rep, err := tlog.VerifyBundle(bytes.NewReader(bundle), tlog.BundleCheck{VerifierKey: e.signer.VerifierKey()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(bundle, []byte(`"canonical":"`)); n != 1 {
+		t.Fatalf("%d events carry their canonical bytes, want only the one not in compact form", n)
+	}
+	if rep.Events != 7 || !strings.Contains(strings.Join(rep.Lines, "\n"), "inclusion proof") {
+		t.Fatalf("report: %d events, %q", rep.Events, rep.Lines)
+	}
+
+	// By subject: the application's own stream.
+	buf.Reset()
+	if sum, err := x.Export(e.ctx, tlog.ExportQuery{Subject: "A2"}, &buf); err != nil || sum.Events != 4 {
+		t.Fatalf("subject export: %d events, %v", sum.Events, err)
+	}
+
+	// A wrong key, or a key other than the bundle's, fails.
+	other, _, _ := tlog.GenerateKey("gantry.test/log")
+	otherSigner, _ := tlog.NewSigner(other)
+	if _, err := tlog.VerifyBundle(bytes.NewReader(bundle), tlog.BundleCheck{VerifierKey: otherSigner.VerifierKey()}); err == nil {
+		t.Fatal("verified with another key")
+	}
+
+	// Flip one byte anywhere: in the signature, the checkpoint's text, a tar
+	// header, an entry, a proof, a record, end.json, the padding, the end.
+	places := map[string]int{
+		"checkpoint text": 512 + 3,
+		"first header":    10,
+		"last byte":       len(bundle) - 1,
+	}
+	for _, needle := range []string{`"entry":"`, `"proof":["`, `"canonical":"`, `"store_id`, `"events":`, "gantry.test/log+", "\n\n\u2014 "} {
+		i := bytes.LastIndex(bundle, []byte(needle))
+		if i < 0 {
+			t.Fatalf("no %q in the bundle", needle)
+		}
+		places[needle] = i + len(needle) + 2
+	}
+	if i := bytes.Index(bundle, []byte("end.json")); i > 0 {
+		places["padding before end.json"] = i - 7
+	}
+	for name, at := range places {
+		bad := bytes.Clone(bundle)
+		bad[at] ^= 0x01
+		if _, err := tlog.VerifyBundle(bytes.NewReader(bad), tlog.BundleCheck{VerifierKey: e.signer.VerifierKey()}); err == nil {
+			t.Errorf("a byte flipped in %s (offset %d) went unnoticed", name, at)
+		} else {
+			var be *tlog.BundleError
+			if !errors.As(err, &be) {
+				t.Errorf("%s: not a BundleError: %v", name, err)
+			}
+		}
+	}
+	if _, err := tlog.VerifyBundle(bytes.NewReader(bundle[:len(bundle)-1024]), tlog.BundleCheck{}); err == nil {
+		t.Error("a truncated bundle verified")
+	}
+
+	// A later checkpoint: consistent (proof from the log's tiles).
+	e.add("application-A4", "S9", "A4", 300)
+	later := e.sync()
+	note, _ := (tlog.Reader{Pool: e.pool}).Checkpoint(e.ctx)
+	rep, err = tlog.VerifyBundle(bytes.NewReader(bundle), tlog.BundleCheck{Later: note, Tiles: readerTiles{e.ctx, tlog.Reader{Pool: e.pool}}})
+	if err != nil {
+		t.Fatalf("later checkpoint %d: %v", later.Size, err)
+	}
+	if !strings.Contains(rep.Lines[len(rep.Lines)-1], "prefix") {
+		t.Fatalf("report: %q", rep.Lines)
+	}
+	// Without a way to get the proof it says so.
+	if _, err := tlog.VerifyBundle(bytes.NewReader(bundle), tlog.BundleCheck{Later: note}); err == nil || !strings.Contains(err.Error(), "--log") {
+		t.Fatalf("no tiles: %v", err)
+	}
+}
+
+// TestShreddingChangesNoEntryOrProof: erasing a subject (destroying its key)
+// leaves its events' bytes, hence the entries, the proofs and the bundle,
+// exactly as they were; the log still verifies.
+func TestShreddingChangesNoEntryOrProof(t *testing.T) {
+	e := newLogEnv(t)
+	e.add("application-A1", "S1", "A1", 3)
+	e.add("application-A2", "S1", "A2", 2)
+	e.sync()
+	x := tlog.Exporter{Pool: e.pool, VerifierKey: e.signer.VerifierKey()}
+	var before, after bytes.Buffer
+	if _, err := x.Export(e.ctx, tlog.ExportQuery{Subject: "A1"}, &before); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.codec.Sealer().Shred(e.ctx, "A1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.Export(e.ctx, tlog.ExportQuery{Subject: "A1"}, &after); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before.Bytes(), after.Bytes()) {
+		t.Fatal("the bundle changed when the subject was erased")
+	}
+	res, err := tlog.VerifyLog(e.ctx, e.pool, e.signer.VerifierKey(), nil)
+	if err != nil || !res.Intact || res.Events != 5 {
+		t.Fatalf("after erasure: %v %v", res, err)
+	}
+}
