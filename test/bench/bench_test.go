@@ -228,9 +228,9 @@ func BenchmarkProjector(b *testing.B) {
 	b.ReportMetric(rate, "events/s")
 }
 
-// catchUp runs p alone from the start of the log to head and returns its
+// catchUpPeak runs p alone from the start of the log to head and returns its
 // rate and the peak heap in use meanwhile (sampled every 10 ms).
-func catchUp(b *testing.B, pool *pgxpool.Pool, store *postgres.Store, codec *es.Codec, p projections.Projector, n int, head es.Position) (rate float64, peakMB float64) {
+func catchUpPeak(b *testing.B, pool *pgxpool.Pool, store *postgres.Store, codec *es.Codec, p projections.Projector, n int, head es.Position) (rate float64, peakMB float64) {
 	ctx := context.Background()
 	runtime.GC()
 	r := projections.NewRunner(pool, store, codec, slog.New(slog.NewTextHandler(io.Discard, nil)), p)
@@ -291,8 +291,8 @@ func BenchmarkProjectorSelective(b *testing.B) {
 		}
 	}
 	head, _ := store.Head(ctx)
-	allRate, allPeak := catchUp(b, pool, store, codec, allSum{}, n, head)
-	selRate, selPeak := catchUp(b, pool, store, codec, selectiveSum{}, n, head)
+	allRate, allPeak := catchUpPeak(b, pool, store, codec, allSum{}, n, head)
+	selRate, selPeak := catchUpPeak(b, pool, store, codec, selectiveSum{}, n, head)
 	for _, name := range []string{"bench_sum_all", "bench_sum_selective"} {
 		var total int64
 		_ = pool.QueryRow(ctx, `SELECT sum(n) FROM proj_`+name+`.totals`).Scan(&total)
