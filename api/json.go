@@ -30,5 +30,5 @@ func decodeStrict(r io.Reader, v any) error {
 			return BadRequest("malformed_json", "The body cannot be read: "+err.Error())
 		}
 	}
-	return nil
+	return noTrailingData(dec)
 }

@@ -107,6 +107,7 @@ func credentials(id, pass, qr string) (string, string, error) {
 }
 
 func (a *API) customerLogin(s *api.Server) echo.HandlerFunc {
+	login, herr := cmds.NewCustomerLoginHandler(a.Streams, a.Clock, a.Hasher)
 	return func(c echo.Context) error {
 		var req CustomerLogin
 		if err := api.Bind(c, &req); err != nil {
@@ -116,13 +117,14 @@ func (a *API) customerLogin(s *api.Server) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		app := application.New()
-		if _, err := a.Streams.Load(c.Request().Context(), cmds.ApplicationStream(id), app.Apply); err != nil {
-			return err
+		if herr != nil {
+			return herr
 		}
-		if app.Status() == application.StatusNone || app.Status() == application.StatusExpired || app.Status() == application.StatusRetentionEnded ||
-			!a.Hasher.Verify(app.PasscodeHash(), pass) {
-			return &api.ProblemError{Problem: api.Problem{Status: 401, Code: "bad_credentials", Detail: "Application ID or passcode is wrong."}}
+		if _, err := login.Handle(api.Actor(c), cmds.CustomerLogin{ApplicationID: id, Passcode: pass}); err != nil {
+			if errors.Is(err, application.ErrCustomerLoginRefused) {
+				return &api.ProblemError{Problem: api.Problem{Status: 401, Code: "bad_credentials", Detail: application.ErrCustomerLoginRefused.Detail}}
+			}
+			return err
 		}
 		p := api.Principal{Role: api.RoleCustomer, Subject: id, Application: id}
 		return c.JSON(http.StatusOK, TokenResponse{Token: s.Tokens().Issue(p), Role: string(p.Role)})

@@ -99,6 +99,8 @@ func Build(cfg Config, clock commands.Clock, log *slog.Logger) (*App, error) {
 		Log:         log,
 		Metrics:     a.Metrics,
 		Unavailable: postgres.IsUnavailable,
+		Abuse: api.AbuseConfig{Limits: cfg.Security.Limits, TrustedProxies: cfg.Security.TrustedProxies,
+			Revocations: postgres.Revocations{Pool: pool}},
 	})
 	for _, f := range a.Features {
 		f.Routes(a.API)

@@ -29,6 +29,7 @@ type Config struct {
 	BusRetry    time.Duration // GANTRY_BUS_RETRY (default 500ms)
 	BusRetryMax time.Duration // GANTRY_BUS_RETRY_MAX (default 1m)
 	Extra       map[string]string
+	Security    Security // public-endpoint defences (security.go)
 }
 
 // DefaultDatabaseURL is the project-local cluster of scripts/pg.sh.
@@ -67,6 +68,9 @@ func FromEnv() (Config, error) {
 		return c, err
 	}
 	if c.TokenKey, err = key("GANTRY_TOKEN_KEY"); err != nil {
+		return c, err
+	}
+	if err := c.Security.fromEnv(); err != nil {
 		return c, err
 	}
 	for _, k := range []string{"GANTRY_ISSUER_NAME", "GANTRY_ISSUER_REGISTRATION", "GANTRY_ANNUAL_FEE", "GANTRY_CARD_PREFIX", "GANTRY_LEASE_URL",
@@ -114,4 +118,5 @@ func (c Config) Int(key string, def int64) (int64, error) {
 func (c *Config) TestKeys() {
 	c.KEK = []byte("0123456789abcdef0123456789abcdef")
 	c.TokenKey = []byte("fedcba9876543210fedcba9876543210")
+	c.Security.CodeKey = []byte("0f1e2d3c4b5a69780f1e2d3c4b5a6978")
 }

@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"strings"
 	"time"
 
@@ -37,8 +35,8 @@ type setupFeature struct {
 // newSetupFeature wires issue 3: applications, setups, certificates.
 // Settings (Config.Extra): GANTRY_BOOTSTRAP_ADMIN "id:password" (an operator
 // admin that can create accounts), GANTRY_CERT_FONT (TTF path),
-// GANTRY_BCRYPT_COST. The certificate verification key is derived from the
-// token key.
+// GANTRY_BCRYPT_COST. The certificate verification key is GANTRY_CODE_KEY
+// (Config.codeKey).
 func newSetupFeature(d Deps) (Feature, error) {
 	font := d.Config.Extra["GANTRY_CERT_FONT"]
 	if font == "" {
@@ -52,10 +50,8 @@ func newSetupFeature(d Deps) (Feature, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := hmac.New(sha256.New, d.Config.TokenKey)
-	m.Write([]byte("gantry certificate verification v1"))
 	a := &setupapi.API{Pool: d.Pool, Streams: d.Streams, Clock: d.Clock, Hasher: cmds.Hasher{Cost: int(cost)}, Sealer: d.Sealer,
-		Renderer: r, Verifier: setupapi.CodeKey(m.Sum(nil)), PublicURL: strings.TrimRight(d.Config.PublicURL, "/"), WaitFor: d.WaitFor}
+		Renderer: r, Verifier: setupapi.CodeKey(d.Config.codeKey()), PublicURL: strings.TrimRight(d.Config.PublicURL, "/"), WaitFor: d.WaitFor}
 	if id, pw, ok := strings.Cut(d.Config.Extra["GANTRY_BOOTSTRAP_ADMIN"], ":"); ok && id != "" && pw != "" {
 		a.BootstrapID, a.BootstrapPassword = id, pw
 	}
