@@ -2,12 +2,14 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -99,9 +101,9 @@ func ParseLimits(s string) (map[string]Rates, error) {
 
 // limiter keeps one token bucket per key in a bounded map. A bucket that
 // has refilled is the same as a new one, so it is dropped when the map is
-// full; if every bucket is still draining, random ones are dropped (memory
-// stays bounded under an attack from many addresses, at the price of
-// forgetting some of them).
+// full; if every bucket is still draining, the fullest (least active) ones
+// are dropped, so memory stays bounded under an attack from many addresses
+// while the keys being refused are kept.
 type limiter struct {
 	mu   sync.Mutex
 	max  int
@@ -142,16 +144,28 @@ func (l *limiter) take(key string, r Rate) (ok bool, wait time.Duration) {
 }
 
 func (l *limiter) evict(now time.Time) {
-	for k, b := range l.bkts {
-		if b.TokensAt(now) >= float64(b.Burst()) {
-			delete(l.bkts, k)
-		}
+	type fill struct {
+		key  string
+		full float64
 	}
-	for k := range l.bkts { // map order is random
-		if len(l.bkts) < l.max*9/10 {
-			break
+	var keep []fill
+	for k, b := range l.bkts {
+		f := b.TokensAt(now) / float64(b.Burst())
+		if f >= 1 {
+			delete(l.bkts, k)
+			continue
 		}
-		delete(l.bkts, k)
+		keep = append(keep, fill{k, f})
+	}
+	target := l.max * 9 / 10
+	if len(l.bkts) <= target {
+		return
+	}
+	// The fullest buckets (the least active keys) go first; the keys being
+	// refused right now stay.
+	slices.SortFunc(keep, func(a, b fill) int { return cmp.Compare(b.full, a.full) })
+	for _, f := range keep[:len(keep)-target] {
+		delete(l.bkts, f.key)
 	}
 }
 

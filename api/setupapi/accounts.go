@@ -148,8 +148,9 @@ func (a *API) createStaff(c echo.Context) error {
 	switch {
 	case strings.TrimSpace(req.StaffID) == "":
 		return domain.Invalid("missing_staff_id", "Give the staff ID.").With("staff_id", "")
-	case len(req.Password) < 10:
-		return domain.Invalid("weak_password", "Use at least 10 characters.").With("password", "")
+	}
+	if err := checkNewStaff(req); err != nil {
+		return err
 	}
 	role := api.Role(req.Role)
 	storeRole := role == api.RoleStaff || role == api.RoleStoreAdmin

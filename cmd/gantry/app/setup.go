@@ -2,12 +2,14 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/gantry-etc/gantry/adapters/bus"
 	"github.com/gantry-etc/gantry/adapters/certpdf"
 	"github.com/gantry-etc/gantry/adapters/mail"
+	"github.com/gantry-etc/gantry/adapters/passwordpolicy"
 	"github.com/gantry-etc/gantry/api"
 	"github.com/gantry-etc/gantry/api/setupapi"
 	es "github.com/gantry-etc/gantry/commands/eventstore"
@@ -53,6 +55,9 @@ func newSetupFeature(d Deps) (Feature, error) {
 	a := &setupapi.API{Pool: d.Pool, Streams: d.Streams, Clock: d.Clock, Hasher: cmds.Hasher{Cost: int(cost)}, Sealer: d.Sealer,
 		Renderer: r, Verifier: setupapi.CodeKey(d.Config.codeKey()), PublicURL: strings.TrimRight(d.Config.PublicURL, "/"), WaitFor: d.WaitFor}
 	if id, pw, ok := strings.Cut(d.Config.Extra["GANTRY_BOOTSTRAP_ADMIN"], ":"); ok && id != "" && pw != "" {
+		if err := passwordpolicy.Check(pw, id); err != nil {
+			return nil, fmt.Errorf("GANTRY_BOOTSTRAP_ADMIN: %w", err)
+		}
 		a.BootstrapID, a.BootstrapPassword = id, pw
 	}
 	return &setupFeature{d: d, api: a, mail: mail.SetupMails{
