@@ -50,6 +50,7 @@ func startWith(t *testing.T, box *smtptest.Inbox, edit func(*app.Config)) *env {
 		Extra: map[string]string{"GANTRY_BOOTSTRAP_ADMIN": "root:bootstrap-password", "GANTRY_BCRYPT_COST": "4"}}
 	cfg.TestKeys()
 	cfg.TokenTTL = 12 * time.Hour
+	cfg.Security.Limits = roomyLimits() // abuse_test.go sets tight ones
 	edit(&cfg)
 	clock := commands.NewManualClock(time.Date(2026, 4, 1, 10, 0, 0, 0, domain.Tokyo))
 	a, err := app.Build(cfg, clock, slog.New(slog.NewTextHandler(logOut(), nil)))
@@ -71,10 +72,11 @@ func startWith(t *testing.T, box *smtptest.Inbox, edit func(*app.Config)) *env {
 }
 
 type resp struct {
-	code  int
-	body  []byte
-	etag  string
-	ctype string
+	code   int
+	body   []byte
+	etag   string
+	ctype  string
+	header http.Header
 }
 
 func (r resp) json(t *testing.T) map[string]any {
@@ -123,7 +125,7 @@ func (e *env) request(method, path, token string, headers map[string]string, bod
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return resp{res.StatusCode, b, res.Header.Get("ETag"), res.Header.Get("Content-Type")}
+	return resp{res.StatusCode, b, res.Header.Get("ETag"), res.Header.Get("Content-Type"), res.Header}
 }
 
 func (e *env) must(want int, r resp) resp {
