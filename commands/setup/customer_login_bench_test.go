@@ -36,7 +36,7 @@ func BenchmarkCustomerLogin(b *testing.B) {
 	h := cmds.Hasher{Cost: 10}
 	ctx := commands.WithMetadata(context.Background(), es.Metadata{Actor: es.Actor{Role: "anonymous"}})
 	app, err := cmds.ApplyHandler{Streams: streams, Clock: commands.SystemClock{}, Hasher: h}.Handle(ctx, cmds.Apply{
-		Details: application.Details{Applicant: application.Applicant{Name: "山田太郎", Address: "東京都品川区1-2-3", Phone: "03-1234-5678", Email: "taro@example.jp"}, VehicleUser: "山田太郎"},
+		Details:     application.Details{Applicant: application.Applicant{Name: "山田太郎", Address: "東京都品川区1-2-3", Phone: "03-1234-5678", Email: "taro@example.jp"}, VehicleUser: "山田太郎"},
 		Acceptances: application.AllAccepted(), Units: 1})
 	if err != nil {
 		b.Fatal(err)
