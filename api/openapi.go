@@ -70,6 +70,10 @@ func (s *Server) OpenAPI() map[string]any {
 			itoa(st):  ok,
 			"default": map[string]any{"description": "An RFC 9457 problem", "content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}},
 		}
+		if op.Limit.Class != "" {
+			o["x-rate-limit"] = op.Limit.Class
+			o["responses"].(map[string]any)["429"] = rateLimited()
+		}
 		item[strings.ToLower(op.Method)] = o
 	}
 	return map[string]any{
@@ -84,6 +88,13 @@ func (s *Server) OpenAPI() map[string]any {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// rateLimited documents the 429 of a rate-limited operation.
+func rateLimited() map[string]any {
+	return map[string]any{"description": "Too many requests from this address or for this ID; retry after Retry-After seconds.",
+		"headers": map[string]any{"Retry-After": map[string]any{"schema": map[string]any{"type": "integer"}, "description": "Seconds to wait."}},
+		"content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}}
+}
 
 func (s *Server) openapi(c echo.Context) error { return c.JSON(http.StatusOK, s.OpenAPI()) }
 

@@ -322,6 +322,14 @@ func TestSecurityHeaders(t *testing.T) {
 			t.Errorf("public %s answers %s, want the status only", p, r.body)
 		}
 	}
+	// The rate-limited operations document their 429.
+	paths := e.must(200, e.do("GET", "/openapi.json", "", "", nil)).json(t)["paths"].(map[string]any)
+	for _, p := range []string{"/v1/auth/staff/login", "/v1/auth/customer/login", "/v1/applications"} {
+		post := paths[p].(map[string]any)["post"].(map[string]any)
+		if _, ok := post["responses"].(map[string]any)["429"]; !ok || post["x-rate-limit"] == nil {
+			t.Errorf("POST %s does not document its rate limit", p)
+		}
+	}
 	ops := httptest.NewServer(e.a.API.OpsHandler())
 	defer ops.Close()
 	res, err := http.Get(ops.URL + "/metrics")
