@@ -32,6 +32,9 @@ type API struct {
 	// Bootstrap is an operator admin from configuration ("id:password"),
 	// so that the first accounts can be created without a CLI.
 	BootstrapID, BootstrapPassword string
+	// DummyHash is a hash of Hasher's cost that no password matches: an
+	// unknown staff ID costs the same bcrypt run as a known one.
+	DummyHash string
 }
 
 // CodeKey computes certificate verification codes: HMAC-SHA256 over the

@@ -54,6 +54,9 @@ func newSetupFeature(d Deps) (Feature, error) {
 	}
 	a := &setupapi.API{Pool: d.Pool, Streams: d.Streams, Clock: d.Clock, Hasher: cmds.Hasher{Cost: int(cost)}, Sealer: d.Sealer,
 		Renderer: r, Verifier: setupapi.CodeKey(d.Config.codeKey()), PublicURL: strings.TrimRight(d.Config.PublicURL, "/"), WaitFor: d.WaitFor}
+	if a.DummyHash, err = a.Hasher.Hash(cmds.NewLinkSecret()); err != nil {
+		return nil, err
+	}
 	if id, pw, ok := strings.Cut(d.Config.Extra["GANTRY_BOOTSTRAP_ADMIN"], ":"); ok && id != "" && pw != "" {
 		if err := passwordpolicy.Check(pw, id); err != nil {
 			return nil, fmt.Errorf("GANTRY_BOOTSTRAP_ADMIN: %w", err)
