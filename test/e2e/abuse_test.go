@@ -345,3 +345,34 @@ func TestSecurityHeaders(t *testing.T) {
 		t.Fatalf("public /metrics: %d, want 404", r.code)
 	}
 }
+
+// TestRateLimitClientAddress: X-Forwarded-For cannot dodge the limit unless
+// the connection comes from a configured proxy.
+func TestRateLimitClientAddress(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		proxies string
+		want    []int
+	}{
+		{"no_trusted_proxy_ignores_x_forwarded_for", "", []int{404, 404, 429}},
+		{"trusted_proxy_counts_each_client", "127.0.0.1", []int{404, 404, 404}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ps, err := api.ParseTrustedProxies(c.proxies)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := startHardened(t, func(cfg *app.Config) {
+				cfg.Security.TrustedProxies = ps
+				cfg.Security.Limits = roomyLimits()
+				cfg.Security.Limits[api.LimitVerify] = api.Rates{Addr: api.Rate{N: 2, Per: time.Minute}}
+			})
+			for i, want := range c.want {
+				r := e.request("GET", "/v1/verify/AAAA-BBBB-CCCC-DDDD-EEEE", "", map[string]string{"X-Forwarded-For": fmt.Sprintf("203.0.113.%d", i+1)}, nil)
+				if r.code != want {
+					t.Fatalf("request %d from 203.0.113.%d: %d %s, want %d", i+1, i+1, r.code, short(r.body), want)
+				}
+			}
+		})
+	}
+}
