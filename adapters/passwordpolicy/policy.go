@@ -27,6 +27,12 @@ const (
 // ErrWeakPassword is a password the policy refuses (422).
 var ErrWeakPassword = domain.Invalid("weak_password", "Choose a longer, less common password.")
 
+// Policy is Check as a value (accounts.PasswordPolicy).
+type Policy struct{}
+
+// Check is the package's Check.
+func (Policy) Check(password string, related ...string) error { return Check(password, related...) }
+
 // Check returns ErrWeakPassword (field "password") with the reason, or
 // nil. related are words the password must not be built on (the staff ID,
 // the store).

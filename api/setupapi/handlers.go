@@ -1,12 +1,10 @@
 package setupapi
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
 	"github.com/gantry-etc/gantry/api"
@@ -15,8 +13,6 @@ import (
 	"github.com/gantry-etc/gantry/domain/application"
 	"github.com/gantry-etc/gantry/domain/certificate"
 	"github.com/gantry-etc/gantry/domain/setup"
-	"github.com/gantry-etc/gantry/projections"
-	proj "github.com/gantry-etc/gantry/projections/setup"
 )
 
 // ApplyRequest is a web (or proxy) application.
@@ -112,10 +108,7 @@ func (a *API) recordConsent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if len(req.SignedPDF) > 0 && (len(req.SignedPDF) < 5 || string(req.SignedPDF[:5]) != "%PDF-") {
-		return domain.Invalid("not_a_pdf", "signed_pdf must be a PDF file (base64).").With("signed_pdf", "")
-	}
-	res, err := cmds.RecordConsentHandler{Streams: a.Streams, Clock: a.Clock, Documents: a}.Handle(api.Actor(c), cmds.RecordConsent{
+	res, err := cmds.RecordConsentHandler{Streams: a.Streams, Clock: a.Clock, Documents: a.Documents}.Handle(api.Actor(c), cmds.RecordConsent{
 		Consent: application.RecordConsent{ConsentID: req.ConsentID, StoreID: p.Store, StaffID: p.Subject, RequestDate: rd,
 			Applicant: req.Applicant, Agent: req.Agent, Acceptances: req.Acceptances, DelegatesSetupApplication: req.DelegatesSetupApplication,
 			Units: req.Units, ValidFrom: from, ValidTo: to},
@@ -142,24 +135,9 @@ type ApplicationStatus struct {
 var statusNames = map[application.Status]string{application.StatusCompleted: "awaiting_reception", application.StatusReceived: "received",
 	application.StatusExpired: "expired", application.StatusRetentionEnded: "retention_ended"}
 
-// liveApplication loads the customer's application. One whose data has
-// ended (expired after 60 days, or 5 years over) is not found, even for a
-// token issued before.
-func (a *API) liveApplication(ctx context.Context, id string) (*application.Application, int64, error) {
-	app := application.New()
-	v, err := a.Streams.Load(ctx, cmds.ApplicationStream(id), app.Apply)
-	if err != nil {
-		return nil, 0, err
-	}
-	if v == 0 || app.Status() == application.StatusExpired || app.Status() == application.StatusRetentionEnded {
-		return nil, 0, application.ErrNotFound
-	}
-	return app, v, nil
-}
-
 func (a *API) myApplication(c echo.Context) error {
 	id := api.PrincipalOf(c).Application
-	app, v, err := a.liveApplication(c.Request().Context(), id)
+	app, v, err := a.reads().LiveApplication(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
@@ -168,7 +146,12 @@ func (a *API) myApplication(c echo.Context) error {
 		t := app.ReceivedAt()
 		out.ReceivedAt = &t
 	}
-	_ = a.Pool.QueryRow(c.Request().Context(), `SELECT number FROM `+projections.Schema(proj.CertificatesName)+`.certificates WHERE application_id=$1 ORDER BY issued_at DESC LIMIT 1`, id).Scan(&out.Certificate)
+	switch number, err := a.Views.LatestCertificate(c.Request().Context(), id); {
+	case err == nil:
+		out.Certificate = number
+	case !errors.Is(err, certificate.ErrNotFound):
+		return err
+	}
 	api.SetVersion(c, v)
 	return c.JSON(http.StatusOK, out)
 }
@@ -189,18 +172,14 @@ func (a *API) receive(c echo.Context) error {
 	if err := api.Bind(c, &req); err != nil {
 		return err
 	}
-	id, pass, err := credentials(req.ApplicationID, req.Passcode, req.QR)
-	if err != nil {
-		return err
-	}
 	p := api.PrincipalOf(c)
-	out, err := cmds.ReceiveHandler{Streams: a.Streams, Clock: a.Clock, Hasher: a.Hasher}.Handle(api.Actor(c), cmds.Receive{ApplicationID: id, Passcode: pass, StoreID: p.Store, StaffID: p.Subject})
+	out, err := cmds.ReceiveHandler{Streams: a.Streams, Clock: a.Clock, Hasher: a.Hasher}.Handle(api.Actor(c), cmds.Receive{Credentials: req.credentials(), StoreID: p.Store, StaffID: p.Subject})
 	if err != nil {
 		return err
 	}
 	_ = a.wait(c.Request().Context(), out.Result)
 	api.SetVersion(c, out.SetupVersion)
-	return c.JSON(http.StatusCreated, ReceiveResponse{id, out.SetupID, out.SetupVersion, setup.StepVisitor.String()})
+	return c.JSON(http.StatusCreated, ReceiveResponse{out.ApplicationID, out.SetupID, out.SetupVersion, setup.StepVisitor.String()})
 }
 
 // SetupView is a setup as the tablet sees it.
@@ -213,13 +192,9 @@ type SetupView struct {
 }
 
 func (a *API) getSetup(c echo.Context) error {
-	s := setup.New()
-	v, err := a.Streams.Load(c.Request().Context(), cmds.SetupStream(c.Param("id")), func(e domain.Event) { s.Apply(e) })
+	s, v, err := a.reads().Setup(c.Request().Context(), c.Param("id"), api.PrincipalOf(c).Store)
 	if err != nil {
 		return err
-	}
-	if v == 0 || s.StoreID() != api.PrincipalOf(c).Store {
-		return setup.ErrNotStarted
 	}
 	api.SetVersion(c, v)
 	return c.JSON(http.StatusOK, SetupView{s.ID(), s.ApplicationID(), s.StoreID(), s.NextStep().String(), v})
@@ -232,16 +207,21 @@ type StepResponse struct {
 	CertificateNumber string `json:"certificate_number,omitempty"`
 }
 
-// step runs one tablet step whose body decodes into B.
-func step[B any](a *API, decide func(b B, staff string, s *setup.Setup, now time.Time) ([]domain.Event, error)) echo.HandlerFunc {
+// step runs one tablet step whose body decodes into B; input turns the body
+// into the step's command input.
+func step[B any](a *API, input func(B) cmds.StepInput) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var b B
 		if err := api.Bind(c, &b); err != nil {
 			return err
 		}
+		expected, err := api.IfMatch(c)
+		if err != nil {
+			return err
+		}
 		p := api.PrincipalOf(c)
-		res, err := cmds.StepHandler{Streams: a.Streams, Clock: a.Clock}.Handle(api.Actor(c), cmds.Step{SetupID: c.Param("id"), StoreID: p.Store,
-			Decide: func(s *setup.Setup, now time.Time) ([]domain.Event, error) { return decide(b, p.Subject, s, now) }})
+		res, err := cmds.StepHandler{Streams: a.Streams, Clock: a.Clock}.Handle(api.Actor(c), cmds.Step{
+			SetupID: c.Param("id"), StoreID: p.Store, StaffID: p.Subject, ExpectedVersion: expected, Input: input(b)})
 		if err != nil {
 			return err
 		}
@@ -273,8 +253,13 @@ type CardRequest struct {
 type Empty struct{}
 
 func (a *API) notify(c echo.Context) error {
+	expected, err := api.IfMatch(c)
+	if err != nil {
+		return err
+	}
 	p := api.PrincipalOf(c)
-	out, err := cmds.NotifyCompletionHandler{Streams: a.Streams, Clock: a.Clock}.Handle(api.Actor(c), cmds.NotifyCompletion{SetupID: c.Param("id"), StoreID: p.Store, StaffID: p.Subject})
+	out, err := cmds.NotifyCompletionHandler{Streams: a.Streams, Clock: a.Clock}.Handle(api.Actor(c), cmds.NotifyCompletion{
+		SetupID: c.Param("id"), StoreID: p.Store, StaffID: p.Subject, ExpectedVersion: expected})
 	if err != nil {
 		return err
 	}
@@ -302,36 +287,42 @@ func (a *API) download(c echo.Context) error {
 
 func (a *API) myCertificate(c echo.Context) error {
 	id := api.PrincipalOf(c).Application
-	if _, _, err := a.liveApplication(c.Request().Context(), id); err != nil {
+	ctx := c.Request().Context()
+	if _, _, err := a.reads().LiveApplication(ctx, id); err != nil {
 		return err
 	}
-	var number string
-	err := a.Pool.QueryRow(c.Request().Context(), `SELECT number FROM `+projections.Schema(proj.CertificatesName)+`.certificates WHERE application_id=$1 ORDER BY issued_at DESC LIMIT 1`, id).Scan(&number)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return certificate.ErrNotFound
-	}
+	number, err := a.Views.LatestCertificate(ctx, id)
 	if err != nil {
 		return err
 	}
-	cert := certificate.New()
-	if _, err := a.Streams.Load(c.Request().Context(), cmds.CertificateStream(number), cert.Apply); err != nil {
+	cert, _, err := a.reads().Certificate(ctx, number)
+	if err != nil {
 		return err
 	}
 	return a.pdf(c, cert)
 }
 
 func (a *API) print(c echo.Context) error {
-	p := api.PrincipalOf(c)
-	cert, err := cmds.PrintHandler{Streams: a.Streams, Clock: a.Clock}.Handle(api.Actor(c), cmds.Print{Number: c.Param("number"), StoreID: p.Store, StaffID: p.Subject})
+	expected, err := api.IfMatch(c)
 	if err != nil {
 		return err
 	}
+	p := api.PrincipalOf(c)
+	cert, res, err := cmds.PrintHandler{Streams: a.Streams, Clock: a.Clock}.Handle(api.Actor(c), cmds.Print{Number: c.Param("number"), StoreID: p.Store, StaffID: p.Subject, ExpectedVersion: expected})
+	if err != nil {
+		return err
+	}
+	_ = a.wait(c.Request().Context(), res)
 	return a.pdf(c, cert)
 }
 
 func (a *API) reissue(c echo.Context) error {
+	expected, err := api.IfMatch(c)
+	if err != nil {
+		return err
+	}
 	p := api.PrincipalOf(c)
-	res, err := cmds.ReissueLinkHandler{Streams: a.Streams, Clock: a.Clock}.Handle(api.Actor(c), cmds.ReissueLink{Number: c.Param("number"), StoreID: p.Store})
+	res, err := cmds.ReissueLinkHandler{Streams: a.Streams, Clock: a.Clock}.Handle(api.Actor(c), cmds.ReissueLink{Number: c.Param("number"), StoreID: p.Store, ExpectedVersion: expected})
 	if err != nil {
 		return err
 	}
@@ -347,18 +338,9 @@ type Verification struct {
 }
 
 func (a *API) verify(c echo.Context) error {
-	var content []byte
-	err := a.Pool.QueryRow(c.Request().Context(), `SELECT content FROM `+projections.Schema(proj.CertificatesName)+`.certificates WHERE verification_code=$1`, c.Param("code")).Scan(&content)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return domain.NotFound("unknown_verification_code", "No certificate has this verification code: the document is not genuine or the code was mistyped.")
-	}
+	content, err := a.Views.CertificateByCode(c.Request().Context(), c.Param("code"))
 	if err != nil {
 		return err
 	}
-	var v Verification
-	if err := jsonUnmarshal(content, &v.Content); err != nil {
-		return err
-	}
-	v.Valid, v.Code = true, c.Param("code")
-	return c.JSON(http.StatusOK, v)
+	return c.JSON(http.StatusOK, Verification{Valid: true, Code: c.Param("code"), Content: content})
 }

@@ -2,14 +2,11 @@ package setupapi
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/gantry-etc/gantry/api"
 	cmds "github.com/gantry-etc/gantry/commands/setup"
-	"github.com/gantry-etc/gantry/domain"
-	"github.com/gantry-etc/gantry/domain/application"
 	"github.com/gantry-etc/gantry/domain/setup"
 )
 
@@ -63,34 +60,17 @@ func (a *API) Routes(s *api.Server) {
 		body              any
 		h                 echo.HandlerFunc
 	}{
-		{"visitor", "recordVisitor", "Step 1: who came to the store.", setup.RecordVisitor{}, step(a, func(b setup.RecordVisitor, _ string, s *setup.Setup, now time.Time) ([]domain.Event, error) {
-			return s.RecordVisitor(b, now)
+		{"visitor", "recordVisitor", "Step 1: who came to the store.", setup.RecordVisitor{}, step(a, func(b setup.RecordVisitor) cmds.StepInput { return cmds.RecordVisitor(b) })},
+		{"identity", "checkIdentity", "Step 6: identity check (本人確認).", setup.CheckIdentity{}, step(a, func(b setup.CheckIdentity) cmds.StepInput { return cmds.CheckIdentity(b) })},
+		{"multiple-units", "answerMultipleUnits", "Several OBUs being installed?", setup.AnswerMultipleUnits{}, step(a, func(b setup.AnswerMultipleUnits) cmds.StepInput { return cmds.AnswerMultipleUnits(b) })},
+		{"vehicle", "recordVehicle", "Step 7a: vehicle data (車検証 QR, type designation or manual).", VehicleRequest{}, step(a, func(b VehicleRequest) cmds.StepInput {
+			return cmds.RecordVehicle{InspectionQR: b.InspectionQR, Vehicle: b.RecordVehicle}
 		})},
-		{"identity", "checkIdentity", "Step 6: identity check (本人確認).", setup.CheckIdentity{}, step(a, func(b setup.CheckIdentity, _ string, s *setup.Setup, now time.Time) ([]domain.Event, error) {
-			return s.CheckIdentity(b, now)
+		{"obu", "recordOBU", "Step 7b: OBU data (ETC / ETC2.0, management number).", OBURequest{}, step(a, func(b OBURequest) cmds.StepInput { return cmds.RecordOBU{Kind: b.Kind, Number: b.Number} })},
+		{"card", "writeCard", "Step 8: setup card written.", CardRequest{}, step(a, func(b CardRequest) cmds.StepInput {
+			return cmds.WriteCard{CardSerial: b.CardSerial, WrittenHash: b.WrittenHash}
 		})},
-		{"multiple-units", "answerMultipleUnits", "Several OBUs being installed?", setup.AnswerMultipleUnits{}, step(a, func(b setup.AnswerMultipleUnits, _ string, s *setup.Setup, now time.Time) ([]domain.Event, error) {
-			return s.AnswerMultipleUnits(b, now)
-		})},
-		{"vehicle", "recordVehicle", "Step 7a: vehicle data (車検証 QR, type designation or manual).", VehicleRequest{}, step(a, func(b VehicleRequest, _ string, s *setup.Setup, now time.Time) ([]domain.Event, error) {
-			if b.InspectionQR != "" {
-				v, err := setup.ParseInspectionQR(b.InspectionQR, b.Towing)
-				if err != nil {
-					return nil, err
-				}
-				b.RecordVehicle = v
-			}
-			return s.RecordVehicle(b.RecordVehicle, now)
-		})},
-		{"obu", "recordOBU", "Step 7b: OBU data (ETC / ETC2.0, management number).", OBURequest{}, step(a, func(b OBURequest, _ string, s *setup.Setup, now time.Time) ([]domain.Event, error) {
-			return s.RecordOBU(setup.RecordOBU{Kind: b.Kind, Number: b.Number}, now)
-		})},
-		{"card", "writeCard", "Step 8: setup card written.", CardRequest{}, step(a, func(b CardRequest, staff string, s *setup.Setup, now time.Time) ([]domain.Event, error) {
-			return s.WriteCard(setup.WriteCard{CardSerial: b.CardSerial, WrittenHash: b.WrittenHash, StaffID: staff}, now)
-		})},
-		{"execute", "executeSetup", "Step 9: setup executed on the OBU.", Empty{}, step(a, func(_ Empty, staff string, s *setup.Setup, now time.Time) ([]domain.Event, error) {
-			return s.Execute(setup.Execute{StaffID: staff}, now)
-		})},
+		{"execute", "executeSetup", "Step 9: setup executed on the OBU.", Empty{}, step(a, func(Empty) cmds.StepInput { return cmds.Execute{} })},
 		{"completion", "notifyCompletion", "Steps 10–11: completion notice; issues the certificate and mails the link.", nil, a.notify},
 	}
 	for _, st := range steps {
@@ -100,20 +80,12 @@ func (a *API) Routes(s *api.Server) {
 }
 
 func (a *API) unlock(c echo.Context) error {
-	app := application.New()
-	id := c.Param("id")
-	v, err := a.Streams.Load(c.Request().Context(), cmds.ApplicationStream(id), app.Apply)
+	expected, err := api.IfMatch(c)
 	if err != nil {
 		return err
 	}
-	if v == 0 {
-		return application.ErrNotFound
-	}
-	evs, err := app.Unlock(application.Unlock{By: api.PrincipalOf(c).Subject}, a.now())
-	if err != nil {
-		return err
-	}
-	res, err := a.Streams.Append(api.Actor(c), cmds.ApplicationStream(id), v, evs...)
+	res, err := cmds.UnlockHandler{Streams: a.Streams, Clock: a.Clock}.Handle(api.Actor(c), cmds.Unlock{
+		ApplicationID: c.Param("id"), By: api.PrincipalOf(c).Subject, ExpectedVersion: expected})
 	if err != nil {
 		return err
 	}

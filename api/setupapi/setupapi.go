@@ -10,31 +10,48 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/gantry-etc/gantry/adapters/certpdf"
 	"github.com/gantry-etc/gantry/commands"
+	"github.com/gantry-etc/gantry/commands/accounts"
 	es "github.com/gantry-etc/gantry/commands/eventstore"
 	cmds "github.com/gantry-etc/gantry/commands/setup"
+	"github.com/gantry-etc/gantry/domain/certificate"
+	proj "github.com/gantry-etc/gantry/projections/setup"
 )
 
-// API holds what the handlers need; cmd/gantry/app builds it.
+// API holds what the handlers need; cmd/gantry/app builds it. The handlers
+// only translate HTTP: state changes go through commands/setup and
+// commands/accounts, lists through the Views reader.
 type API struct {
-	Pool      *pgxpool.Pool
 	Streams   commands.Streams
 	Clock     commands.Clock
 	Hasher    cmds.Hasher
-	Sealer    cmds.Shredder
-	Renderer  *certpdf.Renderer
+	Renderer  CertificateRenderer
 	Verifier  CodeKey
 	PublicURL string
 	WaitFor   func(ctx context.Context, pos es.Position) error
+	// Views reads the setup area's views.
+	Views proj.Reader
+	// Accounts is the staff-account table; Documents keeps signed consent
+	// PDFs (both adapters/postgres).
+	Accounts interface {
+		accounts.StaffWriter
+		accounts.StaffFinder
+	}
+	Documents cmds.DocumentStore
 	// Bootstrap is an operator admin from configuration ("id:password"),
 	// so that the first accounts can be created without a CLI.
 	BootstrapID, BootstrapPassword string
 	// DummyHash is a hash of Hasher's cost that no password matches: an
 	// unknown staff ID costs the same bcrypt run as a known one.
 	DummyHash string
+	// PasswordPolicy judges new staff passwords (adapters/passwordpolicy).
+	PasswordPolicy accounts.PasswordPolicy
+}
+
+// CertificateRenderer renders a certificate PDF with its verification code
+// and the URL of the public check (adapters/certpdf).
+type CertificateRenderer interface {
+	Render(c certificate.Content, code, verifyURL string) ([]byte, error)
 }
 
 // CodeKey computes certificate verification codes: HMAC-SHA256 over the
@@ -54,7 +71,7 @@ func (k CodeKey) Code(canonical []byte) string {
 	return strings.Join(parts, "-")
 }
 
-func (a *API) now() time.Time { return a.Clock.Now() }
+func (a *API) reads() cmds.Reads { return cmds.Reads{Streams: a.Streams} }
 
 func (a *API) wait(ctx context.Context, res es.AppendResult) error {
 	if a.WaitFor == nil || res.Position == (es.Position{}) {

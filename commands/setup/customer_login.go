@@ -9,53 +9,58 @@ import (
 	"github.com/gantry-etc/gantry/domain/application"
 )
 
-// CustomerLogin is a customer's login with the application ID and passcode
-// (the handler has already taken them out of the QR payload if need be).
-type CustomerLogin struct {
-	ApplicationID string
-	Passcode      string
-}
+// CustomerLogin is a customer proving their application to get a token.
+type CustomerLogin struct{ Credentials }
 
-// CustomerLoginHandler checks customer logins (application.LogIn): the
-// passcode lock and constant work whether or not the ID exists.
+// CustomerLoginHandler checks customer credentials with the application's
+// passcode lock (application.LogIn): five wrong passcodes lock the customer
+// login (not a store's reception) until the operator unlocks it.
 type CustomerLoginHandler struct {
 	Streams EventStreams
 	Clock   commands.Clock
-	Hasher  Hasher
-	// dummy is a hash of the configured cost that no passcode matches: an
-	// unknown ID costs the same bcrypt run as a known one.
-	dummy string
+	Hasher  application.PasscodeVerifier
+	// DummyHash is a hash of the configured cost that no passcode matches:
+	// an unknown application ID costs the same slow hash as a known one
+	// (NewCustomerLoginHandler makes it).
+	DummyHash string
 }
 
-// NewCustomerLoginHandler returns the handler with its dummy hash made.
-func NewCustomerLoginHandler(st EventStreams, clock commands.Clock, h Hasher) (*CustomerLoginHandler, error) {
+// NewCustomerLoginHandler returns the handler with its dummy hash made by h.
+func NewCustomerLoginHandler(st EventStreams, clock commands.Clock, h Hasher) (CustomerLoginHandler, error) {
 	d, err := h.Hash(NewLinkSecret())
 	if err != nil {
-		return nil, err
+		return CustomerLoginHandler{}, err
 	}
-	return &CustomerLoginHandler{Streams: st, Clock: clock, Hasher: h, dummy: d}, nil
+	return CustomerLoginHandler{Streams: st, Clock: clock, Hasher: h, DummyHash: d}, nil
 }
 
-// Handle answers the application ID on success; every refusal is
-// application.ErrCustomerLoginRefused. A wrong passcode for an existing
-// application appends the rejection (and the lock on the fifth) first; when
-// concurrent wrong attempts race, each is counted (the decision is made
-// again on the new version, without hashing again).
-func (h *CustomerLoginHandler) Handle(ctx context.Context, cmd CustomerLogin) (string, error) {
-	id, idErr := application.ParseID(cmd.ApplicationID)
+// ErrBadCustomerCredentials: unknown or ended application, wrong passcode or
+// a locked login (never says which).
+var ErrBadCustomerCredentials = errors.New("setup: application ID or passcode is wrong")
+
+// Handle returns the application ID the credentials prove. Unreadable
+// credentials are the domain's validation error; an unknown, expired or
+// ended application, a wrong passcode and a locked login are
+// ErrBadCustomerCredentials. A wrong passcode for an existing application
+// appends the rejection (and the lock on the fifth) first; when concurrent
+// wrong attempts race, each is counted (the decision is made again on the
+// new version, without hashing again).
+func (h CustomerLoginHandler) Handle(ctx context.Context, cmd CustomerLogin) (string, error) {
+	id, pass, err := cmd.resolve()
+	if err != nil {
+		return "", err
+	}
+	stream := ApplicationStream(id.String())
 	verify := &constantCost{h: h}
 	for attempt := 0; ; attempt++ {
 		a := application.New()
-		var v int64
-		if idErr == nil {
-			var err error
-			if v, err = h.Streams.Load(ctx, ApplicationStream(id.String()), a.Apply); err != nil {
-				return "", err
-			}
+		v, err := h.Streams.Load(ctx, stream, a.Apply)
+		if err != nil {
+			return "", err
 		}
-		evs, derr := a.LogIn(application.CustomerLogin{Passcode: cmd.Passcode, Verifier: verify}, h.Clock.Now())
+		evs, derr := a.LogIn(application.CustomerLogin{Passcode: pass, Verifier: verify}, h.Clock.Now())
 		if len(evs) > 0 {
-			_, err := h.Streams.Append(ctx, ApplicationStream(id.String()), v, evs...)
+			_, err := h.Streams.Append(ctx, stream, v, evs...)
 			var wv *es.WrongVersionError
 			if errors.As(err, &wv) && attempt < 20 {
 				continue
@@ -63,6 +68,9 @@ func (h *CustomerLoginHandler) Handle(ctx context.Context, cmd CustomerLogin) (s
 			if err != nil {
 				return "", err
 			}
+		}
+		if errors.Is(derr, application.ErrCustomerLoginRefused) {
+			return "", ErrBadCustomerCredentials
 		}
 		if derr != nil {
 			return "", derr
@@ -74,7 +82,7 @@ func (h *CustomerLoginHandler) Handle(ctx context.Context, cmd CustomerLogin) (s
 // constantCost verifies against the dummy hash when there is no real one,
 // and remembers its answer (a retried decision does not hash again).
 type constantCost struct {
-	h            *CustomerLoginHandler
+	h            CustomerLoginHandler
 	done, answer bool
 }
 
@@ -84,7 +92,7 @@ func (c *constantCost) Verify(hash, attempt string) bool {
 	}
 	c.done = true
 	if hash == "" {
-		c.h.Hasher.Verify(c.h.dummy, attempt)
+		c.h.Hasher.Verify(c.h.DummyHash, attempt)
 		return false
 	}
 	c.answer = c.h.Hasher.Verify(hash, attempt)

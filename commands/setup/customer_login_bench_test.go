@@ -57,7 +57,7 @@ func BenchmarkCustomerLogin(b *testing.B) {
 	for b.Loop() {
 		for i, c := range cases {
 			start := time.Now()
-			_, _ = login.Handle(ctx, cmds.CustomerLogin{ApplicationID: c.id, Passcode: c.pass})
+			_, _ = login.Handle(ctx, cmds.CustomerLogin{Credentials: cmds.Credentials{ApplicationID: c.id, Passcode: c.pass}})
 			spent[i] += time.Since(start)
 		}
 		n++

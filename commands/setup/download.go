@@ -2,6 +2,7 @@ package setup
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/gantry-etc/gantry/commands"
@@ -25,13 +26,12 @@ func (h DownloadHandler) Handle(ctx context.Context, cmd Download) (*certificate
 	if !ok || number == "" || secret == "" {
 		return nil, certificate.ErrUnknownToken
 	}
-	c := certificate.New()
-	v, err := h.Streams.Load(ctx, CertificateStream(number), c.Apply)
+	c, v, err := Reads{h.Streams}.Certificate(ctx, number)
+	if errors.Is(err, certificate.ErrNotFound) {
+		return nil, certificate.ErrUnknownToken
+	}
 	if err != nil {
 		return nil, err
-	}
-	if v == 0 {
-		return nil, certificate.ErrUnknownToken
 	}
 	evs, err := c.Download(certificate.Download{Token: HashToken(secret)}, h.Clock.Now())
 	if err != nil {

@@ -2,6 +2,7 @@ package setup
 
 import (
 	"context"
+	"time"
 
 	"github.com/gantry-etc/gantry/commands"
 	"github.com/gantry-etc/gantry/domain"
@@ -46,4 +47,17 @@ func (h EndConsentRetentionHandler) Handle(ctx context.Context, cmd EndConsentRe
 		return err
 	}
 	return h.Documents.DeleteConsentPDF(ctx, cmd.ConsentID)
+}
+
+// ConsentsRetainedFinder finds the live consents whose 5 years end at or
+// before t (projections/setup.Reader).
+type ConsentsRetainedFinder interface {
+	ConsentsRetainedUntil(ctx context.Context, t time.Time) ([]string, error)
+}
+
+// EndConsentRetentionDue is the consent-retention job; the domain decides
+// on each candidate.
+func EndConsentRetentionDue(candidates ConsentsRetainedFinder, end EndConsentRetentionHandler) DueHandler {
+	return DueHandler{Clock: end.Clock, Find: candidates.ConsentsRetainedUntil,
+		Run: func(ctx context.Context, id string) error { return end.Handle(ctx, EndConsentRetention{ConsentID: id}) }}
 }

@@ -2,6 +2,7 @@ package setup
 
 import (
 	"context"
+	"time"
 
 	"github.com/gantry-etc/gantry/commands"
 	"github.com/gantry-etc/gantry/domain"
@@ -27,21 +28,18 @@ func (h ExpireHandler) Handle(ctx context.Context, cmd Expire) error {
 	})
 }
 
-// EndRetention ends a received application's 5 years and shreds it.
-type EndRetention struct{ ApplicationID string }
-
-// EndRetentionHandler runs EndRetention.
-type EndRetentionHandler struct {
-	Streams  EventStreams
-	Clock    commands.Clock
-	Shredder Shredder
+// AwaitingFinder finds the applications awaiting reception that were
+// completed at or before t (projections/setup.Reader).
+type AwaitingFinder interface {
+	AwaitingCompletedBy(ctx context.Context, t time.Time) ([]string, error)
 }
 
-// Handle appends RetentionEnded then shreds the subject.
-func (h EndRetentionHandler) Handle(ctx context.Context, cmd EndRetention) error {
-	return endApplication(ctx, h.Streams, h.Shredder, cmd.ApplicationID, func(a *application.Application) ([]domain.Event, error) {
-		return a.EndRetention(h.Clock.Now())
-	})
+// ExpireDue is the expiry job: it expires every application the 60-day
+// rule makes due. The view names candidates by completion time, never by a
+// deadline it stored; the domain decides on each.
+func ExpireDue(candidates AwaitingFinder, expire ExpireHandler) DueHandler {
+	return DueHandler{Clock: expire.Clock, CutOff: application.ExpiryDueIfCompletedBy, Find: candidates.AwaitingCompletedBy,
+		Run: func(ctx context.Context, id string) error { return expire.Handle(ctx, Expire{ApplicationID: id}) }}
 }
 
 func endApplication(ctx context.Context, st EventStreams, sh Shredder, id string, decide func(*application.Application) ([]domain.Event, error)) error {

@@ -12,10 +12,12 @@ import (
 
 // NotifyCompletion is step 10, the completion notice; it issues the
 // certificate and, for a web application, mails the download link (step 11).
+// ExpectedVersion is the setup version the tablet read (If-Match), or -1.
 type NotifyCompletion struct {
-	SetupID string
-	StoreID string
-	StaffID string
+	SetupID         string
+	StoreID         string
+	StaffID         string
+	ExpectedVersion int64
 }
 
 // Completed tells the tablet the certificate number.
@@ -34,7 +36,7 @@ type NotifyCompletionHandler struct {
 // for web applications the link: its hash in LinkSent, the secret sealed for
 // the mail) to a new certificate stream.
 func (h NotifyCompletionHandler) Handle(ctx context.Context, cmd NotifyCompletion) (Completed, error) {
-	s, v, err := loadSetup(ctx, h.Streams, cmd.SetupID, cmd.StoreID)
+	s, v, err := loadSetup(ctx, h.Streams, cmd.SetupID, cmd.StoreID, cmd.ExpectedVersion)
 	if err != nil {
 		return Completed{}, err
 	}

@@ -4,14 +4,17 @@ import (
 	"context"
 
 	"github.com/gantry-etc/gantry/commands"
+	es "github.com/gantry-etc/gantry/commands/eventstore"
 	"github.com/gantry-etc/gantry/domain/certificate"
 )
 
 // Print is store staff printing a certificate of their own store.
+// ExpectedVersion is the certificate version the caller read (If-Match), or -1.
 type Print struct {
-	Number  string
-	StoreID string
-	StaffID string
+	Number          string
+	StoreID         string
+	StaffID         string
+	ExpectedVersion int64
 }
 
 // PrintHandler logs prints (who, where, when).
@@ -20,25 +23,26 @@ type PrintHandler struct {
 	Clock   commands.Clock
 }
 
-// Handle records the print and returns the certificate to render.
-func (h PrintHandler) Handle(ctx context.Context, cmd Print) (*certificate.Certificate, error) {
-	c := certificate.New()
-	v, err := h.Streams.Load(ctx, CertificateStream(cmd.Number), c.Apply)
+// Handle records the print and returns the certificate to render and the
+// append's result.
+func (h PrintHandler) Handle(ctx context.Context, cmd Print) (*certificate.Certificate, es.AppendResult, error) {
+	c, v, err := Reads{h.Streams}.Certificate(ctx, cmd.Number)
 	if err != nil {
-		return nil, err
+		return nil, es.AppendResult{}, err
 	}
-	if v == 0 || c.Content().StoreID != cmd.StoreID {
-		return nil, certificate.ErrNotFound
+	if c.Content().StoreID != cmd.StoreID {
+		return nil, es.AppendResult{}, certificate.ErrNotFound // another store's is not revealed
 	}
-	if err := commands.CheckIfMatch(CertificateStream(cmd.Number), commands.IfMatchFrom(ctx), v); err != nil {
-		return nil, err
+	if err := commands.CheckIfMatch(CertificateStream(cmd.Number), cmd.ExpectedVersion, v); err != nil {
+		return nil, es.AppendResult{}, err
 	}
 	evs, err := c.Print(certificate.Print{StoreID: cmd.StoreID, StaffID: cmd.StaffID}, h.Clock.Now())
 	if err != nil {
-		return nil, err
+		return nil, es.AppendResult{}, err
 	}
-	if _, err := h.Streams.Append(ctx, CertificateStream(cmd.Number), v, evs...); err != nil {
-		return nil, err
+	res, err := h.Streams.Append(ctx, CertificateStream(cmd.Number), v, evs...)
+	if err != nil {
+		return nil, es.AppendResult{}, err
 	}
-	return c, nil
+	return c, res, nil
 }

@@ -1,6 +1,7 @@
 package setup
 
 import (
+	"bytes"
 	"context"
 
 	"github.com/gantry-etc/gantry/commands"
@@ -20,6 +21,9 @@ type RecordConsent struct {
 	SignedPDF []byte
 }
 
+// ErrNotAPDF: the signed consent is not a PDF file.
+var ErrNotAPDF = domain.Invalid("not_a_pdf", "signed_pdf must be a PDF file (base64).").With("signed_pdf", "")
+
 // RecordConsentHandler records proxy consents.
 type RecordConsentHandler struct {
 	Streams   EventStreams
@@ -32,6 +36,9 @@ type RecordConsentHandler struct {
 // already recorded (by any store) is refused before the PDF is stored, so
 // nothing lands under another store's consent.
 func (h RecordConsentHandler) Handle(ctx context.Context, cmd RecordConsent) (es.AppendResult, error) {
+	if len(cmd.SignedPDF) > 0 && !bytes.HasPrefix(cmd.SignedPDF, []byte("%PDF-")) {
+		return es.AppendResult{}, ErrNotAPDF
+	}
 	c := application.NewProxyConsent()
 	v, err := h.Streams.Load(ctx, ConsentStream(cmd.Consent.ConsentID), func(e domain.Event) { c.Apply(e) })
 	if err != nil {

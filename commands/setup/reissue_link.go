@@ -10,9 +10,11 @@ import (
 )
 
 // ReissueLink mails a new download link; the old one dies.
+// ExpectedVersion is the certificate version the caller read (If-Match), or -1.
 type ReissueLink struct {
-	Number  string
-	StoreID string
+	Number          string
+	StoreID         string
+	ExpectedVersion int64
 }
 
 // ReissueLinkHandler reissues links.
@@ -37,7 +39,7 @@ func (h ReissueLinkHandler) Handle(ctx context.Context, cmd ReissueLink) (es.App
 	if v == 0 || c.Content().StoreID != cmd.StoreID {
 		return es.AppendResult{}, certificate.ErrNotFound
 	}
-	if err := commands.CheckIfMatch(CertificateStream(cmd.Number), commands.IfMatchFrom(ctx), v); err != nil {
+	if err := commands.CheckIfMatch(CertificateStream(cmd.Number), cmd.ExpectedVersion, v); err != nil {
 		return es.AppendResult{}, err
 	}
 	now := h.Clock.Now()

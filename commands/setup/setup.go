@@ -1,6 +1,15 @@
 // Package setup holds the commands of the setup area: web and proxy
-// applications, proxy consents, reception, the tablet steps, certificates
-// and the time-driven expiry and retention rules. One command per file.
+// applications, proxy consents, reception, the tablet steps (step.go, one
+// table of inputs), certificates, the unlock of a locked reception, and the
+// time-driven expiry and retention rules (due.go: the scheduler's jobs find
+// candidates through projections/setup.Reader, the domain decides on each).
+//
+// One command per file. Each handler declares the ports it uses
+// (EventStreams, Shredder, DocumentStore, the finders of due work) and is
+// tested with hand-written fakes of them (fakes_test.go): given events,
+// when the command, then the appended events or the error — no database.
+// A command that honours If-Match takes it as ExpectedVersion (-1: none).
+// The schema versions of the events these commands write are in events.go.
 package setup
 
 import (

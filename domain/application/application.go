@@ -122,12 +122,36 @@ func (a *Application) PasscodeFailures(store string) int { return a.failures[sto
 
 // ReceptionDeadline is the first instant at which reception is refused:
 // completion + 60 days.
-func (a *Application) ReceptionDeadline() time.Time { return a.completedAt.Add(ReceptionPeriod) }
+func (a *Application) ReceptionDeadline() time.Time { return ReceptionDeadlineOf(a.completedAt) }
+
+// ReceptionDeadlineOf is the reception deadline of an application completed
+// at completedAt (the 60-day rule). Views compute it with this, so a changed
+// rule needs no rebuild.
+func ReceptionDeadlineOf(completedAt time.Time) time.Time { return completedAt.Add(ReceptionPeriod) }
+
+// ExpiryDueIfCompletedBy is the latest completion instant whose application
+// the 60-day rule lets expire at now. Finders of due work (the expiry job)
+// select candidates by completion time with it, never by a deadline a view
+// stored; Expire still decides on each. It must agree with
+// ReceptionDeadlineOf: TestDueIfCompletedByAgreesWithTheRules checks it.
+func ExpiryDueIfCompletedBy(now time.Time) time.Time { return now.Add(-ReceptionPeriod) }
 
 // RetentionEnd is the first instant after the 5-year validity: completion + 5
 // calendar years in Japan time (29 February rolls to 1 March).
-func (a *Application) RetentionEnd() time.Time {
-	return a.completedAt.In(domain.Tokyo).AddDate(RetentionYears, 0, 0)
+func (a *Application) RetentionEnd() time.Time { return RetentionEndOf(a.completedAt) }
+
+// RetentionEndOf is the retention end of an application completed at
+// completedAt (the 5-year rule).
+func RetentionEndOf(completedAt time.Time) time.Time {
+	return completedAt.In(domain.Tokyo).AddDate(RetentionYears, 0, 0)
+}
+
+// RetentionDueIfCompletedBy is the latest completion instant whose received
+// application the 5-year rule lets end at now (29 February: a completion on
+// it ends on 1 March, which this never misses). Like ExpiryDueIfCompletedBy,
+// it names candidates; EndRetention decides.
+func RetentionDueIfCompletedBy(now time.Time) time.Time {
+	return now.In(domain.Tokyo).AddDate(-RetentionYears, 0, 0)
 }
 
 // Complete is the customer's web completion. PasscodeHash is the slow hash

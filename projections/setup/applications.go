@@ -20,7 +20,10 @@ const ApplicationsName = "setup_applications"
 // Applications is the view of applications awaiting reception (with their
 // 60-day deadline) and received ones (valid until completion + 5 years).
 // applicant_name/applicant_email are personal: cleared on expiry and at the
-// end of retention.
+// end of retention. The deadline and retain_until columns are no rule:
+// Reader computes both from completed_at with the domain's functions, and
+// the scheduled jobs find candidates by completed_at (an existing table
+// keeps the NOT NULL columns, so they are still written).
 type Applications struct{}
 
 func (Applications) Name() string { return ApplicationsName }

@@ -10,13 +10,13 @@ import (
 	"github.com/gantry-etc/gantry/adapters/certpdf"
 	"github.com/gantry-etc/gantry/adapters/mail"
 	"github.com/gantry-etc/gantry/adapters/passwordpolicy"
+	"github.com/gantry-etc/gantry/adapters/postgres"
 	"github.com/gantry-etc/gantry/api"
 	"github.com/gantry-etc/gantry/api/setupapi"
 	es "github.com/gantry-etc/gantry/commands/eventstore"
 	cmds "github.com/gantry-etc/gantry/commands/setup"
 	"github.com/gantry-etc/gantry/domain/application"
 	"github.com/gantry-etc/gantry/domain/certificate"
-	"github.com/gantry-etc/gantry/domain/setup"
 	"github.com/gantry-etc/gantry/projections"
 	proj "github.com/gantry-etc/gantry/projections/setup"
 )
@@ -52,8 +52,10 @@ func newSetupFeature(d Deps) (Feature, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &setupapi.API{Pool: d.Pool, Streams: d.Streams, Clock: d.Clock, Hasher: cmds.Hasher{Cost: int(cost)}, Sealer: d.Sealer,
-		Renderer: r, Verifier: setupapi.CodeKey(d.Config.codeKey()), PublicURL: strings.TrimRight(d.Config.PublicURL, "/"), WaitFor: d.WaitFor}
+	a := &setupapi.API{Streams: d.Streams, Clock: d.Clock, Hasher: cmds.Hasher{Cost: int(cost)},
+		Renderer: r, Verifier: setupapi.CodeKey(d.Config.codeKey()), PublicURL: strings.TrimRight(d.Config.PublicURL, "/"), WaitFor: d.WaitFor,
+		Views: proj.Reader{Pool: d.Pool}, Accounts: postgres.StaffAccounts{Pool: d.Pool}, Documents: postgres.ConsentDocuments{Pool: d.Pool},
+		PasswordPolicy: passwordpolicy.Policy{}}
 	if a.DummyHash, err = a.Hasher.Hash(cmds.NewLinkSecret()); err != nil {
 		return nil, err
 	}
@@ -68,35 +70,7 @@ func newSetupFeature(d Deps) (Feature, error) {
 	}}, nil
 }
 
-func (f *setupFeature) Events(reg *es.Registry) {
-	es.Register[application.Completed](reg, 1)
-	es.Register[application.FiledByProxy](reg, 1)
-	es.Register[application.PasscodeRejected](reg, 1)
-	es.Register[application.ReceptionLocked](reg, 1)
-	es.Register[application.ReceptionUnlocked](reg, 1)
-	es.Register[application.Received](reg, 1)
-	es.Register[application.Expired](reg, 1)
-	es.Register[application.RetentionEnded](reg, 1)
-	es.Register[application.ConsentRecorded](reg, 1)
-	es.Register[application.ConsentUnitUsed](reg, 1)
-	es.Register[application.ConsentRetentionEnded](reg, 1)
-	es.Register[application.PasscodeSealed](reg, 1)
-	es.Register[setup.Started](reg, 1)
-	es.Register[setup.VisitorRecorded](reg, 1)
-	es.Register[setup.IdentityChecked](reg, 1)
-	es.Register[setup.MultipleUnitsAnswered](reg, 1)
-	es.Register[setup.VehicleRecorded](reg, 1)
-	es.Register[setup.OBURecorded](reg, 1)
-	es.Register[setup.CardWritten](reg, 1)
-	es.Register[setup.Executed](reg, 1)
-	es.Register[setup.CompletionNotified](reg, 1)
-	es.Register[certificate.Issued](reg, 1)
-	es.Register[certificate.LinkSent](reg, 1)
-	es.Register[certificate.LinkReissued](reg, 1)
-	es.Register[certificate.Downloaded](reg, 1)
-	es.Register[certificate.Printed](reg, 1)
-	es.Register[certificate.LinkSecretSealed](reg, 1)
-}
+func (f *setupFeature) Events(reg *es.Registry) { cmds.RegisterEvents(reg) }
 
 func (f *setupFeature) Projectors() []projections.Projector {
 	return []projections.Projector{proj.Applications{}, proj.Setups{}, proj.Certificates{Code: f.api.Verifier.Code}, proj.Stats{}, proj.Consents{}}
@@ -112,57 +86,39 @@ func (f *setupFeature) Handlers() []bus.Handler {
 func (f *setupFeature) Routes(s *api.Server) { f.api.Routes(s) }
 
 func (f *setupFeature) Jobs() []Job {
+	views := proj.Reader{Pool: f.d.Pool}
+	expire := cmds.ExpireDue(views, cmds.ExpireHandler{Streams: f.d.Streams, Clock: f.d.Clock, Shredder: f.d.Sealer})
+	retention := cmds.EndRetentionDue(views, cmds.EndRetentionHandler{Streams: f.d.Streams, Clock: f.d.Clock, Shredder: f.d.Sealer})
+	consents := cmds.EndConsentRetentionDue(views, cmds.EndConsentRetentionHandler{
+		Streams: f.d.Streams, Clock: f.d.Clock, Shredder: f.d.Sealer, Documents: postgres.ConsentDocuments{Pool: f.d.Pool}})
 	return []Job{
-		{Name: JobExpireApplications, Every: time.Hour, Run: f.due(
-			`SELECT application_id FROM `+projections.Schema(proj.ApplicationsName)+`.applications WHERE status='completed' AND deadline <= $1`,
-			func(ctx context.Context, id string) error {
-				return cmds.ExpireHandler{Streams: f.d.Streams, Clock: f.d.Clock, Shredder: f.d.Sealer}.Handle(ctx, cmds.Expire{ApplicationID: id})
-			})},
-		{Name: JobEndRetention, Every: time.Hour, Run: f.due(
-			`SELECT application_id FROM `+projections.Schema(proj.ApplicationsName)+`.applications WHERE status='received' AND retain_until <= $1`,
-			func(ctx context.Context, id string) error {
-				return cmds.EndRetentionHandler{Streams: f.d.Streams, Clock: f.d.Clock, Shredder: f.d.Sealer}.Handle(ctx, cmds.EndRetention{ApplicationID: id})
-			})},
-		{Name: JobConsentRetention, Every: time.Hour, Run: f.due(
-			`SELECT consent_id FROM `+projections.Schema(proj.ConsentsName)+`.consents WHERE ended_at IS NULL AND retention_end <= $1`,
-			func(ctx context.Context, id string) error {
-				return cmds.EndConsentRetentionHandler{Streams: f.d.Streams, Clock: f.d.Clock, Shredder: f.d.Sealer, Documents: f.api}.Handle(ctx, cmds.EndConsentRetention{ConsentID: id})
-			})},
+		{Name: JobExpireApplications, Every: time.Hour, Run: f.due(JobExpireApplications, expire.Handle)},
+		{Name: JobEndRetention, Every: time.Hour, Run: f.due(JobEndRetention, retention.Handle)},
+		{Name: JobConsentRetention, Every: time.Hour, Run: f.due(JobConsentRetention, consents.Handle)},
 	}
 }
 
-// due runs fn for every ID the query finds due at the clock's now, then
-// waits for the projections so a second run sees the result (idempotent).
-func (f *setupFeature) due(query string, fn func(ctx context.Context, id string) error) func(ctx context.Context) error {
+// due runs a scheduled command, logs the candidates the domain refused
+// (skipped, by ID only), then waits for the projections so that a second
+// run sees the result (idempotent). Candidates that failed are tried again
+// on the next run; they make the job's error.
+func (f *setupFeature) due(job string, run func(ctx context.Context) (cmds.DueResult, error)) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
-		rows, err := f.d.Pool.Query(ctx, query, f.d.Clock.Now())
+		res, err := run(ctx)
 		if err != nil {
 			return err
 		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
+		for _, r := range res.Refused {
+			f.d.Log.Warn("scheduled command refused; candidate skipped", "job", job, "id", r.ID, "err", r.Err.Error())
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if err := fn(ctx, id); err != nil {
-				return err
-			}
-		}
-		if len(ids) > 0 && f.d.WaitFor != nil {
+		if len(res.Done) > 0 && f.d.WaitFor != nil {
 			// Read-your-writes for the caller (and for a second run).
 			if head, err := f.d.Streams.Store.Head(ctx); err == nil {
-				return f.d.WaitFor(ctx, head)
+				if err := f.d.WaitFor(ctx, head); err != nil {
+					return err
+				}
 			}
 		}
-		return nil
+		return res.Err()
 	}
 }
