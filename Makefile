@@ -26,6 +26,7 @@ test: db
 
 bench: db
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/bench/ | tee .local/bench.txt
+	$(GO) test -count=1 -run '^$$' -bench AuditHistory -benchtime 300x -timeout 30m ./projections/audit/ | tee -a .local/bench.txt
 
 stop-db:
 	@scripts/pg.sh stop

@@ -107,6 +107,9 @@ type Op struct {
 	Roles []Role
 	// Command routes accept Idempotency-Key (replay) and If-Match (version).
 	Command bool
+	// Query lists the query parameters the handler reads; any other is a
+	// 400 (see Param).
+	Query []Param
 	// Request and Response are example values whose types document the JSON
 	// bodies (nil: none / not described).
 	Request  any
@@ -129,6 +132,7 @@ func (s *Server) Handle(op Op) {
 	if len(op.Roles) > 0 {
 		mw = append(mw, s.authenticate(op.Roles))
 	}
+	mw = append(mw, checkQuery(op.Query))
 	if op.Command {
 		mw = append(mw, s.ifMatch, s.idempotency)
 	}

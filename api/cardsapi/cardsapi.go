@@ -64,13 +64,17 @@ func (s *Service) Routes(srv *api.Server) {
 	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/cards/:card", ID: "getCard", Tag: "cards", Roles: both,
 		Summary: "A card's status.", Response: projcards.CardRow{}, Handler: s.getCard})
 	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/cards", ID: "listCards", Tag: "cards", Roles: both,
-		Summary: "Cards by contract (customer), vehicle, state; renewal_due_by=YYYY-MM lists renewals due.", Response: []projcards.CardRow{}, Handler: s.listCards})
+		Summary: "Cards by contract (customer), vehicle, state; renewal_due_by=YYYY-MM lists renewals due.", Response: []projcards.CardRow{}, Handler: s.listCards,
+		Query: []api.Param{api.Q("contract", "Contract number (customer)."), api.Q("vehicle", "Vehicle number."), api.Q("state", "Card state."), api.Q("renewal_due_by", "YYYY-MM: cards whose renewal is due by then.")}})
 	srv.Handle(api.Op{Method: http.MethodPost, Path: "/v1/usage-files", ID: "importUsage", Tag: "billing", Roles: finance, Command: true,
-		Summary: "Import a road operator usage CSV (UTF-8 or Shift_JIS, docs/usage-format.md); any bad line rejects the file with a per-line report.", Response: cmdcards.UsageImportResult{}, Handler: s.importUsage})
+		Summary: "Import a road operator usage CSV (UTF-8 or Shift_JIS, docs/usage-format.md); any bad line rejects the file with a per-line report.", Response: cmdcards.UsageImportResult{}, Handler: s.importUsage,
+		Query: []api.Param{api.Q("name", "The file's name, as received from the road operator.")}})
 	srv.Handle(api.Op{Method: http.MethodPost, Path: "/v1/billing-runs", ID: "runBilling", Tag: "billing", Roles: finance, Command: true,
 		Summary: "Bill every contract for a month; re-running changes nothing, late usage gives adjustments.", Request: BillingRequest{}, Response: []cmdcards.BillingOutcome{}, Handler: s.runBilling})
 	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/invoices", ID: "searchInvoices", Tag: "billing", Roles: finance,
-		Summary: "Search invoices and adjustments: issued_from, issued_to, min_total, max_total, customer, period (combinable).", Response: []projcards.DocumentRow{}, Handler: s.searchInvoices})
+		Summary: "Search invoices and adjustments: issued_from, issued_to, min_total, max_total, customer, period (combinable).", Response: []projcards.DocumentRow{}, Handler: s.searchInvoices,
+		Query: []api.Param{api.Q("issued_from", "First issue date, YYYY-MM-DD."), api.Q("issued_to", "Last issue date, YYYY-MM-DD."), api.Q("min_total", "Least total, yen."),
+			api.Q("max_total", "Greatest total, yen."), api.Q("customer", "Part of the customer's name."), api.Q("period", "Billing month, YYYY-MM.")}})
 	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/invoices/:invoice", ID: "getInvoice", Tag: "billing", Roles: finance,
 		Summary: "An invoice's effective content (issued plus adjustments) as JSON.", Response: InvoiceResponse{}, Handler: s.getInvoice})
 	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/invoices/:invoice/csv", ID: "getInvoiceCSV", Tag: "billing", Roles: finance, Produces: "text/csv",
@@ -78,11 +82,14 @@ func (s *Service) Routes(srv *api.Server) {
 	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/invoices/:invoice/pdf", ID: "getInvoicePDF", Tag: "billing", Roles: finance, Produces: "application/pdf",
 		Summary: "An invoice as PDF (Japanese).", Handler: s.getInvoicePDF})
 	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/billing-totals", ID: "billingTotals", Tag: "billing", Roles: finance,
-		Summary: "Billing totals per month (period=YYYY-MM for one).", Response: []projcards.MonthTotal{}, Handler: s.totals})
+		Summary: "Billing totals per month (period=YYYY-MM for one).", Response: []projcards.MonthTotal{}, Handler: s.totals,
+		Query: []api.Param{api.Q("period", "One billing month, YYYY-MM.")}})
 	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/reports/:contract/:month/non-business-day-usage", ID: "nonBusinessDayUsage", Tag: "reports", Roles: finance,
-		Summary: "利用日確認帳票: usage on the customer's non-business days (format=csv for CSV).", Response: []ReportLine{}, Handler: s.nonBusinessDays})
+		Summary: "利用日確認帳票: usage on the customer's non-business days (format=csv for CSV).", Response: []ReportLine{}, Handler: s.nonBusinessDays,
+		Query: []api.Param{api.Q("format", "csv for CSV; JSON otherwise.")}})
 	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/reports/:contract/:month/other-vehicle-usage", ID: "otherVehicleUsage", Tag: "reports", Roles: finance,
-		Summary: "利用車両確認帳票: usage by a vehicle other than the card's (format=csv for CSV).", Response: []ReportLine{}, Handler: s.otherVehicles})
+		Summary: "利用車両確認帳票: usage by a vehicle other than the card's (format=csv for CSV).", Response: []ReportLine{}, Handler: s.otherVehicles,
+		Query: []api.Param{api.Q("format", "csv for CSV; JSON otherwise.")}})
 }
 
 // ContractRequest is the ETC service application.

@@ -48,8 +48,11 @@ func (a *API) Routes(s *api.Server) {
 	add(api.Op{Method: post, Path: "/v1/certificates/:number/reissue-link", ID: "reissueLink", Summary: "Mail a new download link; the old one stops working.", Roles: store, Command: true, Handler: a.reissue})
 	add(api.Op{Method: get, Path: "/v1/views/applications/awaiting", ID: "awaitingApplications", Summary: "Applications awaiting reception with days left of the 60.", Roles: overseers, Response: []AwaitingRow{}, Handler: a.awaiting})
 	add(api.Op{Method: get, Path: "/v1/views/applications/received", ID: "receivedApplications", Summary: "Received applications and how long they are valid.", Roles: overseers, Response: []ReceivedRow{}, Handler: a.received})
-	add(api.Op{Method: get, Path: "/v1/views/setups", ID: "listSetups", Summary: "Setups by status (?status=) of the caller's store.", Roles: overseers, Response: []SetupRow{}, Handler: a.setups})
-	add(api.Op{Method: get, Path: "/v1/views/consents", ID: "searchConsents", Summary: "Proxy consents of 5 years (?store=&applicant=&from=&to=; store staff see their own store only).", Roles: consentReaders, Response: []ConsentRow{}, Handler: a.consents})
+	add(api.Op{Method: get, Path: "/v1/views/setups", ID: "listSetups", Summary: "Setups by status (?status=) of the caller's store.", Roles: overseers, Response: []SetupRow{}, Handler: a.setups,
+		Query: []api.Param{api.Q("status", "Only setups in this status (e.g. completed).")}})
+	add(api.Op{Method: get, Path: "/v1/views/consents", ID: "searchConsents", Summary: "Proxy consents of 5 years (?store=&applicant=&from=&to=; store staff see their own store only).", Roles: consentReaders, Response: []ConsentRow{}, Handler: a.consents,
+		Query: []api.Param{api.Q("store", "Store ID (ignored for store staff: their own store)."), api.Q("applicant", "Part of the applicant's name."),
+			api.Q("from", "First request date, YYYY-MM-DD."), api.Q("to", "Last request date, YYYY-MM-DD.")}})
 	add(api.Op{Method: get, Path: "/v1/views/issuance", ID: "issuanceStats", Summary: "Certificate issuance per store per day.", Roles: overseers, Response: []StatRow{}, Handler: a.stats})
 
 	// Tablet: reception and the steps.

@@ -41,7 +41,7 @@ func main() {
 	}
 }
 
-const usage = `usage: gantry serve | migrate | verify | projections status | projections rebuild NAME | lease import FILE | usage import FILE | billing run YYYY-MM`
+const usage = `usage: gantry serve | migrate | verify | projections status | projections rebuild NAME | lease import FILE | usage import FILE | billing run YYYY-MM | audit history STREAM [--as-of T] [--state] --reason R`
 
 func run(ctx context.Context, args []string, out io.Writer, log *slog.Logger) error {
 	if len(args) == 0 {

@@ -96,6 +96,15 @@ var accessPolicy = []struct{ allow, op, route string }{
 	{"....f...", "billingTotals", "GET /v1/billing-totals"},
 	{"....f...", "nonBusinessDayUsage", "GET /v1/reports/{contract}/{month}/non-business-day-usage"},
 	{"....f...", "otherVehicleUsage", "GET /v1/reports/{contract}/{month}/other-vehicle-usage"},
+
+	// Audit: history as of any date, personal data opened, every read
+	// recorded. Auditors and the operator admin; not regulators (they get
+	// the transparency log and redacted exports), customers or stores.
+	{".....u.o", "auditStreamEvents", "GET /v1/audit/streams/{stream}/events"},
+	{".....u.o", "auditStreamState", "GET /v1/audit/streams/{stream}/state"},
+	{".....u.o", "auditConsentsAsOf", "GET /v1/audit/consents"},
+	{".....u.o", "auditConsentChanges", "GET /v1/audit/consents/changes"},
+	{".....u.o", "auditReads", "GET /v1/audit/reads"},
 }
 
 // callers are the matrix columns, in order.
@@ -464,10 +473,15 @@ func TestAccessCustomerScoping(t *testing.T) {
 	cust := e.customer(xID, xPass)
 	before := e.eventCount()
 
-	for _, path := range []string{"/v1/my/application", "/v1/my/application?application_id=" + yID, "/v1/my/application?app=" + yID} {
-		m := e.must(200, e.do("GET", path, cust, "", nil)).json(t)
-		if m["application_id"] != xID || m["certificate"] != nil {
-			t.Errorf("GET %s as customer X: %v, want X (%s) without a certificate", path, m, xID)
+	m := e.must(200, e.do("GET", "/v1/my/application", cust, "", nil)).json(t)
+	if m["application_id"] != xID || m["certificate"] != nil {
+		t.Errorf("GET /v1/my/application as customer X: %v, want X (%s) without a certificate", m, xID)
+	}
+	// Naming Y in the query is not understood, so it is refused, never
+	// silently answered with X (or Y).
+	for _, path := range []string{"/v1/my/application?application_id=" + yID, "/v1/my/application?app=" + yID} {
+		if p := e.problem(e.do("GET", path, cust, "", nil), 400, "unknown_query_parameter"); strings.Contains(p.Detail, yID) {
+			t.Errorf("GET %s: the problem repeats the parameter's value: %s", path, p.Detail)
 		}
 	}
 	// X has no certificate yet; Y's is never the answer.

@@ -16,5 +16,5 @@ func CLI(name string) (CLIFunc, bool) {
 
 // cliCommands lists the feature sub-commands (lease, usage, billing).
 func cliCommands() map[string]CLIFunc {
-	return map[string]CLIFunc{"lease": CardsCLI, "usage": CardsCLI, "billing": CardsCLI}
+	return map[string]CLIFunc{"lease": CardsCLI, "usage": CardsCLI, "billing": CardsCLI, "audit": AuditCLI}
 }

@@ -7,6 +7,7 @@ func features(d Deps) ([]Feature, error) {
 	for _, build := range []func(Deps) (Feature, error){
 		newSetupFeature, // setup: applications, setups, certificates (setup.go)
 		newCardsFeature, // corporate ETC cards and billing (cards.go)
+		newAuditFeature, // auditors' history as of any date (audit.go)
 	} {
 		f, err := build(d)
 		if err != nil {
