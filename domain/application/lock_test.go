@@ -97,3 +97,18 @@ func TestCustomerLogInHashesForUnknownApplications(t *testing.T) {
 		t.Fatalf("verifier ran %d times for an unknown application, want 1", calls)
 	}
 }
+
+// The auditors' snapshot names which locks are set.
+func TestSnapshotNamesTheLocks(t *testing.T) {
+	now := completedAt.Add(time.Hour)
+	a := application.Load(events(completed(), rejectedAt("S-A", 5), application.ReceptionLocked{ApplicationID: appID, StoreID: "S-A", At: now},
+		loginRejected(2), rejectedAt("S-B", 1)))
+	s := a.Snapshot()
+	if !s.Locked || len(s.LockedFor) != 1 || s.LockedFor[0] != "S-A" || s.PasscodeFailures != 5 {
+		t.Fatalf("snapshot locks: locked=%v for=%v failures=%d", s.Locked, s.LockedFor, s.PasscodeFailures)
+	}
+	a.Apply(application.ReceptionUnlocked{ApplicationID: appID, By: "HD1"})
+	if s := a.Snapshot(); s.Locked || s.LockedFor != nil || s.PasscodeFailures != 0 {
+		t.Fatalf("after unlock: %+v", s)
+	}
+}
