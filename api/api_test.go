@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -52,7 +53,11 @@ func newServer(t *testing.T, pool *pgxpool.Pool) (*api.Server, *int64) {
 			case r.Plate == "conflict":
 				return errCardInUse.With("vehicle", "")
 			case r.Plate == "stale":
-				return commands.CheckIfMatch("thing-1", commands.IfMatchFrom(c.Request().Context()), 4)
+				ifMatch, err := api.IfMatch(c)
+				if err != nil {
+					return err
+				}
+				return commands.CheckIfMatch("thing-1", ifMatch, 4)
 			case r.Plate == "down":
 				return fmt.Errorf("append: %w", es.ErrUnavailable)
 			}
@@ -99,6 +104,41 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 	}
 }
 
+// Every operation documents the problem answers it can give, from the table
+// that maps errors: the authenticated command gets the lot (409 with the
+// VersionConflict schema), the public health check only 503.
+func TestOpenAPIDocumentsProblems(t *testing.T) {
+	s, _ := newServer(t, nil)
+	doc := s.OpenAPI()
+	responses := func(path, method string) []string {
+		op := doc["paths"].(map[string]any)[path].(map[string]any)[method].(map[string]any)
+		var codes []string
+		for code, r := range op["responses"].(map[string]any) {
+			ref, _ := r.(map[string]any)["$ref"].(string)
+			if code != "default" && code[0] != '2' && !strings.HasPrefix(ref, "#/components/responses/") {
+				t.Errorf("%s %s %s is not a documented problem: %v", method, path, code, r)
+			}
+			codes = append(codes, code)
+		}
+		slices.Sort(codes)
+		return codes
+	}
+	if got, want := responses("/v1/things/{id}", "post"), []string{"200", "400", "401", "403", "404", "409", "410", "413", "422", "423", "503", "default"}; !slices.Equal(got, want) {
+		t.Errorf("command responses %v, want %v", got, want)
+	}
+	if got, want := responses("/healthz", "get"), []string{"200", "503", "default"}; !slices.Equal(got, want) {
+		t.Errorf("health responses %v, want %v", got, want)
+	}
+	comps := doc["components"].(map[string]any)["responses"].(map[string]any)
+	conflict := comps["Conflict"].(map[string]any)["content"].(map[string]any)["application/problem+json"].(map[string]any)["schema"].(map[string]any)
+	if conflict["$ref"] != "#/components/schemas/VersionConflict" {
+		t.Errorf("409 schema %v", conflict)
+	}
+	if _, ok := comps["Unavailable"].(map[string]any)["headers"].(map[string]any)["Retry-After"]; !ok {
+		t.Error("503 does not document Retry-After")
+	}
+}
+
 func TestProblemsAndAuth(t *testing.T) {
 	s, _ := newServer(t, pgtest.Pool(t))
 	staff := s.Tokens().Issue(api.Principal{Role: api.RoleStaff, Subject: "st-1", Store: "S1"})
@@ -128,7 +168,10 @@ func TestProblemsAndAuth(t *testing.T) {
 			if ct := w.Header().Get("Content-Type"); ct != "application/problem+json" {
 				t.Fatalf("content type %q", ct)
 			}
-			if m["detail"] == "" || m["type"] == nil || m["request_id"] == "" {
+			detail, _ := m["detail"].(string)
+			typ, _ := m["type"].(string)
+			rid, _ := m["request_id"].(string)
+			if detail == "" || typ == "" || rid == "" {
 				t.Fatalf("problem lacks detail/type/request id: %v", m)
 			}
 		})

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,7 @@ func (s *Server) OpenAPI() map[string]any {
 		if params != nil {
 			o["parameters"] = params
 		}
+		o["security"] = []any{} // public
 		if len(op.Roles) > 0 {
 			o["security"] = []any{map[string]any{"bearer": []string{}}}
 			roles := make([]string, len(op.Roles))
@@ -67,35 +69,52 @@ func (s *Server) OpenAPI() map[string]any {
 			}
 			ok["content"] = map[string]any{ct: map[string]any{"schema": sch}}
 		}
-		o["responses"] = map[string]any{
+		responses := map[string]any{
 			itoa(st):  ok,
-			"default": map[string]any{"description": "An RFC 9457 problem", "content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}},
+			"default": map[string]any{"$ref": "#/components/responses/Internal"},
 		}
+		for _, p := range problemStatuses {
+			if p.AppliesTo.applies(op) {
+				responses[itoa(p.Status)] = map[string]any{"$ref": "#/components/responses/" + p.Name}
+			}
+		}
+		o["responses"] = responses
 		if op.Limit.Class != "" {
 			o["x-rate-limit"] = op.Limit.Class
-			o["responses"].(map[string]any)["429"] = rateLimited()
 		}
 		item[strings.ToLower(op.Method)] = o
 	}
+	problemOf := func(schema, description string, retryAfter bool) map[string]any {
+		r := map[string]any{"description": description,
+			"content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + schema}}}}
+		if retryAfter {
+			r["headers"] = map[string]any{"Retry-After": map[string]any{"description": "Seconds to wait before retrying.", "schema": map[string]any{"type": "integer"}}}
+		}
+		return r
+	}
+	responses := map[string]any{"Internal": problemOf("Problem", "An RFC 9457 problem: something went wrong on Gantry's side; quote request_id when you report it.", false)}
+	for _, p := range problemStatuses {
+		if slices.ContainsFunc(s.ops, p.AppliesTo.applies) {
+			responses[p.Name] = problemOf(p.Schema, p.When, p.RetryAfter)
+		}
+	}
+	problem := schemaOf(reflect.TypeOf(Problem{}), 0)
+	conflict := map[string]any{"allOf": []any{map[string]any{"$ref": "#/components/schemas/Problem"}},
+		"description": "A conflict; current_version is set when code is version_conflict (the stream's version now, for the next If-Match)."}
 	return map[string]any{
 		"openapi": "3.1.0",
 		"info":    map[string]any{"title": "Gantry", "version": "1.0.0", "description": "ETC on-board-unit setup, certificates, corporate ETC cards and billing."},
+		"servers": []any{map[string]any{"url": "/", "description": "This Gantry server (GANTRY_PUBLIC_URL when set behind a proxy)."}},
 		"paths":   paths,
 		"components": map[string]any{
 			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}},
-			"schemas":         map[string]any{"Problem": schemaOf(reflect.TypeOf(Problem{}), 0)},
+			"schemas":         map[string]any{"Problem": problem, "VersionConflict": conflict},
+			"responses":       responses,
 		},
 	}
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
-
-// rateLimited documents the 429 of a rate-limited operation.
-func rateLimited() map[string]any {
-	return map[string]any{"description": "Too many requests from this address or for this ID; retry after Retry-After seconds.",
-		"headers": map[string]any{"Retry-After": map[string]any{"schema": map[string]any{"type": "integer"}, "description": "Seconds to wait."}},
-		"content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}}
-}
 
 func (s *Server) openapi(c echo.Context) error { return c.JSON(http.StatusOK, s.OpenAPI()) }
 

@@ -51,15 +51,89 @@ func Invalid(code, detail string, problems []FieldProblem) error {
 	return &ProblemError{Problem{Status: http.StatusUnprocessableEntity, Code: code, Title: "Invalid input", Detail: detail, Errors: problems}}
 }
 
-var kindStatus = map[domain.Kind]int{
-	domain.KindInvalid:     http.StatusUnprocessableEntity,
-	domain.KindConflict:    http.StatusConflict,
-	domain.KindNotFound:    http.StatusNotFound,
-	domain.KindForbidden:   http.StatusForbidden,
-	domain.KindGone:        http.StatusGone,
-	domain.KindLocked:      http.StatusLocked,
-	domain.KindUnavailable: http.StatusServiceUnavailable,
+// problemStatus is one row of the table from errors to HTTP statuses. The
+// same rows drive ProblemFor (Kinds) and the problem+json responses of every
+// operation in /openapi.json (When and AppliesTo), so the document cannot
+// promise a status the mapping does not give, or miss one it gives.
+type problemStatus struct {
+	Status int
+	Kinds  []domain.Kind // domain error kinds answered with Status
+	Name   string        // components/responses name in the OpenAPI document
+	When   string        // what it means for a client
+	// AppliesTo says which operations can answer it.
+	AppliesTo scope
+	// Schema is the problem schema (VersionConflict for 409, else Problem).
+	Schema string
+	// RetryAfter: the answer carries a Retry-After header.
+	RetryAfter bool
 }
+
+// scope says which operations can answer a status.
+type scope int
+
+const (
+	everyOp     scope = iota
+	withBody          // a request body (JSON or file) or a command
+	withInput         // a body, a command or a path parameter
+	withRole          // an authenticated operation
+	namingOne         // a path parameter or a command
+	rateLimited       // an Op marked RateLimited
+)
+
+func (s scope) applies(op Op) bool {
+	named := pathParam.MatchString(op.Path)
+	switch s {
+	case withBody:
+		return op.Request != nil || op.Command
+	case withInput:
+		return op.Request != nil || op.Command || named
+	case withRole:
+		return len(op.Roles) > 0
+	case namingOne:
+		return named || op.Command
+	case rateLimited:
+		return op.RateLimited || op.Limit.Class != ""
+	}
+	return true
+}
+
+// problemStatuses is the table (see problemStatus). 500 is the documented
+// default of every operation.
+var problemStatuses = []problemStatus{
+	{Status: http.StatusBadRequest, Name: "BadRequest", AppliesTo: withBody, Schema: "Problem",
+		When: "The request cannot be read: malformed JSON, an unknown field, a bad If-Match or Idempotency-Key header."},
+	{Status: http.StatusUnauthorized, Name: "Unauthenticated", AppliesTo: withRole, Schema: "Problem",
+		When: "No bearer token, or it is invalid or expired: log in again."},
+	{Status: http.StatusForbidden, Name: "Forbidden", Kinds: []domain.Kind{domain.KindForbidden}, AppliesTo: withRole, Schema: "Problem",
+		When: "Your role may not do this, or the resource belongs to someone else."},
+	{Status: http.StatusNotFound, Name: "NotFound", Kinds: []domain.Kind{domain.KindNotFound}, AppliesTo: namingOne, Schema: "Problem",
+		When: "The resource named in the path or body does not exist."},
+	{Status: http.StatusConflict, Name: "Conflict", Kinds: []domain.Kind{domain.KindConflict}, AppliesTo: withBody, Schema: "VersionConflict",
+		When: "A business rule forbids it in the current state (code says which), or the resource changed since you read it (code version_conflict, with current_version: read it again and retry with that If-Match)."},
+	{Status: http.StatusGone, Name: "Gone", Kinds: []domain.Kind{domain.KindGone}, AppliesTo: namingOne, Schema: "Problem",
+		When: "The resource existed but has expired or been erased."},
+	{Status: http.StatusRequestEntityTooLarge, Name: "PayloadTooLarge", AppliesTo: withBody, Schema: "Problem",
+		When: "The body is over this route's size limit (the detail names the limit); nothing was written."},
+	{Status: http.StatusUnprocessableEntity, Name: "Invalid", Kinds: []domain.Kind{domain.KindInvalid}, AppliesTo: withInput, Schema: "Problem",
+		When: "The input breaks a rule; field and detail say what to change (errors lists every bad line of a file)."},
+	{Status: http.StatusLocked, Name: "Locked", Kinds: []domain.Kind{domain.KindLocked}, AppliesTo: withInput, Schema: "Problem",
+		When: "The resource is locked (too many wrong passcodes) until an operator unlocks it."},
+	{Status: http.StatusTooManyRequests, Name: "TooManyRequests", AppliesTo: rateLimited, Schema: "Problem", RetryAfter: true,
+		When: "Too many tries from you; wait for Retry-After."},
+	{Status: http.StatusServiceUnavailable, Name: "Unavailable", Kinds: []domain.Kind{domain.KindUnavailable}, AppliesTo: everyOp, Schema: "Problem", RetryAfter: true,
+		When: "The database or a system Gantry depends on cannot be reached; nothing was written. Retry after Retry-After seconds."},
+}
+
+// kindStatus is the domain-error part of problemStatuses.
+var kindStatus = func() map[domain.Kind]int {
+	m := map[domain.Kind]int{}
+	for _, p := range problemStatuses {
+		for _, k := range p.Kinds {
+			m[k] = p.Status
+		}
+	}
+	return m
+}()
 
 // ProblemFor is the one table from errors to HTTP problems.
 func ProblemFor(err error) Problem {

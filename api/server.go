@@ -118,7 +118,11 @@ type Op struct {
 	Status int
 	// Produces overrides the success content type (application/pdf, text/csv).
 	Produces string
-	Handler  echo.HandlerFunc
+	// RateLimited: the route answers 429 with Retry-After to a caller that
+	// tries too often (documented in /openapi.json); Limit sets it for the
+	// engine's limiter (ratelimit.go).
+	RateLimited bool
+	Handler     echo.HandlerFunc
 	// Limit rate-limits the route per client address and target (ratelimit.go).
 	Limit Limit
 }
@@ -238,18 +242,13 @@ func IfMatch(c echo.Context) (int64, error) {
 	return v, nil
 }
 
-// ifMatch reads If-Match into the command context.
-//
-// Deprecated: commands take the expected version as an explicit field
-// (see IfMatch); this goes once every command does.
+// ifMatch refuses a malformed If-Match with 400 before anything runs (and
+// before an Idempotency-Key is recorded). It passes nothing on: handlers
+// read the version with IfMatch and give it to the command explicitly.
 func (s *Server) ifMatch(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		v, err := IfMatch(c)
-		if err != nil {
+		if _, err := IfMatch(c); err != nil {
 			return err
-		}
-		if v >= 0 {
-			c.SetRequest(c.Request().WithContext(commands.WithIfMatch(c.Request().Context(), v)))
 		}
 		return next(c)
 	}

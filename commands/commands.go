@@ -117,19 +117,3 @@ func CheckIfMatch(stream string, ifMatch, loaded int64) error {
 	}
 	return nil
 }
-
-type ifMatchKey struct{}
-
-// WithIfMatch attaches the client's expected stream version (If-Match) to ctx.
-func WithIfMatch(ctx context.Context, v int64) context.Context {
-	return context.WithValue(ctx, ifMatchKey{}, v)
-}
-
-// IfMatchFrom returns the If-Match version attached to ctx, or -1.
-func IfMatchFrom(ctx context.Context) int64 {
-	v, ok := ctx.Value(ifMatchKey{}).(int64)
-	if !ok {
-		return -1
-	}
-	return v
-}

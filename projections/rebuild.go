@@ -24,7 +24,38 @@ import (
 // The live projector then sees its checkpoint moved and carries on from it; a
 // projector that had stopped on a failure restarts. progress, if not nil, is
 // called after each batch with the number of events replayed.
+//
+// One rebuild per projector at a time, across processes: a rebuild holds a
+// PostgreSQL session advisory lock named after the projector for its whole
+// run (released when it returns, or when its connection dies), because two
+// rebuilds would share and clobber proj_<name>__next. A second rebuild
+// fails at once with *RebuildRunningError; nothing of the first is touched.
 func Rebuild(ctx context.Context, pool *pgxpool.Pool, src Source, codec *es.Codec, p Projector, progress func(n int64)) (es.Position, error) {
+	lock, err := pool.Acquire(ctx)
+	if err != nil {
+		return es.Position{}, err
+	}
+	defer lock.Release()
+	var got bool
+	if err := lock.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('gantry projection rebuild ' || $1, 0))`, p.Name()).Scan(&got); err != nil {
+		return es.Position{}, err
+	}
+	if !got {
+		return es.Position{}, &RebuildRunningError{Projector: p.Name()}
+	}
+	defer lock.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(hashtextextended('gantry projection rebuild ' || $1, 0))`, p.Name())
+	return rebuild(ctx, pool, src, codec, p, progress)
+}
+
+// RebuildRunningError: another rebuild of the projector is running (in this
+// or another process); wait for it to finish instead of starting a second.
+type RebuildRunningError struct{ Projector string }
+
+func (e *RebuildRunningError) Error() string {
+	return fmt.Sprintf("projections: a rebuild of %s is already running (it replays into %s); wait for it to finish", e.Projector, Schema(e.Projector)+"__next")
+}
+
+func rebuild(ctx context.Context, pool *pgxpool.Pool, src Source, codec *es.Codec, p Projector, progress func(n int64)) (es.Position, error) {
 	live := Schema(p.Name())
 	next := live + "__next"
 	old := live + "__old"
@@ -97,6 +128,7 @@ func Rebuild(ctx context.Context, pool *pgxpool.Pool, src Source, codec *es.Code
 		}
 		for _, q := range []string{
 			`DROP SCHEMA IF EXISTS ` + ident(old) + ` CASCADE`,
+			`CREATE SCHEMA IF NOT EXISTS ` + ident(live), // a projector that never ran
 			`ALTER SCHEMA ` + ident(live) + ` RENAME TO ` + ident(old),
 			`ALTER SCHEMA ` + ident(next) + ` RENAME TO ` + ident(live),
 			`DROP SCHEMA ` + ident(old) + ` CASCADE`,

@@ -100,9 +100,19 @@ func NewRunner(pool *pgxpool.Pool, src Source, codec *es.Codec, log *slog.Logger
 }
 
 // SetRetry sets how often a failing event is tried and the first backoff
-// (doubled each time).
+// (doubled each time). Safe to call while the runner runs; batches already
+// retrying keep the values they started with.
 func (r *Runner) SetRetry(attempts int, backoff time.Duration) {
+	r.mu.Lock()
 	r.maxAttempts, r.backoff = attempts, backoff
+	r.mu.Unlock()
+}
+
+// retry returns the retry settings (see SetRetry).
+func (r *Runner) retry() (attempts int, backoff time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.maxAttempts, r.backoff
 }
 
 // Projectors returns the runner's projectors.
@@ -154,7 +164,8 @@ func (r *Runner) runOne(ctx context.Context, p Projector) {
 		if err != nil && !errors.Is(err, errSwapped) {
 			r.set(name, func(s *Status) { s.State, s.Error = StateRetrying, err.Error() })
 			r.log.Warn("projector interrupted; resuming", "projector", name, "err", err)
-			sleep(ctx, r.backoff)
+			_, backoff := r.retry()
+			sleep(ctx, backoff)
 		}
 	}
 }
@@ -271,8 +282,9 @@ func (r *Runner) applyWithRetry(ctx context.Context, p Projector, from es.Positi
 		return err
 	}
 	// Isolate the failing event: one event per transaction, each retried.
+	maxAttempts, backoff := r.retry()
 	for _, e := range evs {
-		delay := r.backoff
+		delay := backoff
 		for attempt := 1; ; attempt++ {
 			err = r.commit(ctx, p, from, []es.Event{e})
 			if err == nil {
@@ -281,7 +293,7 @@ func (r *Runner) applyWithRetry(ctx context.Context, p Projector, from es.Positi
 			if errors.Is(err, errSwapped) || ctx.Err() != nil {
 				return err
 			}
-			if attempt >= r.maxAttempts {
+			if attempt >= maxAttempts {
 				return &FailedError{Projector: p.Name(), Stream: e.StreamID, Version: e.Version, Type: e.Type, Err: err}
 			}
 			r.set(p.Name(), func(s *Status) { s.State, s.Error = StateRetrying, err.Error() })

@@ -273,3 +273,65 @@ func TestRebuildSwapsWhileServing(t *testing.T) {
 		t.Fatalf("generation %d, want 2", gen)
 	}
 }
+
+// Two rebuilds of one projector must not share proj_<name>__next: while one
+// runs, a second fails at once with RebuildRunningError and the first
+// finishes intact; afterwards a rebuild runs again.
+func TestRebuildIsExclusive(t *testing.T) {
+	e := newEnv(t)
+	e.tick(t, "a", 1, 50)
+	ctx := context.Background()
+	var second error
+	calls := 0
+	_, err := projections.Rebuild(ctx, e.pool, e.store, e.codec, &counter{}, func(int64) {
+		calls++
+		if calls == 1 {
+			_, second = projections.Rebuild(ctx, e.pool, e.store, e.codec, &counter{}, nil)
+		}
+	})
+	if err != nil {
+		t.Fatalf("first rebuild: %v", err)
+	}
+	var running *projections.RebuildRunningError
+	if !errors.As(second, &running) || running.Projector != "counter" || !strings.Contains(second.Error(), "proj_counter__next") {
+		t.Fatalf("second rebuild during the first: %v", second)
+	}
+	if n, _ := counts(t, e.pool, "a"); n != 50 {
+		t.Fatalf("after the rebuild n=%d, want 50", n)
+	}
+	if _, err := projections.Rebuild(ctx, e.pool, e.store, e.codec, &counter{}, nil); err != nil {
+		t.Fatalf("rebuild after the first ended: %v", err)
+	}
+}
+
+// SetRetry may be called while the runner runs (the README says the Runner is
+// safe for concurrent use): run with -race to see it. The new settings take
+// effect: a failing event stops the projector after the attempts set last.
+func TestSetRetryWhileRunning(t *testing.T) {
+	e := newEnv(t)
+	e.tick(t, "a", 1, 10)
+	r := projections.NewRunner(e.pool, e.store, e.codec, quiet(), &counter{failOn: 7})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	r.SetRetry(3, time.Millisecond)
+	tuning := make(chan struct{})
+	go func() { // a caller tuning the runner while it retries
+		defer close(tuning)
+		for i := 0; ctx.Err() == nil; i++ {
+			r.SetRetry(3, time.Duration(1+i%2)*time.Millisecond)
+			time.Sleep(100 * time.Microsecond)
+		}
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for ok, _ := r.Healthy(); ok; ok, _ = r.Healthy() {
+		if time.Now().After(deadline) {
+			t.Fatal("projector did not stop on the failing event")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	<-tuning
+}

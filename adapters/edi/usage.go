@@ -17,6 +17,7 @@ import (
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/transform"
 
+	"github.com/gantry-etc/gantry/commands/cards"
 	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/billing"
 )
@@ -27,27 +28,12 @@ const UsageHeader = "record_id,operator,card_number,vehicle,entry_ic,entry_at,ex
 // UsageTimeLayout is the date-time format of entry_at and exit_at, Japan time.
 const UsageTimeLayout = "2006-01-02 15:04:05"
 
-// Problem is one problem of a usage file: the 1-based line, the column, why.
-type Problem struct {
-	Line   int
-	Field  string
-	Reason string
-}
+// Problem is one problem of a usage file: the 1-based line, the column, why
+// (the card commands' type, so a rejected file needs no translation).
+type Problem = cards.UsageLineProblem
 
 // FileError rejects a whole file; Problems has one entry per bad field.
-type FileError struct {
-	Encoding string
-	Problems []Problem
-}
-
-func (e *FileError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "usage file rejected (%s):", e.Encoding)
-	for _, p := range e.Problems {
-		fmt.Fprintf(&b, "\n  line %d %s: %s", p.Line, p.Field, p.Reason)
-	}
-	return b.String()
-}
+type FileError = cards.UsageFileError
 
 // UsageFile is a parsed usage file.
 type UsageFile struct {
@@ -134,14 +120,14 @@ func parseRow(line int, row []string) (billing.UsageRecord, []Problem) {
 	at := func(field, s string) time.Time {
 		t, err := time.ParseInLocation(UsageTimeLayout, strings.TrimSpace(s), domain.Tokyo)
 		if err != nil {
-			ps = append(ps, Problem{line, field, fmt.Sprintf("%q is not a date-time YYYY-MM-DD HH:MM:SS", s)})
+			ps = append(ps, Problem{Line: line, Field: field, Reason: fmt.Sprintf("%q is not a date-time YYYY-MM-DD HH:MM:SS", s)})
 		}
 		return t
 	}
 	entry, exit := at("entry_at", row[5]), at("exit_at", row[7])
 	toll, err := strconv.ParseInt(strings.TrimSpace(row[8]), 10, 64)
 	if err != nil {
-		ps = append(ps, Problem{line, "toll", fmt.Sprintf("%q is not a whole number of yen", row[8])})
+		ps = append(ps, Problem{Line: line, Field: "toll", Reason: fmt.Sprintf("%q is not a whole number of yen", row[8])})
 	}
 	if len(ps) > 0 {
 		return billing.UsageRecord{}, ps
@@ -159,7 +145,7 @@ func parseRow(line int, row []string) (billing.UsageRecord, []Problem) {
 		if field == "card" {
 			field = "card_number"
 		}
-		return billing.UsageRecord{}, []Problem{{line, field, err.Error()}}
+		return billing.UsageRecord{}, []Problem{{Line: line, Field: field, Reason: err.Error()}}
 	}
 	return u, nil
 }

@@ -21,6 +21,12 @@ func TestIsHoliday(t *testing.T) {
 		{"2026-10-12", true},  // スポーツの日
 		{"2026-11-23", true},  // 勤労感謝の日
 		{"2025-11-24", true},  // 振替休日 (11/23 Sunday)
+		{"2024-02-12", true},  // 振替休日 (建国記念の日 2/11 Sunday)
+		{"2020-07-24", true},  // スポーツの日 moved for the 2020 Olympics
+		{"2020-10-12", false}, // ... so not the 2nd Monday of October that year
+		{"2019-05-01", true},  // 即位の日
+		{"2027-03-21", true},  // 春分の日 2027
+		{"2026-12-31", false}, // year end is a company holiday, not a national one
 		{"2026-11-16", false}, // ordinary Monday
 		{"2026-11-15", false}, // Sunday, not a holiday
 	} {

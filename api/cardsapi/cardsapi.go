@@ -15,9 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/gantry-etc/gantry/adapters/edi"
 	"github.com/gantry-etc/gantry/api"
-	"github.com/gantry-etc/gantry/commands"
 	cmdcards "github.com/gantry-etc/gantry/commands/cards"
 	es "github.com/gantry-etc/gantry/commands/eventstore"
 	"github.com/gantry-etc/gantry/domain"
@@ -37,7 +35,7 @@ type Service struct {
 	Usage     cmdcards.ImportUsageHandler
 	Billing   cmdcards.RunBillingHandler
 	Reader    projcards.Reader
-	Streams   commands.Streams
+	Invoices  projcards.InvoiceReader
 	Holidays  contract.Holidays
 	WaitFor   func(ctx context.Context, pos es.Position) error
 	RenderPDF func(number, issuedOn string, st billing.Statement) ([]byte, error)
@@ -168,7 +166,11 @@ func (s *Service) conclude(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.Conclude.Handle(api.Actor(c), cmdcards.ConcludeContract{Application: app})
+	ifMatch, err := api.IfMatch(c)
+	if err != nil {
+		return err
+	}
+	res, err := s.Conclude.Handle(api.Actor(c), cmdcards.ConcludeContract{Application: app, ExpectedVersion: ifMatch})
 	if err != nil {
 		return err
 	}
@@ -254,20 +256,37 @@ func optType(s string) (card.Type, error) {
 	return card.ParseType(s)
 }
 
+// successor is what a renewal and a reissue read from the request: the old
+// card (path), an optional new card type and the If-Match version.
+type successor struct {
+	old     card.CardNumber
+	newType card.Type
+	ifMatch int64
+}
+
+func readSuccessor(c echo.Context, cardType string) (successor, error) {
+	var r successor
+	var err error
+	if r.old, err = card.ParseCardNumber(c.Param("card")); err != nil {
+		return r, err
+	}
+	if r.newType, err = optType(cardType); err != nil {
+		return r, err
+	}
+	r.ifMatch, err = api.IfMatch(c)
+	return r, err
+}
+
 func (s *Service) renew(c echo.Context) error {
 	var req RenewRequest
 	if err := api.Bind(c, &req); err != nil {
 		return err
 	}
-	old, err := card.ParseCardNumber(c.Param("card"))
+	r, err := readSuccessor(c, req.CardType)
 	if err != nil {
 		return err
 	}
-	t, err := optType(req.CardType)
-	if err != nil {
-		return err
-	}
-	num, res, err := s.Renew.Handle(api.Actor(c), cmdcards.RenewCard{Card: old, Type: t})
+	num, res, err := s.Renew.Handle(api.Actor(c), cmdcards.RenewCard{Card: r.old, Type: r.newType, ExpectedVersion: r.ifMatch})
 	if err != nil {
 		return err
 	}
@@ -279,15 +298,11 @@ func (s *Service) reissue(c echo.Context) error {
 	if err := api.Bind(c, &req); err != nil {
 		return err
 	}
-	old, err := card.ParseCardNumber(c.Param("card"))
+	r, err := readSuccessor(c, req.CardType)
 	if err != nil {
 		return err
 	}
-	t, err := optType(req.CardType)
-	if err != nil {
-		return err
-	}
-	num, res, err := s.Reissue.Handle(api.Actor(c), cmdcards.ReissueCard{Card: old, Reason: req.Reason, Type: t})
+	num, res, err := s.Reissue.Handle(api.Actor(c), cmdcards.ReissueCard{Card: r.old, Reason: req.Reason, Type: r.newType, ExpectedVersion: r.ifMatch})
 	if err != nil {
 		return err
 	}
@@ -317,7 +332,7 @@ func (s *Service) listCards(c echo.Context) error {
 
 // UsageFileProblem turns a rejected usage file into a 422 with one entry per line.
 func UsageFileProblem(err error) error {
-	var fe *edi.FileError
+	var fe *cmdcards.UsageFileError
 	if !errors.As(err, &fe) {
 		return err
 	}
@@ -407,13 +422,9 @@ func (s *Service) loadInvoice(c echo.Context) (InvoiceResponse, error) {
 	if err != nil {
 		return InvoiceResponse{}, err
 	}
-	var inv billing.Invoice
-	v, err := s.Streams.Load(c.Request().Context(), cmdcards.InvoiceStream(n), inv.Apply)
+	inv, v, err := s.Invoices.Invoice(c.Request().Context(), n)
 	if err != nil {
 		return InvoiceResponse{}, err
-	}
-	if !inv.Issued() {
-		return InvoiceResponse{}, billing.ErrInvoiceNotIssued
 	}
 	api.SetVersion(c, v)
 	return InvoiceResponse{Invoice: n.String(), IssuedOn: inv.IssuedOn().String(), Adjustments: inv.Adjustments(), Statement: inv.Effective()}, nil

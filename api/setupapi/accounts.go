@@ -16,6 +16,9 @@ import (
 // ErrBadCredentials: unknown staff ID or wrong password (never says which).
 var ErrBadCredentials = &api.ProblemError{Problem: api.Problem{Status: http.StatusUnauthorized, Code: "bad_credentials", Detail: "Staff ID or password is wrong."}}
 
+// errUseCard: a store staff member with an enrolled IC card tried the password.
+var errUseCard = &api.ProblemError{Problem: api.Problem{Status: http.StatusUnauthorized, Code: "use_card_login", Detail: "Your staff IC card is enrolled: log in at the station with the card, its PIN and the face check."}}
+
 // errBadCustomerCredentials: unknown or ended application, or wrong passcode.
 var errBadCustomerCredentials = &api.ProblemError{Problem: api.Problem{Status: http.StatusUnauthorized, Code: "bad_credentials", Detail: application.ErrCustomerLoginRefused.Detail}}
 
@@ -47,10 +50,14 @@ func (p passwordLogin) Authenticate(ctx context.Context, c echo.Context) (api.Pr
 	if err := api.Bind(c, &req); err != nil {
 		return api.Principal{}, err
 	}
-	id, err := accounts.PasswordLoginHandler{Accounts: p.a.Accounts, Hasher: p.a.Hasher, BootstrapID: p.a.BootstrapID, BootstrapPassword: p.a.BootstrapPassword, DummyHash: p.a.DummyHash}.
+	cards, _ := p.a.Accounts.(accounts.CardHolders) // IC cards (issue 11), when the store knows them
+	id, err := accounts.PasswordLoginHandler{Accounts: p.a.Accounts, Hasher: p.a.Hasher, BootstrapID: p.a.BootstrapID, BootstrapPassword: p.a.BootstrapPassword, Cards: cards, DummyHash: p.a.DummyHash}.
 		Handle(ctx, accounts.PasswordLogin{StaffID: req.StaffID, Password: req.Password})
 	if errors.Is(err, accounts.ErrBadCredentials) {
 		return api.Principal{}, ErrBadCredentials
+	}
+	if errors.Is(err, accounts.ErrUseCard) {
+		return api.Principal{}, errUseCard
 	}
 	if err != nil {
 		return api.Principal{}, err

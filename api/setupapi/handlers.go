@@ -243,12 +243,6 @@ type OBURequest struct {
 	Number string        `json:"number"`
 }
 
-// CardRequest records the setup card written on the tablet.
-type CardRequest struct {
-	CardSerial  string `json:"card_serial"`
-	WrittenHash string `json:"written_hash"`
-}
-
 // Empty is a step without input.
 type Empty struct{}
 

@@ -70,9 +70,8 @@ func (a *API) Routes(s *api.Server) {
 			return cmds.RecordVehicle{InspectionQR: b.InspectionQR, Vehicle: b.RecordVehicle}
 		})},
 		{"obu", "recordOBU", "Step 7b: OBU data (ETC / ETC2.0, management number).", OBURequest{}, step(a, func(b OBURequest) cmds.StepInput { return cmds.RecordOBU{Kind: b.Kind, Number: b.Number} })},
-		{"card", "writeCard", "Step 8: setup card written.", CardRequest{}, step(a, func(b CardRequest) cmds.StepInput {
-			return cmds.WriteCard{CardSerial: b.CardSerial, WrittenHash: b.WrittenHash}
-		})},
+		// Step 8 (the setup card) is in api/stationapi: only a record Gantry
+		// signed, read back from the card, is accepted.
 		{"execute", "executeSetup", "Step 9: setup executed on the OBU.", Empty{}, step(a, func(Empty) cmds.StepInput { return cmds.Execute{} })},
 		{"completion", "notifyCompletion", "Steps 10–11: completion notice; issues the certificate and mails the link.", nil, a.notify},
 	}

@@ -6,6 +6,7 @@
 //	gantry projections rebuild NAME   rebuild a projector into fresh tables, swap atomically
 //	gantry verify                     walk every stream's hash chain
 //	gantry lease|usage|billing …      cards and billing operations
+//	gantry station …                  the store station (card reader; see docs/cards.md)
 //
 // Configuration comes from the environment (see README and app.Config).
 package main
@@ -41,11 +42,14 @@ func main() {
 	}
 }
 
-const usage = `usage: gantry serve | migrate | verify | projections status | projections rebuild NAME | lease import FILE | usage import FILE | billing run YYYY-MM | audit history STREAM [--as-of T] [--state] --reason R`
+const usage = `usage: gantry serve | migrate | verify | projections status | projections rebuild NAME | lease import FILE | usage import FILE | billing run YYYY-MM | audit history STREAM [--as-of T] [--state] --reason R | station …`
 
 func run(ctx context.Context, args []string, out io.Writer, log *slog.Logger) error {
 	if len(args) == 0 {
 		return errors.New(usage)
+	}
+	if args[0] == "station" { // runs on the store PC: no database, no server keys
+		return stationCmd(ctx, args[1:], os.Stdin, out)
 	}
 	cfg, err := app.FromEnv()
 	if err != nil {

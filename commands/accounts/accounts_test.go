@@ -131,3 +131,31 @@ func TestCreateStaffAsksThePasswordPolicy(t *testing.T) {
 		t.Fatalf("policy asked with %v", p.got)
 	}
 }
+
+// cardHolders says which staff have an enrolled IC card.
+type cardHolders map[string]bool
+
+func (c cardHolders) HasActiveCard(_ context.Context, id string) (bool, error) { return c[id], nil }
+
+func TestPasswordLoginRefusedForStoreStaffWithACard(t *testing.T) {
+	f := &fakeAccounts{staff: map[string]accounts.StaffAccount{
+		"ST01": {StaffID: "ST01", StoreID: "S001", Role: accounts.RoleStoreStaff, PasswordHash: "hash:pw"},
+		"ST02": {StaffID: "ST02", StoreID: "S001", Role: accounts.RoleStoreStaff, PasswordHash: "hash:pw"},
+		"OP01": {StaffID: "OP01", Role: accounts.RoleOperatorAdmin, PasswordHash: "hash:pw"},
+	}}
+	h := accounts.PasswordLoginHandler{Accounts: f, Hasher: f, Cards: cardHolders{"ST01": true, "OP01": true}}
+	for _, tc := range []struct {
+		id, pw string
+		want   error
+	}{
+		{"ST01", "pw", accounts.ErrUseCard},           // store staff with a card
+		{"ST01", "wrong", accounts.ErrBadCredentials}, // a wrong password says nothing about the card
+		{"ST02", "pw", nil},                           // no card: password
+		{"OP01", "pw", nil},                           // back office keeps the password
+	} {
+		_, err := h.Handle(context.Background(), accounts.PasswordLogin{StaffID: tc.id, Password: tc.pw})
+		if !errors.Is(err, tc.want) || (tc.want == nil && err != nil) {
+			t.Errorf("%s/%s: %v, want %v", tc.id, tc.pw, err, tc.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package accounts
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 )
 
 // PasswordLogin is a staff login with staff ID and password.
@@ -33,7 +34,20 @@ type PasswordLoginHandler struct {
 	// ID costs the same time as a wrong password: a hash of the configured
 	// cost that no password matches (empty: one of cost 10).
 	DummyHash string
+	// Cards, when set, makes store staff with an enrolled IC card use it:
+	// their password login is ErrUseCard (issue 11).
+	Cards CardHolders
 }
+
+// CardHolders tells whether a staff member has an enrolled, unrevoked IC
+// card (the station's staff cards).
+type CardHolders interface {
+	HasActiveCard(ctx context.Context, staffID string) (bool, error)
+}
+
+// ErrUseCard: the password was right, but this store staff member logs in
+// with the IC card (card + PIN + face).
+var ErrUseCard = errors.New("accounts: log in with the enrolled staff IC card")
 
 // dummyHash is the DummyHash of cost 10 (bcrypt's default).
 const dummyHash = "$2a$10$invalidinvalidinvalidinvalidinvalidinvalidinvalidinvali"
@@ -59,6 +73,15 @@ func (h PasswordLoginHandler) Handle(ctx context.Context, cmd PasswordLogin) (Id
 	}
 	if !h.Hasher.Verify(a.PasswordHash, cmd.Password) {
 		return Identity{}, ErrBadCredentials
+	}
+	if h.Cards != nil && a.StoreID != "" {
+		has, err := h.Cards.HasActiveCard(ctx, a.StaffID)
+		if err != nil {
+			return Identity{}, err
+		}
+		if has {
+			return Identity{}, ErrUseCard
+		}
 	}
 	return Identity{StaffID: a.StaffID, Role: a.Role, StoreID: a.StoreID}, nil
 }

@@ -12,13 +12,16 @@ import (
 // ConcludeContract concludes the ETC service contract of an application
 // after checking it against the lease system. A retry of a concluded
 // contract is contract.ErrContractExists (409).
+// ExpectedVersion is the contract stream's version the caller read
+// (If-Match), or NoExpectedVersion.
 type ConcludeContract struct {
-	Application contract.Application
+	Application     contract.Application
+	ExpectedVersion int64
 }
 
 // ConcludeContractHandler runs ConcludeContract.
 type ConcludeContractHandler struct {
-	Streams commands.Streams
+	Streams EventStreams
 	Leases  LeaseLookup
 	Clock   commands.Clock
 }
@@ -30,7 +33,7 @@ func (h ConcludeContractHandler) Handle(ctx context.Context, cmd ConcludeContrac
 	if err != nil {
 		return es.AppendResult{}, err
 	}
-	if err := commands.CheckIfMatch(stream, commands.IfMatchFrom(ctx), v); err != nil {
+	if err := commands.CheckIfMatch(stream, cmd.ExpectedVersion, v); err != nil {
 		return es.AppendResult{}, err
 	}
 	if c.Concluded() {

@@ -6,13 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
+	"strings"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/gantry-etc/gantry/adapters/edi"
 	"github.com/gantry-etc/gantry/commands"
 	es "github.com/gantry-etc/gantry/commands/eventstore"
 	"github.com/gantry-etc/gantry/domain"
@@ -38,16 +33,60 @@ type UsageImportResult struct {
 	Position  es.Position `json:"-"`
 }
 
+// UsageParser reads a whole usage file (adapters/edi.UsageParser). Any bad
+// line rejects the file with a *UsageFileError listing every bad line.
+type UsageParser interface {
+	ParseUsage(data []byte) (encoding string, records []billing.UsageRecord, err error)
+}
+
+// UsageLoad is what a UsageStore did with a file's records.
+type UsageLoad struct {
+	Imported     int      // new records
+	AlreadyKnown int      // records whose (operator, record id) was loaded before
+	UnknownCards []string // sorted card numbers never issued (their rows are left out)
+}
+
+// UsageStore loads usage records in one transaction, all or nothing
+// (adapters/cardsdb.UsageStore): rows of cards never issued are left out
+// and reported, records known before are skipped.
+type UsageStore interface {
+	LoadUsage(ctx context.Context, records []billing.UsageRecord, fileSHA256 string) (UsageLoad, error)
+}
+
+// UsageFileError rejects a usage file: one entry per bad line; nothing was
+// imported.
+type UsageFileError struct {
+	Encoding string
+	Problems []UsageLineProblem
+}
+
+// UsageLineProblem is one bad field of a usage file: the 1-based line, the
+// column, why.
+type UsageLineProblem struct {
+	Line   int
+	Field  string
+	Reason string
+}
+
+func (e *UsageFileError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "usage file rejected (%s):", e.Encoding)
+	for _, p := range e.Problems {
+		fmt.Fprintf(&b, "\n  line %d %s: %s", p.Line, p.Field, p.Reason)
+	}
+	return b.String()
+}
+
 // ImportUsageHandler runs ImportUsage: the whole file is parsed first (any
-// bad line rejects it with an *edi.FileError and nothing is written), then
-// all rows go in one transaction: COPY into a temporary staging table, then
-// INSERT … ON CONFLICT DO NOTHING into usage_records, so a record id seen
-// before changes nothing. Rows for card numbers never issued are skipped
-// and reported. Finally usage.file_imported is recorded in the stream of
-// the file's hash (a second import of the same bytes stops at that check).
+// bad line rejects it with a *UsageFileError and nothing is written), then
+// the store loads every row in one transaction. Finally
+// usage.file_imported is recorded in the stream of the file's hash (a
+// second import of the same bytes stops at that check; records loaded
+// twice by a race are skipped by their identity).
 type ImportUsageHandler struct {
-	Streams commands.Streams
-	Loader  UsageLoader
+	Streams EventStreams
+	Parser  UsageParser
+	Store   UsageStore
 	Clock   commands.Clock
 }
 
@@ -63,11 +102,19 @@ func (h ImportUsageHandler) Handle(ctx context.Context, cmd ImportUsage) (UsageI
 	if seen {
 		return UsageImportResult{SHA256: hash, Duplicate: true}, nil
 	}
-	res, err := h.Loader.Load(ctx, cmd.Data, hash)
+	enc, records, err := h.Parser.ParseUsage(cmd.Data)
 	if err != nil {
 		return UsageImportResult{}, err
 	}
-	ev := billing.UsageFileImported{SHA256: hash, Name: cmd.Name, Encoding: res.Encoding, Rows: res.Rows, Imported: res.Imported,
+	load, err := h.Store.LoadUsage(ctx, records, hash)
+	if err != nil {
+		return UsageImportResult{}, err
+	}
+	if load.UnknownCards == nil {
+		load.UnknownCards = []string{}
+	}
+	res := UsageImportResult{SHA256: hash, Encoding: enc, Rows: len(records), Imported: load.Imported, AlreadyKnown: load.AlreadyKnown, UnknownCards: load.UnknownCards}
+	ev := billing.UsageFileImported{SHA256: hash, Name: cmd.Name, Encoding: enc, Rows: res.Rows, Imported: res.Imported,
 		AlreadyKnown: res.AlreadyKnown, UnknownCards: res.UnknownCards, ImportedOn: domain.DateOf(h.Clock.Now())}
 	ar, err := h.Streams.Append(ctx, stream, v, ev)
 	if errors.Is(err, es.ErrWrongExpectedVersion) {
@@ -78,119 +125,4 @@ func (h ImportUsageHandler) Handle(ctx context.Context, cmd ImportUsage) (UsageI
 	}
 	res.Position = ar.Position
 	return res, nil
-}
-
-// UsageLoader parses a usage file and loads it into usage_records in one
-// transaction (the import path measured by BenchmarkUsageImport).
-//
-// Rows whose card was never issued are left out and reported. The rest are
-// COPied straight into usage_records; when some record is there already (a
-// re-import, or an overlapping file), that COPY is rolled back to a savepoint
-// and the rows go through a staging table and INSERT … ON CONFLICT DO
-// NOTHING instead, which skips the known ones.
-type UsageLoader struct{ Pool *pgxpool.Pool }
-
-var usageColumns = []string{"operator", "record_id", "card", "vehicle", "entry_ic", "entry_at", "exit_ic", "exit_at", "toll", "usage_date", "file_sha256"}
-
-// Load parses data and loads its rows; see ImportUsageHandler.
-func (l UsageLoader) Load(ctx context.Context, data []byte, hash string) (UsageImportResult, error) {
-	f, err := edi.ParseUsage(data)
-	if err != nil {
-		return UsageImportResult{}, err
-	}
-	res := UsageImportResult{SHA256: hash, Encoding: f.Encoding, Rows: len(f.Records), UnknownCards: []string{}}
-	tx, err := l.Pool.Begin(ctx)
-	if err != nil {
-		return res, err
-	}
-	defer tx.Rollback(ctx)
-	known, err := knownCards(ctx, tx, f.Records)
-	if err != nil {
-		return res, err
-	}
-	rows := make([]billing.UsageRecord, 0, len(f.Records))
-	unknown := map[string]bool{}
-	for _, u := range f.Records {
-		if c := u.Card().String(); known[c] {
-			rows = append(rows, u)
-		} else if !unknown[c] {
-			unknown[c] = true
-			res.UnknownCards = append(res.UnknownCards, c)
-		}
-	}
-	slices.Sort(res.UnknownCards)
-	if _, err := tx.Exec(ctx, `SAVEPOINT usage_copy`); err != nil {
-		return res, err
-	}
-	n, err := tx.CopyFrom(ctx, pgx.Identifier{"usage_records"}, usageColumns, usageRows(rows, hash))
-	var pgErr *pgconn.PgError
-	switch {
-	case err == nil:
-		res.Imported = int(n)
-	case errors.As(err, &pgErr) && pgErr.Code == "23505":
-		if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT usage_copy`); err != nil {
-			return res, err
-		}
-		if res.Imported, err = insertNew(ctx, tx, rows, hash); err != nil {
-			return res, err
-		}
-	default:
-		return res, fmt.Errorf("usage import: copy: %w", err)
-	}
-	res.AlreadyKnown = len(rows) - res.Imported
-	return res, tx.Commit(ctx)
-}
-
-// knownCards answers which of the records' card numbers were ever issued.
-func knownCards(ctx context.Context, tx pgx.Tx, records []billing.UsageRecord) (map[string]bool, error) {
-	seen := map[string]bool{}
-	var cards []string
-	for _, u := range records {
-		if c := u.Card().String(); !seen[c] {
-			seen[c] = true
-			cards = append(cards, c)
-		}
-	}
-	rows, err := tx.Query(ctx, `SELECT card FROM card_registry WHERE card = ANY($1)`, cards)
-	if err != nil {
-		return nil, err
-	}
-	found, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, err
-	}
-	known := make(map[string]bool, len(found))
-	for _, c := range found {
-		known[c] = true
-	}
-	return known, nil
-}
-
-// insertNew loads rows through a staging table, skipping records imported
-// before (or twice in this file); it returns how many were new.
-func insertNew(ctx context.Context, tx pgx.Tx, rows []billing.UsageRecord, hash string) (int, error) {
-	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE usage_staging (LIKE usage_records) ON COMMIT DROP`); err != nil {
-		return 0, err
-	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"usage_staging"}, usageColumns, usageRows(rows, hash)); err != nil {
-		return 0, fmt.Errorf("usage import: copy: %w", err)
-	}
-	tag, err := tx.Exec(ctx, `INSERT INTO usage_records SELECT * FROM usage_staging ON CONFLICT DO NOTHING`)
-	if err != nil {
-		return 0, err
-	}
-	return int(tag.RowsAffected()), nil
-}
-
-func usageRows(rows []billing.UsageRecord, hash string) pgx.CopyFromSource {
-	i := 0
-	return pgx.CopyFromFunc(func() ([]any, error) {
-		if i >= len(rows) {
-			return nil, nil
-		}
-		u := rows[i]
-		i++
-		return []any{u.Operator(), u.RecordID(), u.Card().String(), u.Vehicle().String(), u.EntryIC(), u.EntryAt(), u.ExitIC(), u.ExitAt(),
-			int64(u.Toll()), u.UsageDate().Start(), hash}, nil
-	})
 }

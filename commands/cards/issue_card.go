@@ -19,19 +19,24 @@ type IssueCard struct {
 	Type     card.Type
 }
 
-// IssueCardHandler runs IssueCard. Concurrency: the card registry's unique
-// index admits one in-use card per vehicle, so of two concurrent issues for
-// one vehicle exactly one succeeds and the other gets card.ErrCardInUse
-// (409). Card numbers come from a sequence and never repeat.
+// IssueCardHandler runs IssueCard. The new card's stream (expecting no
+// stream: the card number is unique) and the vehicle's claim stream (at the
+// version loaded: one card in use per vehicle) are appended in ONE
+// event-store transaction, so both are written or neither. Of two
+// concurrent issues for one vehicle exactly one commits; the other finds the
+// claim stream moved and gets card.ErrCardInUse (409). A retry with the same
+// command ID gets the same card number (CardNumbers) and so the first result.
 type IssueCardHandler struct {
-	Streams commands.Streams
+	Streams EventStreams
 	Leases  LeaseLookup
 	Numbers CardNumbers
-	InUse   InUse
 	Clock   commands.Clock
 }
 
 func (h IssueCardHandler) Handle(ctx context.Context, cmd IssueCard) (card.CardNumber, es.AppendResult, error) {
+	if n, res, ok, err := replayed(ctx, h.Streams, h.Numbers); ok || err != nil {
+		return n, res, err
+	}
 	var k contract.Contract
 	if _, err := h.Streams.Load(ctx, ContractStream(cmd.Contract), k.Apply); err != nil {
 		return card.CardNumber{}, es.AppendResult{}, err
@@ -43,16 +48,20 @@ func (h IssueCardHandler) Handle(ctx context.Context, cmd IssueCard) (card.CardN
 	if err != nil {
 		return card.CardNumber{}, es.AppendResult{}, err
 	}
+	var claim card.VehicleClaim
+	claimVersion, err := h.Streams.Load(ctx, VehicleStream(cmd.Vehicle), claim.Apply)
+	if err != nil {
+		return card.CardNumber{}, es.AppendResult{}, err
+	}
 	today := domain.DateOf(h.Clock.Now())
 	req := card.IssueRequest{Contract: cmd.Contract, AlphaName: k.AlphaName(), Vehicle: cmd.Vehicle, Type: cmd.Type}
 	// Decide once with a placeholder number so invalid requests allocate nothing.
-	probe, _ := card.NewCardNumber("9", 0)
-	req.Card = probe
+	req.Card = placeholder
 	var none card.Card
-	if _, err := none.Issue(req, lease, false, today); err != nil {
+	if _, err := none.Issue(req, lease, !claim.InUse().IsZero(), today); err != nil {
 		return card.CardNumber{}, es.AppendResult{}, err
 	}
-	n, err := h.Numbers.Next(ctx)
+	n, err := h.Numbers.Next(ctx, commands.MetadataFrom(ctx).CommandID)
 	if err != nil {
 		return card.CardNumber{}, es.AppendResult{}, err
 	}
@@ -62,12 +71,40 @@ func (h IssueCardHandler) Handle(ctx context.Context, cmd IssueCard) (card.CardN
 	if err != nil {
 		return card.CardNumber{}, es.AppendResult{}, err
 	}
-	if err := h.InUse.Reserve(ctx, n, cmd.Contract, cmd.Vehicle); err != nil {
+	claimed, err := claim.Claim(cmd.Vehicle, n)
+	if err != nil {
 		return card.CardNumber{}, es.AppendResult{}, err
 	}
-	res, err := h.Streams.Append(ctx, CardStream(n), int64(es.NoStream), evs...)
+	res, err := h.Streams.AppendMany(ctx,
+		commands.StreamEvents{Stream: CardStream(n), Expected: int64(es.NoStream), Events: evs},
+		commands.StreamEvents{Stream: VehicleStream(cmd.Vehicle), Expected: claimVersion, Events: claimed})
 	if err != nil {
-		return card.CardNumber{}, es.AppendResult{}, errors.Join(err, h.InUse.Release(context.WithoutCancel(ctx), n))
+		return card.CardNumber{}, es.AppendResult{}, claimConflict(err, cmd.Vehicle)
 	}
-	return n, res, nil
+	return n, last(res), nil
+}
+
+// placeholder is a valid card number for the first decision, before a real
+// number is allocated.
+var placeholder, _ = card.NewCardNumber("9", 0)
+
+// claimConflict turns a lost race on a vehicle claim stream into
+// card.ErrCardInUse; other errors pass unchanged.
+func claimConflict(err error, v contract.VehicleNumber) error {
+	var wv *es.WrongVersionError
+	if errors.As(err, &wv) && wv.Stream == VehicleStream(v) {
+		return errors.Join(card.ErrCardInUse.Withf("vehicle", "Vehicle %s got another card in use meanwhile; look it up and renew or reissue that card.", v), err)
+	}
+	return err
+}
+
+// last is the result with the highest position (what a reader must wait for).
+func last(rs []es.AppendResult) es.AppendResult {
+	var out es.AppendResult
+	for i, r := range rs {
+		if i == 0 || out.Position.Less(r.Position) {
+			out = r
+		}
+	}
+	return out
 }

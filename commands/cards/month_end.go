@@ -3,32 +3,46 @@ package cards
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/gantry-etc/gantry/commands"
 	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/card"
 	"github.com/gantry-etc/gantry/domain/money"
-	"github.com/gantry-etc/gantry/projections"
 )
 
 // MonthEndHandler is the month-end job: every card still in use whose
 // expiry month has ended (before the clock's current month) becomes
-// cancelled. Running it twice changes nothing (the aggregate returns no
-// events for a card no longer in use); a missed month is caught up.
+// cancelled, and its vehicle claim is released in the same transaction.
+// Running it twice changes nothing (the aggregate returns no events for a
+// card no longer in use); a missed month is caught up.
 type MonthEndHandler struct {
-	Streams   commands.Streams
-	Pool      *pgxpool.Pool
-	InUse     InUse
-	Clock     commands.Clock
-	CardsView string // projector name of the card view
+	Streams EventStreams
+	Due     DueCards
+	Clock   commands.Clock
 }
 
 // Handle returns how many cards it cancelled.
 func (h MonthEndHandler) Handle(ctx context.Context) (int, error) {
 	current := money.YearMonthOf(domain.DateOf(h.Clock.Now()))
-	return forEachDueCard(ctx, h.Pool, h.Streams,
-		`SELECT card FROM `+projections.Schema(h.CardsView)+`.cards WHERE state = 'in_use' AND expiry < $1`, []any{current.String()},
-		func(c *card.Card) ([]domain.Event, error) { return c.CancelAtMonthEnd(c.Expiry()), nil },
-		func(num card.CardNumber) error { return h.InUse.SetState(ctx, num, card.StateCancelled) })
+	due, err := h.Due.ExpiredInUse(ctx, current)
+	if err != nil {
+		return 0, err
+	}
+	return forEachDueCard(ctx, h.Streams, due, func(c *card.Card, v int64) ([]commands.StreamEvents, error) {
+		if !c.Expiry().Before(current) {
+			return nil, nil // the view was stale
+		}
+		evs := c.CancelAtMonthEnd(c.Expiry())
+		if len(evs) == 0 {
+			return nil, nil
+		}
+		var claim card.VehicleClaim
+		cv, err := h.Streams.Load(ctx, VehicleStream(c.Vehicle()), claim.Apply)
+		if err != nil {
+			return nil, err
+		}
+		return []commands.StreamEvents{
+			{Stream: CardStream(c.Number()), Expected: v, Events: evs},
+			{Stream: VehicleStream(c.Vehicle()), Expected: cv, Events: claim.Release(c.Vehicle(), c.Number())},
+		}, nil
+	})
 }

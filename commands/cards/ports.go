@@ -1,15 +1,22 @@
 // Package cards runs the commands of the corporate ETC card business:
 // contracts, card issue/renewal/reissue/cancellation, renewal notices, usage
 // import and the monthly billing run. One command per file; this file holds
-// the ports they share and the stream names.
+// the ports they share and the stream names. Nothing here talks to
+// PostgreSQL or parses files: the adapters behind these ports do
+// (adapters/cardsdb, adapters/edi, adapters/lease, commands.Streams), and
+// the commands' own tests use hand-written fakes of them.
 package cards
 
 import (
 	"context"
 
+	"github.com/gantry-etc/gantry/commands"
+	es "github.com/gantry-etc/gantry/commands/eventstore"
+	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/billing"
 	"github.com/gantry-etc/gantry/domain/card"
 	"github.com/gantry-etc/gantry/domain/contract"
+	"github.com/gantry-etc/gantry/domain/money"
 )
 
 // Stream names. Durable: they are the stream IDs on disk.
@@ -18,30 +25,74 @@ func CardStream(n card.CardNumber) string          { return "card-" + n.String()
 func InvoiceStream(n billing.InvoiceNumber) string { return "invoice-" + n.String() }
 func UsageFileStream(sha256hex string) string      { return "usage-file-" + sha256hex }
 
+// VehicleStream is the vehicle's claim stream (card.VehicleClaim), keyed by
+// the registration number without spaces, so "品川 300 あ 12-34" and
+// "品川300あ12-34" are one vehicle.
+func VehicleStream(v contract.VehicleNumber) string { return "vehicle-" + v.Key() }
+
+// EventStreams loads and appends domain events (commands.Streams is the
+// implementation: the codec over the event-store port).
+type EventStreams interface {
+	// Load replays stream into apply and returns its version (0: no stream).
+	Load(ctx context.Context, stream string, apply func(domain.Event)) (int64, error)
+	// Append appends to one stream at expected (es.Any, es.NoStream or a version).
+	Append(ctx context.Context, stream string, expected int64, events ...domain.Event) (es.AppendResult, error)
+	// AppendMany appends to several streams in one transaction: all or none.
+	AppendMany(ctx context.Context, parts ...commands.StreamEvents) ([]es.AppendResult, error)
+}
+
+var _ EventStreams = commands.Streams{}
+
 // LeaseLookup is the lease contract system (adapters/lease).
 type LeaseLookup interface {
 	Lookup(ctx context.Context, n contract.Number) (contract.Lease, error)
 }
 
-// CardNumbers allocates new card numbers; concurrent callers never get the
-// same one.
+// CardNumbers allocates new card numbers (adapters/cardsdb.Numbers); concurrent
+// callers never get the same one. A number is only taken for good when its
+// card stream is started, so gaps are possible and harmless.
 type CardNumbers interface {
-	Next(ctx context.Context) (card.CardNumber, error)
+	// Next returns a new number; with a commandID it returns the number
+	// first given to that command, so a retried command appends to the same
+	// card stream and the event store answers it with the first result.
+	Next(ctx context.Context, commandID string) (card.CardNumber, error)
+	// Given returns the number Next gave commandID, if any; it allocates
+	// nothing.
+	Given(ctx context.Context, commandID string) (card.CardNumber, bool, error)
 }
 
-// InUse is the command-side card registry that enforces "one card in use
-// per vehicle" with a unique index.
-type InUse interface {
-	// Reserve records a new card in use for the vehicle; card.ErrCardInUse
-	// when the vehicle already has one.
-	Reserve(ctx context.Context, c card.CardNumber, n contract.Number, v contract.VehicleNumber) error
-	// Release forgets a reservation whose events could not be appended.
-	Release(ctx context.Context, c card.CardNumber) error
-	// Succeed ends old (state renewed or invalid) and puts successor in use for
-	// the same vehicle, atomically; card.ErrCardNotInUse when old is not in use.
-	Succeed(ctx context.Context, old, successor card.CardNumber, oldState card.State) error
-	// Undo reverses Succeed after a failed append.
-	Undo(ctx context.Context, old, successor card.CardNumber) error
-	// SetState records a final state (cancelled).
-	SetState(ctx context.Context, c card.CardNumber, s card.State) error
+// replayed answers a command that already committed: when the command ID
+// was given a card number and that card's stream exists, the command's
+// decision is in the log and it returns that card (Duplicate set) instead
+// of deciding again on the state it changed itself. A retry after a crash
+// at any point before the commit finds no stream and decides anew.
+func replayed(ctx context.Context, s EventStreams, numbers CardNumbers) (card.CardNumber, es.AppendResult, bool, error) {
+	id := commands.MetadataFrom(ctx).CommandID
+	if id == "" {
+		return card.CardNumber{}, es.AppendResult{}, false, nil
+	}
+	n, ok, err := numbers.Given(ctx, id)
+	if err != nil || !ok {
+		return card.CardNumber{}, es.AppendResult{}, false, err
+	}
+	v, err := s.Load(ctx, CardStream(n), func(domain.Event) {})
+	if err != nil || v == 0 {
+		return card.CardNumber{}, es.AppendResult{}, false, err
+	}
+	return n, es.AppendResult{StreamID: CardStream(n), FirstVersion: 1, LastVersion: v, Duplicate: true}, true, nil
 }
+
+// DueCards finds the cards a scheduled job has to look at, from the card
+// view (projections/cards.Reader). The job re-checks each card against its
+// own stream before acting, so a lagging view delays work, never misdoes it.
+type DueCards interface {
+	// ExpiredInUse lists cards in use whose expiry month is before month.
+	ExpiredInUse(ctx context.Context, before money.YearMonth) ([]card.CardNumber, error)
+	// RenewalNoticeCandidates lists cards in use, without a recorded notice,
+	// expiring by month.
+	RenewalNoticeCandidates(ctx context.Context, by money.YearMonth) ([]card.CardNumber, error)
+}
+
+// NoExpectedVersion is the ExpectedVersion of a command sent without
+// If-Match.
+const NoExpectedVersion int64 = -1

@@ -10,18 +10,19 @@ import (
 )
 
 // ReissueCard reissues a card in use (再発行) for one of the four reasons,
-// as given by the customer (code or Japanese label).
+// as given by the customer (code or Japanese label). ExpectedVersion is the
+// old card's version the caller read (If-Match), or NoExpectedVersion.
 type ReissueCard struct {
-	Card   card.CardNumber
-	Reason string
-	Type   card.Type
+	Card            card.CardNumber
+	Reason          string
+	Type            card.Type
+	ExpectedVersion int64
 }
 
 // ReissueCardHandler runs ReissueCard (see appendSuccession).
 type ReissueCardHandler struct {
-	Streams commands.Streams
+	Streams EventStreams
 	Numbers CardNumbers
-	InUse   InUse
 	Clock   commands.Clock
 }
 
@@ -30,20 +31,18 @@ func (h ReissueCardHandler) Handle(ctx context.Context, cmd ReissueCard) (card.C
 	if err != nil {
 		return card.CardNumber{}, es.AppendResult{}, err
 	}
-	var c card.Card
-	v, err := h.Streams.Load(ctx, CardStream(cmd.Card), c.Apply)
+	if n, res, ok, err := replayed(ctx, h.Streams, h.Numbers); ok || err != nil {
+		return n, res, err
+	}
+	c, v, err := loadForSuccession(ctx, h.Streams, cmd.Card, cmd.ExpectedVersion)
 	if err != nil {
 		return card.CardNumber{}, es.AppendResult{}, err
 	}
-	if err := commands.CheckIfMatch(CardStream(cmd.Card), commands.IfMatchFrom(ctx), v); err != nil {
-		return card.CardNumber{}, es.AppendResult{}, err
-	}
 	today := domain.DateOf(h.Clock.Now())
-	probe, _ := card.NewCardNumber("9", 0)
-	if _, err := c.Reissue(card.ReissueRequest{NewCard: probe, Reason: reason, Type: cmd.Type}, today); err != nil {
+	if _, err := c.Reissue(card.ReissueRequest{NewCard: placeholder, Reason: reason, Type: cmd.Type}, today); err != nil {
 		return card.CardNumber{}, es.AppendResult{}, err
 	}
-	n, err := h.Numbers.Next(ctx)
+	n, err := h.Numbers.Next(ctx, commands.MetadataFrom(ctx).CommandID)
 	if err != nil {
 		return card.CardNumber{}, es.AppendResult{}, err
 	}
@@ -51,6 +50,6 @@ func (h ReissueCardHandler) Handle(ctx context.Context, cmd ReissueCard) (card.C
 	if err != nil {
 		return card.CardNumber{}, es.AppendResult{}, err
 	}
-	res, err := appendSuccession(ctx, h.Streams, h.InUse, sc, v, card.StateInvalid)
+	res, err := appendSuccession(ctx, h.Streams, sc, v, c.Vehicle())
 	return n, res, err
 }

@@ -10,28 +10,28 @@ import (
 )
 
 // RenewCard renews a card in use (更新発行) with a new number; Type zero
-// keeps the card type.
+// keeps the card type. ExpectedVersion is the old card's version the caller
+// read (If-Match), or NoExpectedVersion.
 type RenewCard struct {
-	Card card.CardNumber
-	Type card.Type
+	Card            card.CardNumber
+	Type            card.Type
+	ExpectedVersion int64
 }
 
 // RenewCardHandler runs RenewCard (see appendSuccession for atomicity).
 type RenewCardHandler struct {
-	Streams commands.Streams
+	Streams EventStreams
 	Leases  LeaseLookup
 	Numbers CardNumbers
-	InUse   InUse
 	Clock   commands.Clock
 }
 
 func (h RenewCardHandler) Handle(ctx context.Context, cmd RenewCard) (card.CardNumber, es.AppendResult, error) {
-	var c card.Card
-	v, err := h.Streams.Load(ctx, CardStream(cmd.Card), c.Apply)
-	if err != nil {
-		return card.CardNumber{}, es.AppendResult{}, err
+	if n, res, ok, err := replayed(ctx, h.Streams, h.Numbers); ok || err != nil {
+		return n, res, err
 	}
-	if err := commands.CheckIfMatch(CardStream(cmd.Card), commands.IfMatchFrom(ctx), v); err != nil {
+	c, v, err := loadForSuccession(ctx, h.Streams, cmd.Card, cmd.ExpectedVersion)
+	if err != nil {
 		return card.CardNumber{}, es.AppendResult{}, err
 	}
 	if !c.Issued() {
@@ -42,11 +42,10 @@ func (h RenewCardHandler) Handle(ctx context.Context, cmd RenewCard) (card.CardN
 		return card.CardNumber{}, es.AppendResult{}, err
 	}
 	today := domain.DateOf(h.Clock.Now())
-	probe, _ := card.NewCardNumber("9", 0)
-	if _, err := c.Renew(card.RenewRequest{NewCard: probe, Type: cmd.Type}, lease, today); err != nil {
+	if _, err := c.Renew(card.RenewRequest{NewCard: placeholder, Type: cmd.Type}, lease, today); err != nil {
 		return card.CardNumber{}, es.AppendResult{}, err
 	}
-	n, err := h.Numbers.Next(ctx)
+	n, err := h.Numbers.Next(ctx, commands.MetadataFrom(ctx).CommandID)
 	if err != nil {
 		return card.CardNumber{}, es.AppendResult{}, err
 	}
@@ -54,6 +53,6 @@ func (h RenewCardHandler) Handle(ctx context.Context, cmd RenewCard) (card.CardN
 	if err != nil {
 		return card.CardNumber{}, es.AppendResult{}, err
 	}
-	res, err := appendSuccession(ctx, h.Streams, h.InUse, sc, v, card.StateRenewed)
+	res, err := appendSuccession(ctx, h.Streams, sc, v, c.Vehicle())
 	return n, res, err
 }

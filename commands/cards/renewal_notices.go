@@ -3,13 +3,10 @@ package cards
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/gantry-etc/gantry/commands"
 	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/card"
 	"github.com/gantry-etc/gantry/domain/money"
-	"github.com/gantry-etc/gantry/projections"
 )
 
 // RenewalNoticesHandler is the renewal notice job: for every card in use
@@ -17,22 +14,26 @@ import (
 // and not yet recorded, it records RenewalNoticeRecorded; the mail goes out
 // from the bus handler on that event. Once per card, so re-running is safe.
 type RenewalNoticesHandler struct {
-	Streams   commands.Streams
-	Pool      *pgxpool.Pool
-	Clock     commands.Clock
-	CardsView string
+	Streams EventStreams
+	Due     DueCards
+	Clock   commands.Clock
 }
 
 // Handle returns how many notices it recorded.
 func (h RenewalNoticesHandler) Handle(ctx context.Context) (int, error) {
 	today := domain.DateOf(h.Clock.Now())
-	horizon := money.YearMonthOf(today).AddMonths(2)
-	return forEachDueCard(ctx, h.Pool, h.Streams, `SELECT card FROM `+projections.Schema(h.CardsView)+`.cards
-		WHERE state = 'in_use' AND renewal_notice_on IS NULL AND expiry <= $1`, []any{horizon.String()},
-		func(c *card.Card) ([]domain.Event, error) {
-			if !c.RenewalNoticeDue(today) {
-				return nil, nil
-			}
-			return c.RecordRenewalNotice(today)
-		}, nil)
+	due, err := h.Due.RenewalNoticeCandidates(ctx, money.YearMonthOf(today).AddMonths(2))
+	if err != nil {
+		return 0, err
+	}
+	return forEachDueCard(ctx, h.Streams, due, func(c *card.Card, v int64) ([]commands.StreamEvents, error) {
+		if !c.RenewalNoticeDue(today) {
+			return nil, nil
+		}
+		evs, err := c.RecordRenewalNotice(today)
+		if err != nil || len(evs) == 0 {
+			return nil, err
+		}
+		return []commands.StreamEvents{{Stream: CardStream(c.Number()), Expected: v, Events: evs}}, nil
+	})
 }

@@ -12,6 +12,14 @@ import (
 	projcards "github.com/gantry-etc/gantry/projections/cards"
 )
 
+// BillingFacts is what a billing run reads from the views
+// (projections/cards.Reader).
+type BillingFacts interface {
+	Contracts(ctx context.Context, only string) ([]projcards.ContractRow, error)
+	CardRecords(ctx context.Context, contractNo string) ([]billing.CardRecord, error)
+	Usage(ctx context.Context, cards []billing.CardRecord, month money.YearMonth) ([]billing.UsageRecord, error)
+}
+
 // RunBilling bills every contract for Month.
 type RunBilling struct{ Month money.YearMonth }
 
@@ -31,8 +39,8 @@ type BillingOutcome struct {
 // one adjustment referencing the original. Re-running a month changes
 // nothing; an issued invoice is never rewritten.
 type RunBillingHandler struct {
-	Streams  commands.Streams
-	Reader   projcards.Reader
+	Streams  EventStreams
+	Reader   BillingFacts
 	Settings billing.Settings
 	Clock    commands.Clock
 	// WaitFor brings the views up to the store's head before reading.

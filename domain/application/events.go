@@ -23,12 +23,14 @@ const (
 	EventConsentRetentionEnded = "application.consent_retention_ended"
 )
 
-// EventTypes lists every event type of this package, for codec registration.
+// EventTypes lists every event type of this package that is stored; a test
+// in cmd/gantry/app checks it against what the codec can decode.
 func EventTypes() []string {
 	return []string{
 		EventCompleted, EventFiledByProxy, EventPasscodeRejected, EventReceptionLocked,
 		EventReceptionUnlocked, EventReceived, EventExpired, EventRetentionEnded,
 		EventConsentRecorded, EventConsentUnitUsed, EventConsentRetentionEnded,
+		EventPasscodeSealed,
 	}
 }
 

@@ -30,6 +30,7 @@ func TestEventsJSONRoundTrip(t *testing.T) {
 		consentRecorded(),
 		unitUsed("A1", 1, completedAt),
 		application.ConsentRetentionEnded{ConsentID: "C-0001", EndedAt: completedAt},
+		application.SealPasscode(appID, "123456", completedAt),
 	}
 	domaintest.RoundTrip(t, all, application.EventTypes())
 }

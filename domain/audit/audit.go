@@ -15,6 +15,10 @@ import (
 // EventReadRecorded is stored on disk: never change it.
 const EventReadRecorded = "audit.read_recorded"
 
+// EventTypes lists every event type of this package that is stored; a test
+// in cmd/gantry/app checks it against what the codec can decode.
+func EventTypes() []string { return []string{EventReadRecorded} }
+
 // MaxReasonLength is the longest reason accepted, in characters.
 const MaxReasonLength = 500
 

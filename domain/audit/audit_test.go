@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/audit"
+	"github.com/gantry-etc/gantry/domain/domaintest"
 )
 
 func TestRecordRead(t *testing.T) {
@@ -38,4 +40,9 @@ func TestRecordRead(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestEventsJSONRoundTrip(t *testing.T) {
+	domaintest.RoundTrip(t, []domain.Event{audit.ReadRecorded{ReadID: "r-1", ReaderID: "au-1", ReaderRole: "auditor", Query: audit.QueryStreamEvents,
+		Target: "card-1", Params: map[string]string{"as_of": "2026-11-30"}, Reason: "annual audit", At: time.Date(2026, 12, 1, 9, 0, 0, 0, domain.Tokyo)}}, audit.EventTypes())
 }

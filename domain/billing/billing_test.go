@@ -393,7 +393,8 @@ func TestEventJSONRoundTrip(t *testing.T) {
 	var inv billing.Invoice
 	inv.Apply(issued)
 	adj := domaintest.Must(inv.Reconcile(domaintest.Must(billing.Compute(settings, customer, nov, cards, nil)), domaintest.Date("2026-12-10")))[0]
-	back := domaintest.RoundTrip(t, []domain.Event{issued, adj}, []string{billing.EventInvoiceIssued, billing.EventAdjustmentIssued})
+	file := billing.UsageFileImported{SHA256: "ab", Name: "u.csv", Encoding: "UTF-8", Rows: 2, Imported: 1, AlreadyKnown: 1, UnknownCards: []string{}, ImportedOn: domaintest.Date("2026-12-01")}
+	back := domaintest.RoundTrip(t, []domain.Event{issued, adj, file}, billing.EventTypes())
 	if t.Failed() {
 		return
 	}

@@ -12,6 +12,13 @@ const (
 	EventAdjustmentIssued = "invoice.adjustment_issued"
 )
 
+// EventTypes lists every event type of this package that is stored (invoices
+// and usage files); a test in cmd/gantry/app checks it against what the
+// codec can decode.
+func EventTypes() []string {
+	return []string{EventInvoiceIssued, EventAdjustmentIssued, EventUsageFileImported}
+}
+
 // InvoiceIssued starts an invoice's stream with its full content.
 type InvoiceIssued struct {
 	Invoice   InvoiceNumber `json:"invoice"`

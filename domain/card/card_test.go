@@ -335,8 +335,8 @@ func TestEventJSONRoundTrip(t *testing.T) {
 		card.Invalidated{Card: num(1), Successor: num(2), Reason: card.ReasonLost, InvalidatedOn: domaintest.Date("2026-10-01")},
 		card.Cancelled{Card: num(1), Month: money.MustYearMonth(2026, time.November), CancelledOn: domaintest.Date("2026-11-30")},
 		card.RenewalNoticeRecorded{Card: num(1), Expiry: money.MustYearMonth(2026, time.November), RecordedOn: domaintest.Date("2026-09-01")},
+		card.VehicleClaimed{Vehicle: issued().Vehicle, Card: num(2), Previous: num(1)},
+		card.VehicleReleased{Vehicle: issued().Vehicle, Card: num(2)},
 	}
-	domaintest.RoundTripExact(t, events, []string{
-		card.EventIssued, card.EventRenewed, card.EventInvalidated, card.EventCancelled, card.EventRenewalNoticeRecorded,
-	})
+	domaintest.RoundTripExact(t, events, card.EventTypes())
 }

@@ -15,6 +15,14 @@ const (
 	EventRenewalNoticeRecorded = "card.renewal_notice_recorded"
 )
 
+// EventTypes lists every event type of this package that is stored (the
+// card stream and the vehicle claim stream); a test in cmd/gantry/app checks
+// it against what the codec can decode.
+func EventTypes() []string {
+	return []string{EventIssued, EventRenewed, EventInvalidated, EventCancelled, EventRenewalNoticeRecorded,
+		EventVehicleClaimed, EventVehicleReleased}
+}
+
 // Issued starts a card's stream: new issue (Reason new, Previous zero),
 // renewal (Reason renewal) or reissue (Reason lost, card_type_change,
 // magnetic_fault or damage), Previous naming the card it replaces. The card

@@ -144,6 +144,7 @@ func TestCanonicalContent(t *testing.T) {
 func TestEventsJSONRoundTrip(t *testing.T) {
 	all := []domain.Event{issued, sent, reissued,
 		certificate.Downloaded{Number: "CERT-0001", Count: 2, At: sentAt},
-		certificate.Printed{Number: "CERT-0001", StoreID: "S001", StaffID: "ST01", At: sentAt}}
+		certificate.Printed{Number: "CERT-0001", StoreID: "S001", StaffID: "ST01", At: sentAt},
+		certificate.SealLinkSecret("CERT-0001", "A-0001", "secret", sentAt)}
 	domaintest.RoundTrip(t, all, certificate.EventTypes())
 }

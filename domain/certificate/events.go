@@ -15,9 +15,10 @@ const (
 	EventPrinted      = "certificate.printed"
 )
 
-// EventTypes lists every event type of this package, for codec registration.
+// EventTypes lists every event type of this package that is stored; a test
+// in cmd/gantry/app checks it against what the codec can decode.
 func EventTypes() []string {
-	return []string{EventIssued, EventLinkSent, EventLinkReissued, EventDownloaded, EventPrinted}
+	return []string{EventIssued, EventLinkSent, EventLinkReissued, EventDownloaded, EventPrinted, EventLinkSecretSealed}
 }
 
 // Content is what a setup certificate shows. It holds no personal data (the

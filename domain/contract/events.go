@@ -8,6 +8,10 @@ const (
 	EventBusinessDaysChanged = "contract.business_days_changed"
 )
 
+// EventTypes lists every event type of this package that is stored; a test
+// in cmd/gantry/app checks it against what the codec can decode.
+func EventTypes() []string { return []string{EventConcluded, EventBusinessDaysChanged} }
+
 // Concluded: the ETC service contract was concluded after the application was
 // checked against the lease. It starts the contract's stream.
 type Concluded struct {

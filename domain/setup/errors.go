@@ -12,6 +12,7 @@ var (
 	ErrMissingVisitorName      = domain.Invalid("missing_visitor_name", "Record the name of the person who came, as shown on their identity document.")
 	ErrMissingIDDocument       = domain.Invalid("missing_id_document", "When neither the vehicle user nor the agent came, record the identity document (身分証明書) that was shown.")
 	ErrIDDocumentNotChecked    = domain.Invalid("id_document_not_checked", "Check the visitor's identity document (身分証明書) before continuing.")
+	ErrUnverifiedJPKI          = domain.Invalid("unverified_jpki_check", "A My Number card (JPKI) check is recorded by the station's card route, which verifies the card's signature, certificate and revocation; record other methods here.")
 	ErrMissingIdentityMethod   = domain.Invalid("missing_identity_method", "Record how identity was checked (本人確認), for example the document compared with the application.")
 	ErrInvalidPlate            = domain.Invalid("invalid_plate", "The plate number (自動車登録番号) must read like \"品川 300 あ 12-34\": region, class number, one hiragana, serial of 1 to 4 digits.")
 	ErrInvalidTypeDesignation  = domain.Invalid("invalid_type_designation", "The type-designation number (型式指定番号) must be exactly 5 digits.")

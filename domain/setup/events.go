@@ -65,6 +65,10 @@ type VisitorRecorded struct {
 type IdentityCheck struct {
 	Method string `json:"method"`
 	Note   string `json:"note,omitempty"`
+	// With a My Number card (method MethodJPKI): the user-authentication
+	// certificate's serial and issuer, nothing of the card holder.
+	CertificateSerial string `json:"certificate_serial,omitempty"`
+	CertificateIssuer string `json:"certificate_issuer,omitempty"`
 }
 
 // IdentityChecked: step 2, the identity check (本人確認) against the

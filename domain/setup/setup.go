@@ -221,7 +221,15 @@ type CheckIdentity struct {
 	Passed bool
 	Method string
 	Note   string
+	// Set by the My Number card check (MethodJPKI) only, which verifies
+	// the card; never taken from a request body.
+	CertificateSerial string `json:"-"`
+	CertificateIssuer string `json:"-"`
 }
+
+// MethodJPKI is the identity check with the My Number card's public
+// personal authentication (JPKI user-authentication certificate).
+const MethodJPKI = "jpki_user_authentication"
 
 // CheckIdentity decides step 2.
 func (s *Setup) CheckIdentity(cmd CheckIdentity, now time.Time) ([]domain.Event, error) {
@@ -235,10 +243,14 @@ func (s *Setup) CheckIdentity(cmd CheckIdentity, now time.Time) ([]domain.Event,
 	if blank(cmd.Method) {
 		return nil, ErrMissingIdentityMethod.With("method", "")
 	}
+	if strings.TrimSpace(cmd.Method) == MethodJPKI && (cmd.CertificateSerial == "" || cmd.CertificateIssuer == "") {
+		return nil, ErrUnverifiedJPKI.With("method", "")
+	}
 	return []domain.Event{IdentityChecked{
 		SetupID: s.id, Passed: cmd.Passed,
-		Check: domain.Seal(s.applicationID, IdentityCheck{Method: strings.TrimSpace(cmd.Method), Note: strings.TrimSpace(cmd.Note)}),
-		At:    now,
+		Check: domain.Seal(s.applicationID, IdentityCheck{Method: strings.TrimSpace(cmd.Method), Note: strings.TrimSpace(cmd.Note),
+			CertificateSerial: cmd.CertificateSerial, CertificateIssuer: cmd.CertificateIssuer}),
+		At: now,
 	}}, nil
 }
 

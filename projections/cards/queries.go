@@ -3,6 +3,7 @@ package cards
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -246,4 +247,34 @@ func (r Reader) Totals(ctx context.Context, period string) ([]MonthTotal, error)
 		return nil, err
 	}
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[MonthTotal])
+}
+
+// ExpiredInUse lists the cards in use whose expiry month is before month:
+// the month-end job's due work (commands/cards.DueCards).
+func (r Reader) ExpiredInUse(ctx context.Context, before money.YearMonth) ([]card.CardNumber, error) {
+	return r.cardNumbers(ctx, `SELECT card FROM `+cardsT+` WHERE state = 'in_use' AND expiry < $1 ORDER BY card`, before.String())
+}
+
+// RenewalNoticeCandidates lists the cards in use without a recorded renewal
+// notice that expire by month: the renewal-notice job's due work.
+func (r Reader) RenewalNoticeCandidates(ctx context.Context, by money.YearMonth) ([]card.CardNumber, error) {
+	return r.cardNumbers(ctx, `SELECT card FROM `+cardsT+` WHERE state = 'in_use' AND renewal_notice_on IS NULL AND expiry <= $1 ORDER BY card`, by.String())
+}
+
+func (r Reader) cardNumbers(ctx context.Context, query string, args ...any) ([]card.CardNumber, error) {
+	rows, err := r.Pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	found, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	out := make([]card.CardNumber, len(found))
+	for i, s := range found {
+		if out[i], err = card.ParseCardNumber(s); err != nil {
+			return nil, fmt.Errorf("card view row %q: %w", s, err)
+		}
+	}
+	return out, nil
 }

@@ -55,7 +55,7 @@ func (e *env) staffCount() int {
 	return n
 }
 
-func problemCode(t *testing.T, r resp) string {
+func respCode(t *testing.T, r resp) string {
 	t.Helper()
 	if !strings.HasPrefix(r.ctype, "application/problem+json") {
 		t.Fatalf("%d answered %q, want problem+json: %s", r.code, r.ctype, short(r.body))
@@ -100,7 +100,7 @@ func TestAbuse(t *testing.T) {
 			id, pass, _ := e.apply()
 			before := e.eventCount()
 			for i := 1; i <= 5; i++ {
-				if r := login(id, fmt.Sprintf("WRONG%05d", i)); r.code != 401 || problemCode(t, r) != "bad_credentials" {
+				if r := login(id, fmt.Sprintf("WRONG%05d", i)); r.code != 401 || respCode(t, r) != "bad_credentials" {
 					t.Fatalf("wrong passcode %d: %d %s", i, r.code, short(r.body))
 				}
 			}
@@ -206,7 +206,7 @@ func TestAbuse(t *testing.T) {
 				t.Fatalf("status %d, want %d: %s", r.code, tt.status, short(r.body))
 			}
 			if tt.code != "" {
-				if c := problemCode(t, r); c != tt.code {
+				if c := respCode(t, r); c != tt.code {
 					t.Fatalf("code %q, want %q: %s", c, tt.code, short(r.body))
 				}
 			}

@@ -214,7 +214,7 @@ func TestCardsBadInput(t *testing.T) {
 		t.Fatalf("issue: %d %s", st, body)
 	}
 	events := func() int { return e.count(`SELECT count(*) FROM events`) }
-	before, cardsBefore := events(), e.count(`SELECT count(*) FROM card_registry`)
+	before, cardsBefore := events(), e.count(`SELECT count(*) FROM card_number_allocations`)+e.count(`SELECT count(*) FROM events WHERE stream_id LIKE 'vehicle-%'`)
 
 	cases := []struct {
 		name, path string
@@ -262,7 +262,7 @@ func TestCardsBadInput(t *testing.T) {
 	if got := events(); got != before {
 		t.Fatalf("events %d → %d", before, got)
 	}
-	if got := e.count(`SELECT count(*) FROM card_registry`); got != cardsBefore {
+	if got := e.count(`SELECT count(*) FROM card_number_allocations`) + e.count(`SELECT count(*) FROM events WHERE stream_id LIKE 'vehicle-%'`); got != cardsBefore {
 		t.Fatalf("cards %d → %d", cardsBefore, got)
 	}
 	// Role check: finance may not issue cards.

@@ -53,7 +53,7 @@ func TestSetup_self_filed_end_to_end(t *testing.T) {
 		t.Fatal("an invalid OBU number wrote events")
 	}
 	stepTo("obu", map[string]string{"kind": "ETC2.0", "number": "1234567890123456789"})
-	stepTo("card", map[string]string{"card_serial": "CARD-1", "written_hash": "abcdef"})
+	v = e.cardStep(staff, sid, v)
 	stepTo("execute", map[string]any{})
 	done := e.must(200, e.do("POST", "/v1/setups/"+sid+"/completion", staff, q(v), nil)).json(t)
 	number := done["certificate_number"].(string)

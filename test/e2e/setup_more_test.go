@@ -80,7 +80,7 @@ func (e *env) runSetup(staff, qr, visitorKind, visitor, obu string) string {
 	step("multiple-units", map[string]any{"Multiple": true})
 	step("vehicle", map[string]any{"inspection_qr": "JCI1/なにわ100さ5678/23456/0002/7950/普通貨物"})
 	step("obu", map[string]string{"kind": "ETC2.0", "number": obu})
-	step("card", map[string]string{"card_serial": "CARD-" + sid, "written_hash": "0123abcd"})
+	v = e.cardStep(staff, sid, v)
 	step("execute", map[string]any{})
 	n := step("completion", nil)["certificate_number"].(string)
 	if n == "" {

@@ -120,6 +120,9 @@ func (a *App) Start(ctx context.Context) <-chan struct{} {
 		for {
 			err := postgres.Migrate(ctx, a.Pool, a.Log)
 			if err == nil {
+				err = a.prepare(ctx)
+			}
+			if err == nil {
 				break
 			}
 			if ctx.Err() != nil {
@@ -157,6 +160,19 @@ func (a *App) Start(ctx context.Context) <-chan struct{} {
 		wg.Wait()
 	}()
 	return done
+}
+
+// prepare runs every feature's Preparer.
+func (a *App) prepare(ctx context.Context) error {
+	ctx = commands.WithMetadata(ctx, es.Metadata{CorrelationID: "prepare", Actor: es.Actor{Role: "system", ID: "prepare"}})
+	for _, f := range a.Features {
+		if p, ok := f.(Preparer); ok {
+			if err := p.Prepare(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // RunJob runs the named job now (tests move the clock and call this).

@@ -2,12 +2,12 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/gantry-etc/gantry/adapters/bus"
+	"github.com/gantry-etc/gantry/adapters/cardsdb"
 	"github.com/gantry-etc/gantry/adapters/edi"
 	"github.com/gantry-etc/gantry/adapters/invoicepdf"
 	"github.com/gantry-etc/gantry/adapters/jpholiday"
@@ -20,7 +20,6 @@ import (
 	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/billing"
 	"github.com/gantry-etc/gantry/domain/card"
-	"github.com/gantry-etc/gantry/domain/contract"
 	"github.com/gantry-etc/gantry/domain/money"
 	"github.com/gantry-etc/gantry/projections"
 	projcards "github.com/gantry-etc/gantry/projections/cards"
@@ -53,32 +52,15 @@ const (
 
 // CardsFeature is the corporate ETC card and billing feature.
 type CardsFeature struct {
-	d        Deps
-	Service  *cardsapi.Service
-	Leases   lease.Registry
-	MonthEnd cmdcards.MonthEndHandler
-	Notices  cmdcards.RenewalNoticesHandler
-	Printer  edi.PrinterSink
-	printMu  sync.Mutex
-	mailTo   string
-}
-
-// UpcastConcludedV1 fills the business calendar that schema v1 of
-// contract.concluded lacked with the standard one (Saturday, Sunday and
-// national holidays off).
-func UpcastConcludedV1(data json.RawMessage) (json.RawMessage, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, err
-	}
-	if _, ok := m["business_days"]; !ok {
-		cal, err := json.Marshal(contract.StandardBusinessCalendar())
-		if err != nil {
-			return nil, err
-		}
-		m["business_days"] = cal
-	}
-	return json.Marshal(m)
+	d          Deps
+	Service    *cardsapi.Service
+	Leases     lease.Registry
+	MonthEnd   cmdcards.MonthEndHandler
+	Notices    cmdcards.RenewalNoticesHandler
+	Printer    edi.PrinterSink
+	printMu    sync.Mutex
+	moveLegacy cmdcards.MoveLegacyRegistryHandler
+	mailTo     string
 }
 
 func newCardsFeature(d Deps) (Feature, error) {
@@ -117,8 +99,7 @@ func newCardsFeature(d Deps) (Feature, error) {
 	if u := d.Config.Extra["GANTRY_LEASE_URL"]; u != "" {
 		leases = lease.NewHTTPClient(u, 5*time.Second)
 	}
-	numbers := cmdcards.PGCardNumbers{Pool: d.Pool, Prefix: prefix}
-	inUse := cmdcards.PGInUse{Pool: d.Pool}
+	numbers := cardsdb.Numbers{Pool: d.Pool, Prefix: prefix}
 	reader := projcards.Reader{Pool: d.Pool}
 	waitHead := func(ctx context.Context) error {
 		var head es.Position
@@ -130,34 +111,35 @@ func newCardsFeature(d Deps) (Feature, error) {
 	}
 	f.Service = &cardsapi.Service{
 		Conclude:  cmdcards.ConcludeContractHandler{Streams: d.Streams, Leases: leases, Clock: d.Clock},
-		Issue:     cmdcards.IssueCardHandler{Streams: d.Streams, Leases: leases, Numbers: numbers, InUse: inUse, Clock: d.Clock},
-		Renew:     cmdcards.RenewCardHandler{Streams: d.Streams, Leases: leases, Numbers: numbers, InUse: inUse, Clock: d.Clock},
-		Reissue:   cmdcards.ReissueCardHandler{Streams: d.Streams, Numbers: numbers, InUse: inUse, Clock: d.Clock},
-		Usage:     cmdcards.ImportUsageHandler{Streams: d.Streams, Loader: cmdcards.UsageLoader{Pool: d.Pool}, Clock: d.Clock},
+		Issue:     cmdcards.IssueCardHandler{Streams: d.Streams, Leases: leases, Numbers: numbers, Clock: d.Clock},
+		Renew:     cmdcards.RenewCardHandler{Streams: d.Streams, Leases: leases, Numbers: numbers, Clock: d.Clock},
+		Reissue:   cmdcards.ReissueCardHandler{Streams: d.Streams, Numbers: numbers, Clock: d.Clock},
+		Usage:     cmdcards.ImportUsageHandler{Streams: d.Streams, Parser: edi.UsageParser{}, Store: cardsdb.UsageStore{Pool: d.Pool}, Clock: d.Clock},
 		Billing:   cmdcards.RunBillingHandler{Streams: d.Streams, Reader: reader, Settings: settings, Clock: d.Clock, WaitFor: waitHead},
 		Reader:    reader,
-		Streams:   d.Streams,
+		Invoices:  projcards.InvoiceReader{Streams: d.Streams, StreamOf: cmdcards.InvoiceStream},
 		Holidays:  jpholiday.Calendar{},
 		WaitFor:   d.WaitFor,
 		RenderPDF: invoicepdf.Renderer{FontPath: invoicepdf.DefaultFont}.Render,
 	}
-	f.MonthEnd = cmdcards.MonthEndHandler{Streams: d.Streams, Pool: d.Pool, InUse: inUse, Clock: d.Clock, CardsView: projcards.CardsName}
-	f.Notices = cmdcards.RenewalNoticesHandler{Streams: d.Streams, Pool: d.Pool, Clock: d.Clock, CardsView: projcards.CardsName}
+	f.MonthEnd = cmdcards.MonthEndHandler{Streams: d.Streams, Due: reader, Clock: d.Clock}
+	f.moveLegacy = cmdcards.MoveLegacyRegistryHandler{Streams: d.Streams, Legacy: cardsdb.LegacyRegistry{Pool: d.Pool}}
+	f.Notices = cmdcards.RenewalNoticesHandler{Streams: d.Streams, Due: reader, Clock: d.Clock}
 	return f, nil
 }
 
-func (f *CardsFeature) Events(reg *es.Registry) {
-	es.Register[contract.Concluded](reg, 2)
-	reg.Upcast(contract.EventConcluded, 1, UpcastConcludedV1)
-	es.Register[contract.BusinessDaysChanged](reg, 1)
-	es.Register[card.Issued](reg, 1)
-	es.Register[card.Renewed](reg, 1)
-	es.Register[card.Invalidated](reg, 1)
-	es.Register[card.Cancelled](reg, 1)
-	es.Register[card.RenewalNoticeRecorded](reg, 1)
-	es.Register[billing.InvoiceIssued](reg, 1)
-	es.Register[billing.AdjustmentIssued](reg, 1)
-	es.Register[billing.UsageFileImported](reg, 1)
+// Events wires the card business's event types and upcasters, declared
+// beside the commands that write them (cmdcards.RegisterEvents).
+func (f *CardsFeature) Events(reg *es.Registry) { cmdcards.RegisterEvents(reg) }
+
+// Prepare moves the retired card registry into vehicle claim streams
+// (once; see cmdcards.MoveLegacyRegistryHandler).
+func (f *CardsFeature) Prepare(ctx context.Context) error {
+	n, err := f.moveLegacy.Handle(ctx)
+	if n > 0 {
+		f.d.Log.Info("card registry moved into vehicle claim streams", "claims", n)
+	}
+	return err
 }
 
 func (f *CardsFeature) Projectors() []projections.Projector {

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/gantry-etc/gantry/adapters/edi"
 	"github.com/gantry-etc/gantry/adapters/lease"
 	"github.com/gantry-etc/gantry/commands"
 	cmdcards "github.com/gantry-etc/gantry/commands/cards"
@@ -60,7 +59,7 @@ func CardsCLI(ctx context.Context, a *App, args []string, out io.Writer) error {
 			return err
 		}
 		res, err := f.Service.Usage.Handle(ctx, cmdcards.ImportUsage{Name: filepath.Base(args[2]), Data: data})
-		var fe *edi.FileError
+		var fe *cmdcards.UsageFileError
 		if errors.As(err, &fe) {
 			fmt.Fprintln(out, fe.Error())
 			return fmt.Errorf("usage file rejected: %d problems, nothing imported", len(fe.Problems))

@@ -45,3 +45,10 @@ type Feature interface {
 	Routes(s *api.Server)
 	Jobs() []Job
 }
+
+// Preparer is a feature with one-off work to do after the migrations and
+// before background work starts (moving data a migration retired). Prepare
+// must be repeatable: a failure is retried like a failed migration.
+type Preparer interface {
+	Prepare(ctx context.Context) error
+}

@@ -5,9 +5,10 @@ package app
 func features(d Deps) ([]Feature, error) {
 	var out []Feature
 	for _, build := range []func(Deps) (Feature, error){
-		newSetupFeature, // setup: applications, setups, certificates (setup.go)
-		newCardsFeature, // corporate ETC cards and billing (cards.go)
-		newAuditFeature, // auditors' history as of any date (audit.go)
+		newSetupFeature,   // setup: applications, setups, certificates (setup.go)
+		newCardsFeature,   // corporate ETC cards and billing (cards.go)
+		newAuditFeature,   // auditors' history as of any date (audit.go)
+		newStationFeature, // store station: staff IC cards, setup cards, JPKI (station.go)
 	} {
 		f, err := build(d)
 		if err != nil {

@@ -1,4 +1,4 @@
-package cards_test
+package cardsdb_test
 
 import (
 	"bytes"
@@ -9,18 +9,19 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/gantry-etc/gantry/adapters/cardsdb"
 	"github.com/gantry-etc/gantry/adapters/edi"
-	cmdcards "github.com/gantry-etc/gantry/commands/cards"
 	"github.com/gantry-etc/gantry/domain/card"
 	"github.com/gantry-etc/gantry/test/pgtest"
 )
 
-// BenchmarkUsageImport measures the usage import path (parse + COPY into
-// staging + INSERT … ON CONFLICT DO NOTHING into usage_records) on a
+// BenchmarkUsageImport measures the usage import path of
+// commands/cards.ImportUsageHandler (parse with edi.UsageParser, then
+// cardsdb.UsageStore: check the cards, COPY into usage_records) on a
 // generated 100,000-row file, beside a raw COPY of the same rows into a
 // plain table, and reports both rates and their ratio:
 //
-//	go test ./commands/cards -run '^$' -bench BenchmarkUsageImport -benchtime 3x
+//	go test ./adapters/cardsdb -run '^$' -bench BenchmarkUsageImport -benchtime 3x
 func BenchmarkUsageImport(b *testing.B) {
 	const rows = 100_000
 	ctx := context.Background()
@@ -31,7 +32,9 @@ func BenchmarkUsageImport(b *testing.B) {
 	for i := range cards {
 		n, _ := card.NewCardNumber("91234", int64(i+1))
 		cards[i] = n.String()
-		if _, err := pool.Exec(ctx, `INSERT INTO card_registry VALUES ($1,'L-1',$2,'in_use')`, cards[i], fmt.Sprintf("V%d", i)); err != nil {
+		// A card is known when its stream exists (a bare row is enough here).
+		if _, err := pool.Exec(ctx, `INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata, recorded_at, hash)
+			VALUES (gen_random_uuid(), $1, 1, 'card.issued', 1, '{}', '{}', now(), '\x00')`, "card-"+cards[i]); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -48,7 +51,7 @@ func BenchmarkUsageImport(b *testing.B) {
 	if _, err := pool.Exec(ctx, `CREATE TABLE raw_usage (LIKE usage_records)`); err != nil {
 		b.Fatal(err)
 	}
-	loader := cmdcards.UsageLoader{Pool: pool}
+	parser, store := edi.UsageParser{}, cardsdb.UsageStore{Pool: pool}
 	var importDur, rawDur time.Duration
 	for b.Loop() {
 		b.StopTimer()
@@ -57,7 +60,11 @@ func BenchmarkUsageImport(b *testing.B) {
 		}
 		b.StartTimer()
 		t0 := time.Now()
-		res, err := loader.Load(ctx, data, "bench")
+		_, records, err := parser.ParseUsage(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := store.LoadUsage(ctx, records, "bench")
 		if err != nil || res.Imported != rows {
 			b.Fatalf("import: %v %+v", err, res.Imported)
 		}
@@ -65,7 +72,7 @@ func BenchmarkUsageImport(b *testing.B) {
 		b.StopTimer()
 		t1 := time.Now()
 		i := 0
-		_, err = pool.CopyFrom(ctx, pgx.Identifier{"raw_usage"}, []string{"operator", "record_id", "card", "vehicle", "entry_ic", "entry_at", "exit_ic", "exit_at", "toll", "usage_date", "file_sha256"},
+		_, err = pool.CopyFrom(ctx, pgx.Identifier{"raw_usage"}, cardsdb.UsageColumns(),
 			pgx.CopyFromFunc(func() ([]any, error) {
 				if i >= len(parsed.Records) {
 					return nil, nil
