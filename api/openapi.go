@@ -58,6 +58,9 @@ func (s *Server) OpenAPI() map[string]any {
 			st = http.StatusOK
 		}
 		ok := map[string]any{"description": http.StatusText(st)}
+		if op.Paged {
+			ok["headers"] = map[string]any{"Link": map[string]any{"description": `The next page: <URL>; rel="next" (absent on the last page).`, "schema": map[string]any{"type": "string"}}}
+		}
 		ct := op.Produces
 		if ct == "" {
 			ct = "application/json"

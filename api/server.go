@@ -107,6 +107,9 @@ type Op struct {
 	Roles []Role
 	// Command routes accept Idempotency-Key (replay) and If-Match (version).
 	Command bool
+	// Paged list routes take ?limit= and ?cursor= and answer a Link to the
+	// next page (api.PageOf, api.Paged).
+	Paged bool
 	// Query lists the query parameters the handler reads; any other is a
 	// 400 (see Param).
 	Query []Param
@@ -129,6 +132,9 @@ type Op struct {
 
 // Handle registers op.
 func (s *Server) Handle(op Op) {
+	if op.Paged {
+		op.Query = append(op.Query, pageQuery...)
+	}
 	var mw []echo.MiddlewareFunc
 	if op.Limit.Class != "" {
 		mw = append(mw, s.rateLimit(op.Limit))

@@ -43,3 +43,23 @@ func (k *KeyTable) Destroy(ctx context.Context, subject string) error {
 ON CONFLICT (subject) DO UPDATE SET wrapped_key = NULL, shredded_at = coalesce(subject_keys.shredded_at, now())`, subject)
 	return translate(err)
 }
+
+// GetMany implements eventstore.KeyBatch: one read for a page of subjects.
+func (k *KeyTable) GetMany(ctx context.Context, subjects []string) (map[string][]byte, error) {
+	rows, err := k.pool.Query(ctx, `SELECT subject, wrapped_key FROM subject_keys WHERE subject = ANY($1)`, subjects)
+	if err != nil {
+		return nil, translate(err)
+	}
+	out := map[string][]byte{}
+	for rows.Next() {
+		var s string
+		var w []byte
+		if err := rows.Scan(&s, &w); err != nil {
+			rows.Close()
+			return nil, translate(err)
+		}
+		out[s] = w
+	}
+	rows.Close()
+	return out, translate(rows.Err())
+}

@@ -5,11 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gantry-etc/gantry/commands/accounts"
+	es "github.com/gantry-etc/gantry/commands/eventstore"
 )
 
 // StaffAccounts is the table of stores and staff accounts (migration 01001):
@@ -65,20 +67,112 @@ func (s StaffAccounts) FindStaff(ctx context.Context, staffID string) (a account
 
 // ConsentDocuments keeps signed proxy-consent PDFs for the consent's 5
 // years (table setup_consent_documents): the ports DocumentStore and
-// DocumentDeleter of commands/setup.
-type ConsentDocuments struct{ Pool *pgxpool.Pool }
+// DocumentDeleter of commands/setup. A PDF rests only sealed under the
+// consent's key (AES-256-GCM, es.Sealer.SealValue), so the end of the
+// consent's retention, which shreds that key, erases it in the table, its
+// dead tuples, the WAL and every backup; the row's DELETE only tidies up.
+type ConsentDocuments struct {
+	Pool   *pgxpool.Pool
+	Sealer *es.Sealer
+}
 
-// PutConsentPDF stores a signed consent PDF and returns its reference, its
-// SHA-256. Content-addressed: a retry stores nothing new.
+// PutConsentPDF seals and stores a signed consent PDF and returns its
+// reference, the SHA-256 of the plain PDF. A retry stores nothing new.
 func (d ConsentDocuments) PutConsentPDF(ctx context.Context, consentID string, pdf []byte) (string, error) {
 	h := sha256.Sum256(pdf)
 	ref := "sha256:" + hex.EncodeToString(h[:])
-	_, err := d.Pool.Exec(ctx, `INSERT INTO setup_consent_documents (consent_id, sha256, pdf) VALUES ($1,$2,$3) ON CONFLICT (consent_id) DO NOTHING`, consentID, ref, pdf)
+	sealed, err := d.Sealer.SealValue(ctx, consentID, pdf)
+	if err != nil {
+		return "", err
+	}
+	_, err = d.Pool.Exec(ctx, `INSERT INTO setup_consent_documents (consent_id, sha256, pdf, sealed) VALUES ($1,$2,$3,true) ON CONFLICT (consent_id, sha256) DO NOTHING`, consentID, ref, sealed)
 	return ref, err
 }
 
-// DeleteConsentPDF deletes it at the end of the consent's retention; deleting
-// one that is gone is no error.
+// SealLegacy seals the PDFs stored in plaintext before sealing existed
+// (migration 06000) under their consents' keys, then rewrites the table
+// (VACUUM FULL) so that no dead tuple keeps the plaintext. A consent whose
+// key is already shredded has its PDF deleted instead. WAL segments and
+// backups taken before keep the plaintext until they are recycled or
+// expire. Returns how many PDFs were sealed and deleted.
+func (d ConsentDocuments) SealLegacy(ctx context.Context) (sealed, deleted int, err error) {
+	rows, err := d.Pool.Query(ctx, `SELECT consent_id, sha256, pdf FROM setup_consent_documents WHERE NOT sealed`)
+	if err != nil {
+		return 0, 0, err
+	}
+	type doc struct {
+		consent, ref string
+		pdf          []byte
+	}
+	var docs []doc
+	for rows.Next() {
+		var x doc
+		if err := rows.Scan(&x.consent, &x.ref, &x.pdf); err != nil {
+			rows.Close()
+			return 0, 0, err
+		}
+		docs = append(docs, x)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, 0, err
+	}
+	for _, x := range docs {
+		enc, err := d.Sealer.SealValue(ctx, x.consent, x.pdf)
+		if errors.Is(err, es.ErrShredded) {
+			if _, err := d.Pool.Exec(ctx, `DELETE FROM setup_consent_documents WHERE consent_id=$1 AND sha256=$2`, x.consent, x.ref); err != nil {
+				return sealed, deleted, err
+			}
+			deleted++
+			continue
+		}
+		if err != nil {
+			return sealed, deleted, err
+		}
+		if _, err := d.Pool.Exec(ctx, `UPDATE setup_consent_documents SET pdf=$3, sealed=true WHERE consent_id=$1 AND sha256=$2 AND NOT sealed`, x.consent, x.ref, enc); err != nil {
+			return sealed, deleted, err
+		}
+		sealed++
+	}
+	if sealed+deleted > 0 {
+		_, err = d.Pool.Exec(ctx, `VACUUM FULL setup_consent_documents`)
+	}
+	return sealed, deleted, err
+}
+
+// PurgeOrphans deletes the PDFs stored more than grace ago whose consent
+// event does not reference them (the append after the store failed, or
+// another store's append won the consent ID). It reads the event log, not
+// a view, so a lagging projector never makes a live PDF look orphaned.
+func (d ConsentDocuments) PurgeOrphans(ctx context.Context, grace time.Duration) (int64, error) {
+	tag, err := d.Pool.Exec(ctx, `DELETE FROM setup_consent_documents d WHERE stored_at < now() - make_interval(secs => $1)
+		AND NOT EXISTS (SELECT 1 FROM events e WHERE e.stream_id = 'consent-' || d.consent_id AND e.type = 'application.consent_recorded'
+			AND e.data->>'signed_pdf' = d.sha256)`, grace.Seconds())
+	return tag.RowsAffected(), err
+}
+
+// ConsentPDF returns the consent's signed PDF with the reference ref; found
+// is false when there is none, erased true when its key is gone (retention
+// ended).
+func (d ConsentDocuments) ConsentPDF(ctx context.Context, consentID, ref string) (pdf []byte, found, erased bool, err error) {
+	var sealed bool
+	err = d.Pool.QueryRow(ctx, `SELECT pdf, sealed FROM setup_consent_documents WHERE consent_id=$1 AND sha256=$2`, consentID, ref).Scan(&pdf, &sealed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, false, false, nil
+	}
+	if err != nil || !sealed {
+		return pdf, err == nil, false, err
+	}
+	ring, err := d.Sealer.Keys(ctx, []string{consentID})
+	if err != nil {
+		return nil, true, false, err
+	}
+	plain, ok, err := ring.Open(consentID, pdf)
+	return plain, true, !ok && err == nil, err
+}
+
+// DeleteConsentPDF deletes it at the end of the consent's retention (after
+// the key is shredded); deleting one that is gone is no error.
 func (d ConsentDocuments) DeleteConsentPDF(ctx context.Context, consentID string) error {
 	_, err := d.Pool.Exec(ctx, `DELETE FROM setup_consent_documents WHERE consent_id=$1`, consentID)
 	return err

@@ -1,11 +1,19 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/gantry-etc/gantry/adapters/postgres"
 	"github.com/gantry-etc/gantry/commands/accounts"
+	es "github.com/gantry-etc/gantry/commands/eventstore"
 	"github.com/gantry-etc/gantry/test/pgtest"
 )
 
@@ -44,14 +52,35 @@ func TestStaffAccounts(t *testing.T) {
 func TestConsentDocuments(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.Pool(t)
-	d := postgres.ConsentDocuments{Pool: pool}
-	ref, err := d.PutConsentPDF(ctx, "C-1", []byte("%PDF-1"))
-	if err != nil || ref != "sha256:21af8e71c8703196df7fe1ff901869a88fe64c07bbaa83d838efb45a52b4f303" {
+	kek := make([]byte, 32)
+	sealer, err := es.NewSealer(kek, postgres.NewKeyTable(pool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := postgres.ConsentDocuments{Pool: pool, Sealer: sealer}
+	ref, err := d.PutConsentPDF(ctx, "C-1", []byte("%PDF-1 signed by YAMADA"))
+	if err != nil || ref != "sha256:"+hex.EncodeToString(sha(`%PDF-1 signed by YAMADA`)) {
 		t.Fatalf("ref %q, %v", ref, err)
 	}
-	again, err := d.PutConsentPDF(ctx, "C-1", []byte("%PDF-1"))
+	again, err := d.PutConsentPDF(ctx, "C-1", []byte("%PDF-1 signed by YAMADA"))
 	if err != nil || again != ref {
 		t.Fatalf("retry: %q, %v; want the same reference", again, err)
+	}
+	var stored []byte
+	if err := pool.QueryRow(ctx, `SELECT pdf FROM setup_consent_documents`).Scan(&stored); err != nil || bytes.Contains(stored, []byte("YAMADA")) {
+		t.Fatalf("the PDF rests in plaintext: %q, %v", stored, err)
+	}
+	if pdf, found, erased, err := d.ConsentPDF(ctx, "C-1", ref); string(pdf) != "%PDF-1 signed by YAMADA" || !found || erased || err != nil {
+		t.Fatalf("read back: %q %v %v %v", pdf, found, erased, err)
+	}
+	if err := sealer.Shred(ctx, "C-1"); err != nil {
+		t.Fatal(err)
+	}
+	if pdf, found, erased, err := d.ConsentPDF(ctx, "C-1", ref); pdf != nil || !found || !erased || err != nil {
+		t.Fatalf("after shredding: %q %v %v %v; want found and erased", pdf, found, erased, err)
+	}
+	if _, err := d.PutConsentPDF(ctx, "C-1", []byte("%PDF-2")); !errors.Is(err, es.ErrShredded) {
+		t.Fatalf("storing a PDF of a shredded consent: %v; want ErrShredded", err)
 	}
 	if err := d.DeleteConsentPDF(ctx, "C-1"); err != nil {
 		t.Fatal(err)
@@ -62,5 +91,90 @@ func TestConsentDocuments(t *testing.T) {
 	}
 	if err := d.DeleteConsentPDF(ctx, "C-1"); err != nil {
 		t.Fatalf("deleting a deleted PDF: %v", err)
+	}
+}
+
+func sha(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
+// A PDF whose consent event never came (the append failed, or another
+// store won the consent ID) is an orphan: purged after the grace period;
+// the PDF its consent event references stays.
+func TestConsentDocumentsPurgeOrphans(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	sealer, err := es.NewSealer(make([]byte, 32), postgres.NewKeyTable(pool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := postgres.ConsentDocuments{Pool: pool, Sealer: sealer}
+	kept, err := d.PutConsentPDF(ctx, "C-1", []byte("%PDF-1 winner"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.PutConsentPDF(ctx, "C-1", []byte("%PDF-1 loser")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.PutConsentPDF(ctx, "C-2", []byte("%PDF-1 never appended")); err != nil {
+		t.Fatal(err)
+	}
+	store := postgres.NewStore(pool, clock{})
+	if _, err := store.Append(ctx, "consent-C-1", es.NoStream, es.Metadata{}, es.EventData{ID: es.NewEventID(), Type: "application.consent_recorded", SchemaVersion: 1,
+		Data: []byte(`{"consent_id":"C-1","signed_pdf":"` + kept + `"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := d.PurgeOrphans(ctx, time.Hour); n != 0 || err != nil {
+		t.Fatalf("within the grace period: %d purged, %v", n, err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE setup_consent_documents SET stored_at = now() - interval '2 hours'`); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := d.PurgeOrphans(ctx, time.Hour); n != 2 || err != nil {
+		t.Fatalf("after the grace period: %d purged, %v; want the loser's and the never-appended PDF", n, err)
+	}
+	if pdf, found, _, err := d.ConsentPDF(ctx, "C-1", kept); !found || string(pdf) != "%PDF-1 winner" || err != nil {
+		t.Fatalf("the referenced PDF: %q %v %v", pdf, found, err)
+	}
+}
+
+type clock struct{}
+
+func (clock) Now() time.Time { return time.Now() }
+
+// PDFs stored in plaintext before sealing are sealed in place, and the
+// table is rewritten so that its files keep no plaintext; a shredded
+// consent's legacy PDF is deleted.
+func TestConsentDocumentsSealLegacy(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	sealer, err := es.NewSealer(make([]byte, 32), postgres.NewKeyTable(pool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := postgres.ConsentDocuments{Pool: pool, Sealer: sealer}
+	if _, err := pool.Exec(ctx, `INSERT INTO setup_consent_documents (consent_id, sha256, pdf) VALUES ('C-1', 'sha256:a', '%PDF legacy ZZLEGACYZZ'), ('C-2', 'sha256:b', '%PDF gone')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := sealer.Shred(ctx, "C-2"); err != nil {
+		t.Fatal(err)
+	}
+	if s, del, err := d.SealLegacy(ctx); s != 1 || del != 1 || err != nil {
+		t.Fatalf("sealed %d, deleted %d, %v; want 1 and 1", s, del, err)
+	}
+	if pdf, found, erased, err := d.ConsentPDF(ctx, "C-1", "sha256:a"); string(pdf) != "%PDF legacy ZZLEGACYZZ" || !found || erased || err != nil {
+		t.Fatalf("the sealed legacy PDF: %q %v %v %v", pdf, found, erased, err)
+	}
+	var path, dir string
+	if err := pool.QueryRow(ctx, `SELECT pg_relation_filepath('setup_consent_documents'), current_setting('data_directory')`).Scan(&path, &dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `CHECKPOINT`); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, path))
+	if err != nil || bytes.Contains(b, []byte("ZZLEGACYZZ")) || len(b) == 0 {
+		t.Fatalf("the table's file (%d bytes, %v) still holds the plaintext", len(b), err)
 	}
 }

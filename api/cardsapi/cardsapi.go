@@ -62,7 +62,7 @@ func (s *Service) Routes(srv *api.Server) {
 	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/cards/:card", ID: "getCard", Tag: "cards", Roles: both,
 		Summary: "A card's status.", Response: projcards.CardRow{}, Handler: s.getCard})
 	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/cards", ID: "listCards", Tag: "cards", Roles: both,
-		Summary: "Cards by contract (customer), vehicle, state; renewal_due_by=YYYY-MM lists renewals due.", Response: []projcards.CardRow{}, Handler: s.listCards,
+		Summary: "Cards by contract (customer), vehicle, state; renewal_due_by=YYYY-MM lists renewals due.", Response: []projcards.CardRow{}, Paged: true, Handler: s.listCards,
 		Query: []api.Param{api.Q("contract", "Contract number (customer)."), api.Q("vehicle", "Vehicle number."), api.Q("state", "Card state."), api.Q("renewal_due_by", "YYYY-MM: cards whose renewal is due by then.")}})
 	srv.Handle(api.Op{Method: http.MethodPost, Path: "/v1/usage-files", ID: "importUsage", Tag: "billing", Roles: finance, Command: true,
 		Summary: "Import a road operator usage CSV (UTF-8 or Shift_JIS, docs/usage-format.md); any bad line rejects the file with a per-line report.", Response: cmdcards.UsageImportResult{}, Handler: s.importUsage,
@@ -70,7 +70,7 @@ func (s *Service) Routes(srv *api.Server) {
 	srv.Handle(api.Op{Method: http.MethodPost, Path: "/v1/billing-runs", ID: "runBilling", Tag: "billing", Roles: finance, Command: true,
 		Summary: "Bill every contract for a month; re-running changes nothing, late usage gives adjustments.", Request: BillingRequest{}, Response: []cmdcards.BillingOutcome{}, Handler: s.runBilling})
 	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/invoices", ID: "searchInvoices", Tag: "billing", Roles: finance,
-		Summary: "Search invoices and adjustments: issued_from, issued_to, min_total, max_total, customer, period (combinable).", Response: []projcards.DocumentRow{}, Handler: s.searchInvoices,
+		Summary: "Search invoices and adjustments: issued_from, issued_to, min_total, max_total, customer, period (combinable).", Response: []projcards.DocumentRow{}, Paged: true, Handler: s.searchInvoices,
 		Query: []api.Param{api.Q("issued_from", "First issue date, YYYY-MM-DD."), api.Q("issued_to", "Last issue date, YYYY-MM-DD."), api.Q("min_total", "Least total, yen."),
 			api.Q("max_total", "Greatest total, yen."), api.Q("customer", "Part of the customer's name."), api.Q("period", "Billing month, YYYY-MM.")}})
 	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/invoices/:invoice", ID: "getInvoice", Tag: "billing", Roles: finance,
@@ -322,12 +322,13 @@ func (s *Service) getCard(c echo.Context) error {
 }
 
 func (s *Service) listCards(c echo.Context) error {
-	rows, err := s.Reader.Cards(c.Request().Context(), projcards.CardFilter{Contract: c.QueryParam("contract"), Vehicle: c.QueryParam("vehicle"),
-		State: c.QueryParam("state"), RenewalDueBy: c.QueryParam("renewal_due_by")})
+	page, err := api.PageOf(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, rows)
+	rows, err := s.Reader.CardsPage(c.Request().Context(), projcards.CardFilter{Contract: c.QueryParam("contract"), Vehicle: c.QueryParam("vehicle"),
+		State: c.QueryParam("state"), RenewalDueBy: c.QueryParam("renewal_due_by")}, page)
+	return api.Paged(c, rows, err)
 }
 
 // UsageFileProblem turns a rejected usage file into a 422 with one entry per line.
@@ -401,12 +402,13 @@ func (s *Service) searchInvoices(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rows, err := s.Reader.Documents(c.Request().Context(), projcards.DocumentFilter{IssuedFrom: c.QueryParam("issued_from"), IssuedTo: c.QueryParam("issued_to"),
-		MinTotal: minT, MaxTotal: maxT, Customer: c.QueryParam("customer"), Period: c.QueryParam("period")})
+	page, err := api.PageOf(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, rows)
+	rows, err := s.Reader.DocumentsPage(c.Request().Context(), projcards.DocumentFilter{IssuedFrom: c.QueryParam("issued_from"), IssuedTo: c.QueryParam("issued_to"),
+		MinTotal: minT, MaxTotal: maxT, Customer: c.QueryParam("customer"), Period: c.QueryParam("period")}, page)
+	return api.Paged(c, rows, err)
 }
 
 // InvoiceResponse is an invoice's effective content.

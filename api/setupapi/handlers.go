@@ -252,7 +252,7 @@ func (a *API) notify(c echo.Context) error {
 		return err
 	}
 	p := api.PrincipalOf(c)
-	out, err := cmds.NotifyCompletionHandler{Streams: a.Streams, Clock: a.Clock}.Handle(api.Actor(c), cmds.NotifyCompletion{
+	out, err := cmds.NotifyCompletionHandler{Streams: a.Streams, Clock: a.Clock, Codes: a.Verifier}.Handle(api.Actor(c), cmds.NotifyCompletion{
 		SetupID: c.Param("id"), StoreID: p.Store, StaffID: p.Subject, ExpectedVersion: expected})
 	if err != nil {
 		return err
@@ -324,17 +324,21 @@ func (a *API) reissue(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"number": c.Param("number"), "version": res.LastVersion})
 }
 
-// Verification is the public answer: the true content of the certificate.
+// Verification is the public answer: the certificate's true content and
+// status ("valid" while the application's 5-year retention runs, "expired"
+// after it). The plate and OBU number are personal: they are shown only
+// while the certificate is valid, empty after.
 type Verification struct {
 	Valid   bool                `json:"valid"`
+	Status  string              `json:"status"`
 	Code    string              `json:"code"`
 	Content certificate.Content `json:"content"`
 }
 
 func (a *API) verify(c echo.Context) error {
-	content, err := a.Views.CertificateByCode(c.Request().Context(), c.Param("code"))
+	v, err := a.Views.CertificateByCode(c.Request().Context(), c.Param("code"), a.Clock.Now())
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, Verification{Valid: true, Code: c.Param("code"), Content: content})
+	return c.JSON(http.StatusOK, Verification{Valid: v.Status == "valid", Status: v.Status, Code: c.Param("code"), Content: v.Content})
 }

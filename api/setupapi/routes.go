@@ -8,6 +8,7 @@ import (
 	"github.com/gantry-etc/gantry/api"
 	cmds "github.com/gantry-etc/gantry/commands/setup"
 	"github.com/gantry-etc/gantry/domain/setup"
+	"github.com/gantry-etc/gantry/projections/privacy"
 )
 
 var (
@@ -32,6 +33,7 @@ func (a *API) Routes(s *api.Server) {
 	add(api.Op{Method: post, Path: "/v1/auth/staff/login", ID: "staffLogin", Summary: "Staff login with staff ID + password; the token is scoped to the staff's store.", Request: StaffLogin{}, Response: TokenResponse{}, Handler: a.staffLogin(s, passwordLogin{a}), Limit: staffLoginLimit})
 	add(api.Op{Method: post, Path: "/v1/auth/customer/login", ID: "customerLogin", Summary: "Customer login with application ID + passcode (or the QR payload).", Request: CustomerLogin{}, Response: TokenResponse{}, Handler: a.customerLogin(s), Limit: customerLoginLimit})
 	add(api.Op{Method: post, Path: "/v1/admin/staff", ID: "createStaff", Summary: "Create a staff account (and its store).", Roles: admin, Command: true, Request: NewStaff{}, Status: 201, Handler: a.createStaff})
+	add(api.Op{Method: get, Path: "/v1/admin/privacy/:subject", ID: "privacyReport", Summary: "Where a data subject's personal data lives (streams, views, documents, bus) and whether it is erased; holds no personal data itself.", Roles: admin, Response: privacy.Report{}, Handler: a.privacyReport})
 	add(api.Op{Method: post, Path: "/v1/admin/applications/:id/unlock", ID: "unlockReception", Summary: "Lift a reception lock after 5 wrong passcodes.", Roles: admin, Command: true, Handler: a.unlock})
 
 	// Customer.
@@ -46,14 +48,14 @@ func (a *API) Routes(s *api.Server) {
 	add(api.Op{Method: post, Path: "/v1/proxy-applications", ID: "fileByProxy", Summary: "File an application by proxy under a consent (no customer mail).", Roles: store, Command: true, Request: ProxyRequest{}, Response: AppliedResponse{}, Status: 201, Handler: a.fileByProxy})
 	add(api.Op{Method: post, Path: "/v1/certificates/:number/print", ID: "printCertificate", Summary: "Print a certificate of this store (logged with who).", Roles: store, Command: true, Produces: "application/pdf", Handler: a.print})
 	add(api.Op{Method: post, Path: "/v1/certificates/:number/reissue-link", ID: "reissueLink", Summary: "Mail a new download link; the old one stops working.", Roles: store, Command: true, Handler: a.reissue})
-	add(api.Op{Method: get, Path: "/v1/views/applications/awaiting", ID: "awaitingApplications", Summary: "Applications awaiting reception with days left of the 60.", Roles: overseers, Response: []AwaitingRow{}, Handler: a.awaiting})
-	add(api.Op{Method: get, Path: "/v1/views/applications/received", ID: "receivedApplications", Summary: "Received applications and how long they are valid.", Roles: overseers, Response: []ReceivedRow{}, Handler: a.received})
-	add(api.Op{Method: get, Path: "/v1/views/setups", ID: "listSetups", Summary: "Setups by status (?status=) of the caller's store.", Roles: overseers, Response: []SetupRow{}, Handler: a.setups,
+	add(api.Op{Method: get, Path: "/v1/views/applications/awaiting", ID: "awaitingApplications", Summary: "Applications awaiting reception with days left of the 60.", Roles: overseers, Response: []AwaitingRow{}, Paged: true, Handler: a.awaiting})
+	add(api.Op{Method: get, Path: "/v1/views/applications/received", ID: "receivedApplications", Summary: "Received applications and how long they are valid.", Roles: overseers, Response: []ReceivedRow{}, Paged: true, Handler: a.received})
+	add(api.Op{Method: get, Path: "/v1/views/setups", ID: "listSetups", Summary: "Setups by status (?status=) of the caller's store.", Roles: overseers, Response: []SetupRow{}, Paged: true, Handler: a.setups,
 		Query: []api.Param{api.Q("status", "Only setups in this status (e.g. completed).")}})
-	add(api.Op{Method: get, Path: "/v1/views/consents", ID: "searchConsents", Summary: "Proxy consents of 5 years (?store=&applicant=&from=&to=; store staff see their own store only).", Roles: consentReaders, Response: []ConsentRow{}, Handler: a.consents,
+	add(api.Op{Method: get, Path: "/v1/views/consents", ID: "searchConsents", Summary: "Proxy consents of 5 years (?store=&applicant=&from=&to=; store staff see their own store only).", Roles: consentReaders, Response: []ConsentRow{}, Paged: true, Handler: a.consents,
 		Query: []api.Param{api.Q("store", "Store ID (ignored for store staff: their own store)."), api.Q("applicant", "Part of the applicant's name."),
 			api.Q("from", "First request date, YYYY-MM-DD."), api.Q("to", "Last request date, YYYY-MM-DD.")}})
-	add(api.Op{Method: get, Path: "/v1/views/issuance", ID: "issuanceStats", Summary: "Certificate issuance per store per day.", Roles: overseers, Response: []StatRow{}, Handler: a.stats})
+	add(api.Op{Method: get, Path: "/v1/views/issuance", ID: "issuanceStats", Summary: "Certificate issuance per store per day.", Roles: overseers, Response: []StatRow{}, Paged: true, Handler: a.stats})
 
 	// Tablet: reception and the steps.
 	add(api.Op{Method: post, Path: "/v1/receptions", ID: "receiveApplication", Summary: "Step 5: receive an application by ID + passcode or QR; starts the setup. Five wrong passcodes lock it.", Roles: store, Command: true, Request: ReceiveRequest{}, Response: ReceiveResponse{}, Status: 201, Handler: a.receive})

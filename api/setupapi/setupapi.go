@@ -15,6 +15,7 @@ import (
 	es "github.com/gantry-etc/gantry/commands/eventstore"
 	cmds "github.com/gantry-etc/gantry/commands/setup"
 	"github.com/gantry-etc/gantry/domain/certificate"
+	"github.com/gantry-etc/gantry/projections/privacy"
 	proj "github.com/gantry-etc/gantry/projections/setup"
 )
 
@@ -31,6 +32,8 @@ type API struct {
 	WaitFor   func(ctx context.Context, pos es.Position) error
 	// Views reads the setup area's views.
 	Views proj.Reader
+	// Privacy reports where a data subject's data lives.
+	Privacy privacy.Reader
 	// Accounts is the staff-account table; Documents keeps signed consent
 	// PDFs (both adapters/postgres).
 	Accounts interface {

@@ -26,30 +26,38 @@ func storeFilter(p api.Principal) string {
 	return ""
 }
 
-// list answers rows as JSON, or the read's error.
-func list[T any](c echo.Context, rows []T, err error) error {
+func (a *API) awaiting(c echo.Context) error {
+	page, err := api.PageOf(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, rows)
-}
-
-func (a *API) awaiting(c echo.Context) error {
-	rows, err := a.Views.Awaiting(c.Request().Context(), storeFilter(api.PrincipalOf(c)), a.Clock.Now())
-	return list(c, rows, err)
+	rows, err := a.Views.Awaiting(c.Request().Context(), storeFilter(api.PrincipalOf(c)), a.Clock.Now(), page)
+	return api.Paged(c, rows, err)
 }
 
 func (a *API) received(c echo.Context) error {
-	rows, err := a.Views.Received(c.Request().Context(), storeFilter(api.PrincipalOf(c)))
-	return list(c, rows, err)
+	page, err := api.PageOf(c)
+	if err != nil {
+		return err
+	}
+	rows, err := a.Views.Received(c.Request().Context(), storeFilter(api.PrincipalOf(c)), page)
+	return api.Paged(c, rows, err)
 }
 
 func (a *API) setups(c echo.Context) error {
-	rows, err := a.Views.Setups(c.Request().Context(), storeFilter(api.PrincipalOf(c)), c.QueryParam("status"))
-	return list(c, rows, err)
+	page, err := api.PageOf(c)
+	if err != nil {
+		return err
+	}
+	rows, err := a.Views.Setups(c.Request().Context(), storeFilter(api.PrincipalOf(c)), c.QueryParam("status"), page)
+	return api.Paged(c, rows, err)
 }
 
 func (a *API) consents(c echo.Context) error {
+	page, err := api.PageOf(c)
+	if err != nil {
+		return err
+	}
 	f := proj.ConsentFilter{Store: storeFilter(api.PrincipalOf(c)), Applicant: c.QueryParam("applicant"), From: c.QueryParam("from"), To: c.QueryParam("to")}
 	if f.Store == "" {
 		f.Store = c.QueryParam("store")
@@ -60,11 +68,23 @@ func (a *API) consents(c echo.Context) error {
 	if _, err := optDate("to", f.To); err != nil {
 		return err
 	}
-	rows, err := a.Views.Consents(c.Request().Context(), f)
-	return list(c, rows, err)
+	rows, err := a.Views.Consents(c.Request().Context(), f, page)
+	return api.Paged(c, rows, err)
 }
 
 func (a *API) stats(c echo.Context) error {
-	rows, err := a.Views.Issuance(c.Request().Context(), storeFilter(api.PrincipalOf(c)))
-	return list(c, rows, err)
+	page, err := api.PageOf(c)
+	if err != nil {
+		return err
+	}
+	rows, err := a.Views.Issuance(c.Request().Context(), storeFilter(api.PrincipalOf(c)), page)
+	return api.Paged(c, rows, err)
+}
+
+func (a *API) privacyReport(c echo.Context) error {
+	rep, err := a.Privacy.Report(c.Request().Context(), c.Param("subject"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, rep)
 }

@@ -6,6 +6,7 @@
 //	gantry projections rebuild NAME   rebuild a projector into fresh tables, swap atomically
 //	gantry verify                     walk every stream's hash chain
 //	gantry lease|usage|billing …      cards and billing operations
+//	gantry privacy report SUBJECT     where a data subject's data lives, and whether it is erased
 //	gantry station …                  the store station (card reader; see docs/cards.md)
 //
 // Configuration comes from the environment (see README and app.Config).
@@ -42,7 +43,7 @@ func main() {
 	}
 }
 
-const usage = `usage: gantry serve | migrate | verify | projections status | projections rebuild NAME | lease import FILE | usage import FILE | billing run YYYY-MM | audit history STREAM [--as-of T] [--state] --reason R | station …`
+const usage = `usage: gantry serve | migrate | verify | projections status | projections rebuild NAME | lease import FILE | usage import FILE | billing run YYYY-MM | audit history STREAM [--as-of T] [--state] --reason R | station … | privacy report SUBJECT`
 
 func run(ctx context.Context, args []string, out io.Writer, log *slog.Logger) error {
 	if len(args) == 0 {

@@ -93,6 +93,17 @@ func (s *Sealer) key(ctx context.Context, subject string, create bool) (cipher.A
 	} else if err != nil {
 		return nil, err
 	}
+	a, err = s.unwrap(subject, wrapped)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.cache[subject] = a
+	s.mu.Unlock()
+	return a, nil
+}
+
+func (s *Sealer) unwrap(subject string, wrapped []byte) (cipher.AEAD, error) {
 	ns := s.kek.NonceSize()
 	if len(wrapped) < ns {
 		return nil, fmt.Errorf("eventstore: wrapped key of subject is malformed")
@@ -101,14 +112,7 @@ func (s *Sealer) key(ctx context.Context, subject string, create bool) (cipher.A
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: cannot unwrap data key (wrong key-encryption key?): %w", err)
 	}
-	a, err = newGCM(dek)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	s.cache[subject] = a
-	s.mu.Unlock()
-	return a, nil
+	return newGCM(dek)
 }
 
 // Shred destroys subject's key. Idempotent.

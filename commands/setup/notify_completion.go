@@ -30,6 +30,15 @@ type Completed struct {
 type NotifyCompletionHandler struct {
 	Streams EventStreams
 	Clock   commands.Clock
+	// Codes computes the certificate's verification code, recorded in the
+	// issue event so that the public check outlives the plate's erasure.
+	Codes CodeMaker
+}
+
+// CodeMaker computes a certificate's verification code from its canonical
+// content (setupapi.CodeKey).
+type CodeMaker interface {
+	Code(canonical []byte) string
 }
 
 // Handle appends the notice to the setup, then the certificate's issue (and
@@ -52,10 +61,12 @@ func (h NotifyCompletionHandler) Handle(ctx context.Context, cmd NotifyCompletio
 	}
 	c := certificate.New()
 	number := NewCertificateNumber()
-	cevs, err := c.Issue(certificate.Issue{Content: certificate.Content{
-		Number: number, OBUNumber: n.OBUNumber.String(), VehicleType: n.VehicleType, Plate: n.Plate.String(),
+	content := certificate.Content{
+		Number: number, OBUNumber: n.OBUNumber.Value.String(), VehicleType: n.VehicleType, Plate: n.Plate.Value.String(),
 		GrossWeightKg: n.GrossWeightKg, Towing: n.Towing, SetupDate: n.SetupDate, StoreID: n.StoreID,
-	}, SetupID: n.SetupID, ApplicationID: n.ApplicationID}, now)
+	}
+	cevs, err := c.Issue(certificate.Issue{Content: content, SetupID: n.SetupID, ApplicationID: n.ApplicationID,
+		VerificationCode: h.Codes.Code(content.Canonical())}, now)
 	if err != nil {
 		return Completed{}, err
 	}

@@ -93,8 +93,8 @@ func TestStep(t *testing.T) {
 // TestStepsRecordTheStaffWhoDidThem: the card and execute steps carry the
 // staff of the token, not of the body.
 func TestStepsRecordTheStaffWhoDidThem(t *testing.T) {
-	obu := setup.OBURecorded{SetupID: "SU-1", Kind: setup.OBUKindETC2, Number: domaintest.Must(setup.ParseOBUNumber("1234567890123456789")), Security: setup.SecurityNew, At: stepNow}
-	vehicle := setup.VehicleRecorded{SetupID: "SU-1", Source: setup.SourceManual, Plate: domaintest.Must(setup.ParsePlate("品川 300 あ 12-34")), GrossWeightKg: 1850, VehicleType: "普通乗用", At: stepNow}
+	obu := setup.OBURecorded{SetupID: "SU-1", Kind: setup.OBUKindETC2, Number: domain.Seal("A2026-0001", domaintest.Must(setup.ParseOBUNumber("1234567890123456789"))), Security: setup.SecurityNew, At: stepNow}
+	vehicle := setup.VehicleRecorded{SetupID: "SU-1", Source: setup.SourceManual, Plate: domain.Seal("A2026-0001", domaintest.Must(setup.ParsePlate("品川 300 あ 12-34"))), GrossWeightKg: 1850, VehicleType: "普通乗用", At: stepNow}
 	st := newStreams().given(cmds.SetupStream("SU-1"), setupStarted, setupVisitor, setupIdentity, setupMultiple, vehicle, obu)
 	h := cmds.StepHandler{Streams: st, Clock: commandsClock(stepNow)}
 	for _, in := range []cmds.StepInput{cmds.WriteCard{CardSerial: "CARD-77", WrittenHash: "sha256:ff"}, cmds.Execute{}} {
@@ -110,8 +110,9 @@ func TestStepsRecordTheStaffWhoDidThem(t *testing.T) {
 
 func TestPrint(t *testing.T) {
 	now := domaintest.At("2026-04-03T10:00")
-	issued := certificate.Issued{Content: certificate.Content{Number: "SC-1", OBUNumber: "1234567890123456789", VehicleType: "普通乗用", Plate: "品川 300 あ 12-34",
-		GrossWeightKg: 1850, SetupDate: domain.DateOf(now), StoreID: "S001"}, SetupID: "SU-1", ApplicationID: "AP-1", At: now}
+	issued := certificate.Issued{Content: certificate.Content{Number: "SC-1", VehicleType: "普通乗用",
+		GrossWeightKg: 1850, SetupDate: domain.DateOf(now), StoreID: "S001"}, Vehicle: domain.Seal("AP-1", certificate.VehicleIDs{Plate: "品川 300 あ 12-34", OBUNumber: "1234567890123456789"}),
+		SetupID: "SU-1", ApplicationID: "AP-1", At: now}
 	tests := []struct {
 		name     string
 		given    []domain.Event

@@ -75,8 +75,8 @@ func (h SetupCardHandler) Record(ctx context.Context, cmd SetupCardRecord) ([]by
 
 func recordOf(s *setup.Setup, at time.Time) cardauth.SetupRecord {
 	v, o := s.Vehicle(), s.OBU()
-	return cardauth.SetupRecord{SetupID: s.ID(), StoreID: s.StoreID(), OBUNumber: o.Number.String(), OBUKind: string(o.Kind),
-		Plate: v.Plate.String(), TypeDesignationNumber: v.TypeDesignationNumber, CategoryNumber: v.CategoryNumber,
+	return cardauth.SetupRecord{SetupID: s.ID(), StoreID: s.StoreID(), OBUNumber: o.Number.Value.String(), OBUKind: string(o.Kind),
+		Plate: v.Plate.Value.String(), TypeDesignationNumber: v.TypeDesignationNumber, CategoryNumber: v.CategoryNumber,
 		VehicleType: v.VehicleType, GrossWeightKg: v.GrossWeightKg, IssuedAt: at.UTC().Truncate(time.Second)}
 }
 

@@ -64,6 +64,9 @@ func (c *Certificate) CanonicalContent() []byte {
 	return c.content.canonical()
 }
 
+// Canonical is CanonicalContent of a certificate with content x.
+func (x Content) Canonical() []byte { return x.canonical() }
+
 func (x Content) canonical() []byte {
 	var b strings.Builder
 	b.WriteString("gantry-setup-certificate/v1\n")
@@ -106,6 +109,9 @@ type Issue struct {
 	Content       Content
 	SetupID       string
 	ApplicationID string
+	// VerificationCode is the code of Content.Canonical() (computed with a
+	// server key outside the domain).
+	VerificationCode string
 }
 
 // Issue decides issuing the certificate.
@@ -132,7 +138,10 @@ func (c *Certificate) Issue(cmd Issue, now time.Time) ([]domain.Event, error) {
 	case blankOrMultiline(x.StoreID):
 		return nil, ErrMissingField.With("store_id", "Give the setup store.")
 	}
-	return []domain.Event{Issued{Content: x, SetupID: cmd.SetupID, ApplicationID: cmd.ApplicationID, At: now}}, nil
+	vehicle := domain.Seal(cmd.ApplicationID, VehicleIDs{Plate: x.Plate, OBUNumber: x.OBUNumber})
+	x.Plate, x.OBUNumber = "", ""
+	return []domain.Event{Issued{Content: x, Vehicle: vehicle, VerificationCode: cmd.VerificationCode,
+		SetupID: cmd.SetupID, ApplicationID: cmd.ApplicationID, At: now}}, nil
 }
 
 // SendLink records mailing the first download link. Token is opaque and
@@ -234,7 +243,7 @@ func (c *Certificate) Print(cmd Print, now time.Time) ([]domain.Event, error) {
 func (c *Certificate) Apply(e domain.Event) {
 	switch e := e.(type) {
 	case Issued:
-		c.issued, c.content = true, e.Content
+		c.issued, c.content = true, e.FullContent()
 	case LinkSent:
 		c.token, c.expiresAt = e.Token, e.ExpiresAt
 	case LinkReissued:

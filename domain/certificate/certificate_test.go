@@ -20,10 +20,30 @@ var (
 		Plate: "品川 300 あ 12-34", GrossWeightKg: 1850, Towing: false,
 		SetupDate: domain.DateOf(issuedAt), StoreID: "S001",
 	}
-	issued   = certificate.Issued{Content: content, SetupID: "SU-1", ApplicationID: "A2026-0001", At: issuedAt}
+	issued = certificate.Issued{Content: withoutVehicle(content), Vehicle: domain.Seal("A2026-0001", certificate.VehicleIDs{Plate: content.Plate, OBUNumber: content.OBUNumber}),
+		SetupID: "SU-1", ApplicationID: "A2026-0001", At: issuedAt}
 	sent     = certificate.LinkSent{Number: "CERT-0001", Token: "tok-1", SentAt: sentAt, ExpiresAt: domaintest.At("2026-06-01T11:05")}
 	reissued = certificate.LinkReissued{Number: "CERT-0001", Token: "tok-2", SentAt: domaintest.At("2026-07-01T09:00"), ExpiresAt: domaintest.At("2026-08-30T09:00")}
 )
+
+func withoutVehicle(c certificate.Content) certificate.Content {
+	c.Plate, c.OBUNumber = "", ""
+	return c
+}
+
+// The plate and OBU number are personal: Issued carries them sealed, and a
+// certificate whose application was erased shows neither.
+func TestIssuedSealsThePlate(t *testing.T) {
+	if issued.FullContent() != content {
+		t.Fatalf("full content %+v, want %+v", issued.FullContent(), content)
+	}
+	erased := issued
+	erased.Vehicle = domain.Personal[certificate.VehicleIDs]{Subject: "A2026-0001", Erased: true}
+	c := certificate.Load(events(erased))
+	if c.Content() != withoutVehicle(content) {
+		t.Fatalf("erased certificate content %+v; want no plate and no OBU number", c.Content())
+	}
+}
 
 func TestIssue(t *testing.T) {
 	edit := func(f func(*certificate.Content)) certificate.Issue {
@@ -135,7 +155,7 @@ func TestCanonicalContent(t *testing.T) {
 	}
 	towing := content
 	towing.Towing = true
-	other := certificate.Load(events(certificate.Issued{Content: towing}))
+	other := certificate.Load(events(certificate.Issued{Content: towing, Vehicle: issued.Vehicle}))
 	if bytes.Equal(c.CanonicalContent(), other.CanonicalContent()) {
 		t.Fatal("canonical content ignores towing")
 	}

@@ -21,8 +21,10 @@ func EventTypes() []string {
 	return []string{EventIssued, EventLinkSent, EventLinkReissued, EventDownloaded, EventPrinted, EventLinkSecretSealed}
 }
 
-// Content is what a setup certificate shows. It holds no personal data (the
-// plate number identifies a vehicle and is written into the OBU itself).
+// Content is what a setup certificate shows. Its plate and OBU management
+// number are personal data of the application (a plate identifies a vehicle
+// and, with its owner, a person): Issued carries them sealed, apart from
+// the rest of the content.
 type Content struct {
 	Number        string      `json:"number"`
 	OBUNumber     string      `json:"obu_number"`
@@ -34,12 +36,35 @@ type Content struct {
 	StoreID       string      `json:"store_id"`
 }
 
-// Issued: the certificate was issued on the completion notice.
+// VehicleIDs are a certificate's personal items.
+type VehicleIDs struct {
+	Plate     string `json:"plate"`
+	OBUNumber string `json:"obu_number"`
+}
+
+// Issued: the certificate was issued on the completion notice. Content has
+// an empty plate and OBU number: they are in Vehicle, sealed under the
+// application (subject: ApplicationID), and are erased with it.
+// VerificationCode is the code printed on the certificate, recorded so
+// that the public check keeps working after the erasure (schema v1 events
+// have none: it is computed from their content).
 type Issued struct {
-	Content       Content   `json:"content"`
-	SetupID       string    `json:"setup_id"`
-	ApplicationID string    `json:"application_id"`
-	At            time.Time `json:"at"`
+	Content          Content                     `json:"content"`
+	Vehicle          domain.Personal[VehicleIDs] `json:"vehicle"`
+	VerificationCode string                      `json:"verification_code,omitempty"`
+	SetupID          string                      `json:"setup_id"`
+	ApplicationID    string                      `json:"application_id"`
+	At               time.Time                   `json:"at"`
+}
+
+// FullContent is the certificate's content with its plate and OBU number,
+// or with both empty once they are erased.
+func (e Issued) FullContent() Content {
+	c := e.Content
+	if !e.Vehicle.Erased {
+		c.Plate, c.OBUNumber = e.Vehicle.Value.Plate, e.Vehicle.Value.OBUNumber
+	}
+	return c
 }
 
 // LinkSent: the download link was mailed. Valid while now < ExpiresAt (SentAt + 60 days).

@@ -88,26 +88,29 @@ type MultipleUnitsAnswered struct {
 	At       time.Time `json:"at"`
 }
 
-// VehicleRecorded: step 4 (repeatable until the card is written).
+// VehicleRecorded: step 4 (repeatable until the card is written). The plate
+// identifies a vehicle and, with its owner, a person: it is personal data
+// of the application (subject: the application ID), erased with it.
 type VehicleRecorded struct {
-	SetupID               string        `json:"setup_id"`
-	Source                VehicleSource `json:"source"`
-	Plate                 PlateNumber   `json:"plate"`
-	TypeDesignationNumber string        `json:"type_designation_number,omitempty"`
-	CategoryNumber        string        `json:"category_number,omitempty"`
-	GrossWeightKg         int           `json:"gross_weight_kg"`
-	Towing                bool          `json:"towing"`
-	VehicleType           string        `json:"vehicle_type"`
-	At                    time.Time     `json:"at"`
+	SetupID               string                       `json:"setup_id"`
+	Source                VehicleSource                `json:"source"`
+	Plate                 domain.Personal[PlateNumber] `json:"plate"`
+	TypeDesignationNumber string                       `json:"type_designation_number,omitempty"`
+	CategoryNumber        string                       `json:"category_number,omitempty"`
+	GrossWeightKg         int                          `json:"gross_weight_kg"`
+	Towing                bool                         `json:"towing"`
+	VehicleType           string                       `json:"vehicle_type"`
+	At                    time.Time                    `json:"at"`
 }
 
-// OBURecorded: step 5 (repeatable until the card is written).
+// OBURecorded: step 5 (repeatable until the card is written). The OBU
+// management number is personal like the plate (subject: the application ID).
 type OBURecorded struct {
-	SetupID  string           `json:"setup_id"`
-	Kind     OBUKind          `json:"kind"`
-	Number   OBUNumber        `json:"number"`
-	Security SecurityStandard `json:"security"`
-	At       time.Time        `json:"at"`
+	SetupID  string                     `json:"setup_id"`
+	Kind     OBUKind                    `json:"kind"`
+	Number   domain.Personal[OBUNumber] `json:"number"`
+	Security SecurityStandard           `json:"security"`
+	At       time.Time                  `json:"at"`
 }
 
 // CardWritten: step 6, the setup card (セットアップカード) was written.
@@ -130,19 +133,19 @@ type Executed struct {
 // It carries everything a setup certificate shows, so the certificate can be
 // issued from this event alone.
 type CompletionNotified struct {
-	SetupID       string           `json:"setup_id"`
-	ApplicationID string           `json:"application_id"`
-	StoreID       string           `json:"store_id"`
-	StaffID       string           `json:"staff_id"`
-	OBUKind       OBUKind          `json:"obu_kind"`
-	OBUNumber     OBUNumber        `json:"obu_number"`
-	Security      SecurityStandard `json:"security"`
-	Plate         PlateNumber      `json:"plate"`
-	VehicleType   string           `json:"vehicle_type"`
-	GrossWeightKg int              `json:"gross_weight_kg"`
-	Towing        bool             `json:"towing"`
-	SetupDate     domain.Date      `json:"setup_date"`
-	At            time.Time        `json:"at"`
+	SetupID       string                       `json:"setup_id"`
+	ApplicationID string                       `json:"application_id"`
+	StoreID       string                       `json:"store_id"`
+	StaffID       string                       `json:"staff_id"`
+	OBUKind       OBUKind                      `json:"obu_kind"`
+	OBUNumber     domain.Personal[OBUNumber]   `json:"obu_number"`
+	Security      SecurityStandard             `json:"security"`
+	Plate         domain.Personal[PlateNumber] `json:"plate"`
+	VehicleType   string                       `json:"vehicle_type"`
+	GrossWeightKg int                          `json:"gross_weight_kg"`
+	Towing        bool                         `json:"towing"`
+	SetupDate     domain.Date                  `json:"setup_date"`
+	At            time.Time                    `json:"at"`
 }
 
 func (Started) EventType() string               { return EventStarted }

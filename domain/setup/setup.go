@@ -311,7 +311,7 @@ func (cmd RecordVehicle) validate() (VehicleRecorded, error) {
 		return VehicleRecorded{}, ErrMissingVehicleType.With("vehicle_type", "")
 	}
 	return VehicleRecorded{
-		Source: cmd.Source, Plate: plate, TypeDesignationNumber: td, CategoryNumber: cat,
+		Source: cmd.Source, Plate: domain.Seal("", plate), TypeDesignationNumber: td, CategoryNumber: cat,
 		GrossWeightKg: cmd.GrossWeightKg, Towing: cmd.Towing, VehicleType: vt,
 	}, nil
 }
@@ -326,6 +326,7 @@ func (s *Setup) RecordVehicle(cmd RecordVehicle, now time.Time) ([]domain.Event,
 		return nil, err
 	}
 	e.SetupID, e.At = s.id, now
+	e.Plate.Subject = s.applicationID
 	return []domain.Event{e}, nil
 }
 
@@ -348,7 +349,7 @@ func (s *Setup) RecordOBU(cmd RecordOBU, now time.Time) ([]domain.Event, error) 
 	if err != nil {
 		return nil, err
 	}
-	return []domain.Event{OBURecorded{SetupID: s.id, Kind: cmd.Kind, Number: n, Security: n.SecurityStandard(), At: now}}, nil
+	return []domain.Event{OBURecorded{SetupID: s.id, Kind: cmd.Kind, Number: domain.Seal(s.applicationID, n), Security: n.SecurityStandard(), At: now}}, nil
 }
 
 // WriteCard records that the setup card was written (step 6): its serial and
@@ -410,8 +411,8 @@ func (s *Setup) NotifyCompletion(cmd NotifyCompletion, now time.Time) ([]domain.
 	}
 	return []domain.Event{CompletionNotified{
 		SetupID: s.id, ApplicationID: s.applicationID, StoreID: s.storeID, StaffID: cmd.StaffID,
-		OBUKind: s.obu.Kind, OBUNumber: s.obu.Number, Security: s.obu.Security,
-		Plate: s.vehicle.Plate, VehicleType: s.vehicle.VehicleType,
+		OBUKind: s.obu.Kind, OBUNumber: domain.Seal(s.applicationID, s.obu.Number.Value), Security: s.obu.Security,
+		Plate: domain.Seal(s.applicationID, s.vehicle.Plate.Value), VehicleType: s.vehicle.VehicleType,
 		GrossWeightKg: s.vehicle.GrossWeightKg, Towing: s.vehicle.Towing,
 		SetupDate: domain.DateOf(now), At: now,
 	}}, nil

@@ -23,14 +23,14 @@ var (
 	visitor  = setup.VisitorRecorded{SetupID: "SU-1", Kind: setup.VisitorUser, Visitor: domain.Seal("A2026-0001", setup.Visitor{}), At: now}
 	identity = setup.IdentityChecked{SetupID: "SU-1", Passed: true, Check: domain.Seal("A2026-0001", setup.IdentityCheck{Method: "運転免許証"}), At: now}
 	multiple = setup.MultipleUnitsAnswered{SetupID: "SU-1", Multiple: false, At: now}
-	vehicle  = setup.VehicleRecorded{SetupID: "SU-1", Source: setup.SourceManual, Plate: plate("品川 300 あ 12-34"), GrossWeightKg: 1850, VehicleType: "普通乗用", At: now}
-	obu      = setup.OBURecorded{SetupID: "SU-1", Kind: setup.OBUKindETC2, Number: obuNumber("1234567890123456789"), Security: setup.SecurityNew, At: now}
+	vehicle  = setup.VehicleRecorded{SetupID: "SU-1", Source: setup.SourceManual, Plate: domain.Seal("A2026-0001", plate("品川 300 あ 12-34")), GrossWeightKg: 1850, VehicleType: "普通乗用", At: now}
+	obu      = setup.OBURecorded{SetupID: "SU-1", Kind: setup.OBUKindETC2, Number: domain.Seal("A2026-0001", obuNumber("1234567890123456789")), Security: setup.SecurityNew, At: now}
 	card     = setup.CardWritten{SetupID: "SU-1", CardSerial: "CARD-77", WrittenHash: "sha256:ff", StaffID: "ST01", At: now}
 	executed = setup.Executed{SetupID: "SU-1", StaffID: "ST01", At: now}
 	notified = setup.CompletionNotified{
 		SetupID: "SU-1", ApplicationID: "A2026-0001", StoreID: "S001", StaffID: "ST01",
-		OBUKind: setup.OBUKindETC2, OBUNumber: obuNumber("1234567890123456789"), Security: setup.SecurityNew,
-		Plate: plate("品川 300 あ 12-34"), VehicleType: "普通乗用", GrossWeightKg: 1850,
+		OBUKind: setup.OBUKindETC2, OBUNumber: domain.Seal("A2026-0001", obuNumber("1234567890123456789")), Security: setup.SecurityNew,
+		Plate: domain.Seal("A2026-0001", plate("品川 300 あ 12-34")), VehicleType: "普通乗用", GrossWeightKg: 1850,
 		SetupDate: domain.DateOf(now), At: now,
 	}
 )
@@ -95,7 +95,7 @@ func TestSteps(t *testing.T) {
 		{name: "vehicle_before_multiple_units", given: upTo(3), when: recordVehicle(manual), wantErr: setup.ErrStepOutOfOrder},
 		{name: "vehicle_manual_normalised", given: upTo(4), when: recordVehicle(manual), want: events(vehicle)},
 		{name: "vehicle_by_type_designation", given: upTo(4), when: recordVehicle(setup.RecordVehicle{Source: setup.SourceTypeDesignation, Plate: "品川 300 あ 12-34", TypeDesignationNumber: "１２３４５", CategoryNumber: "0001", GrossWeightKg: 1850, Towing: true, VehicleType: "普通乗用"}),
-			want: events(setup.VehicleRecorded{SetupID: "SU-1", Source: setup.SourceTypeDesignation, Plate: plate("品川 300 あ 12-34"), TypeDesignationNumber: "12345", CategoryNumber: "0001", GrossWeightKg: 1850, Towing: true, VehicleType: "普通乗用", At: now})},
+			want: events(setup.VehicleRecorded{SetupID: "SU-1", Source: setup.SourceTypeDesignation, Plate: domain.Seal("A2026-0001", plate("品川 300 あ 12-34")), TypeDesignationNumber: "12345", CategoryNumber: "0001", GrossWeightKg: 1850, Towing: true, VehicleType: "普通乗用", At: now})},
 		{name: "type_designation_needs_numbers", given: upTo(4), when: recordVehicle(setup.RecordVehicle{Source: setup.SourceTypeDesignation, Plate: "品川 300 あ 12-34", GrossWeightKg: 1850, VehicleType: "普通乗用"}), wantErr: setup.ErrInvalidTypeDesignation},
 		{name: "type_designation_four_digits", given: upTo(4), when: recordVehicle(setup.RecordVehicle{Source: setup.SourceTypeDesignation, Plate: "品川 300 あ 12-34", TypeDesignationNumber: "1234", CategoryNumber: "001", GrossWeightKg: 1850, VehicleType: "普通乗用"}), wantErr: setup.ErrInvalidTypeDesignation},
 		{name: "category_five_digits", given: upTo(4), when: recordVehicle(setup.RecordVehicle{Source: setup.SourceTypeDesignation, Plate: "品川 300 あ 12-34", TypeDesignationNumber: "12345", CategoryNumber: "00001", GrossWeightKg: 1850, VehicleType: "普通乗用"}), wantErr: setup.ErrInvalidCategoryNumber},
@@ -105,12 +105,12 @@ func TestSteps(t *testing.T) {
 		{name: "unknown_source", given: upTo(4), when: recordVehicle(setup.RecordVehicle{Source: "guess", Plate: "品川 300 あ 12-34", GrossWeightKg: 1850, VehicleType: "普通乗用"}), wantErr: setup.ErrInvalidVehicleSource},
 		{name: "bad_plate", given: upTo(4), when: recordVehicle(setup.RecordVehicle{Source: setup.SourceManual, Plate: "300 あ 12-34", GrossWeightKg: 1850, VehicleType: "普通乗用"}), wantErr: setup.ErrInvalidPlate},
 		{name: "vehicle_corrected_after_obu", given: upTo(6), when: recordVehicle(setup.RecordVehicle{Source: setup.SourceManual, Plate: "品川 300 あ 12-35", GrossWeightKg: 1850, VehicleType: "普通乗用"}),
-			want: events(setup.VehicleRecorded{SetupID: "SU-1", Source: setup.SourceManual, Plate: plate("品川 300 あ 12-35"), GrossWeightKg: 1850, VehicleType: "普通乗用", At: now})},
+			want: events(setup.VehicleRecorded{SetupID: "SU-1", Source: setup.SourceManual, Plate: domain.Seal("A2026-0001", plate("品川 300 あ 12-35")), GrossWeightKg: 1850, VehicleType: "普通乗用", At: now})},
 		{name: "vehicle_frozen_after_card", given: upTo(7), when: recordVehicle(manual), wantErr: setup.ErrStepOutOfOrder},
 		{name: "obu_before_vehicle", given: upTo(4), when: recordOBU(setup.RecordOBU{Kind: setup.OBUKindETC, Number: "1234567890123456789"}), wantErr: setup.ErrStepOutOfOrder},
 		{name: "obu_recorded_with_hyphens_and_full_width", given: upTo(5), when: recordOBU(setup.RecordOBU{Kind: setup.OBUKindETC2, Number: "１２３４-５６７８-９０１２-３４５６-７８９"}), want: events(obu)},
 		{name: "old_security_obu", given: upTo(5), when: recordOBU(setup.RecordOBU{Kind: setup.OBUKindETC, Number: "0234567890123456789"}),
-			want: events(setup.OBURecorded{SetupID: "SU-1", Kind: setup.OBUKindETC, Number: obuNumber("0234567890123456789"), Security: setup.SecurityOld, At: now})},
+			want: events(setup.OBURecorded{SetupID: "SU-1", Kind: setup.OBUKindETC, Number: domain.Seal("A2026-0001", obuNumber("0234567890123456789")), Security: setup.SecurityOld, At: now})},
 		{name: "obu_unknown_security", given: upTo(5), when: recordOBU(setup.RecordOBU{Kind: setup.OBUKindETC, Number: "2234567890123456789"}), wantErr: setup.ErrUnknownSecurityStandard},
 		{name: "obu_18_digits", given: upTo(5), when: recordOBU(setup.RecordOBU{Kind: setup.OBUKindETC, Number: "123456789012345678"}), wantErr: setup.ErrInvalidOBUNumber},
 		{name: "obu_bad_kind", given: upTo(5), when: recordOBU(setup.RecordOBU{Kind: "ETC3", Number: "1234567890123456789"}), wantErr: setup.ErrInvalidOBUKind},
@@ -233,4 +233,21 @@ func TestEventsJSONRoundTrip(t *testing.T) {
 	all := []domain.Event{started, visitor, identity, multiple, vehicle, obu, card, executed, notified,
 		setup.VisitorRecorded{SetupID: "SU-1", Kind: setup.VisitorOther, Visitor: domain.Seal("A2026-0001", setup.Visitor{Name: "鈴木 一郎", IDDocumentType: "運転免許証"}), DocumentChecked: true, At: now}}
 	domaintest.RoundTrip(t, all, setup.EventTypes())
+}
+
+// A vehicle and OBU recorded before they were sealed (schema v1, upcast
+// without a subject) are sealed anew under the application by the
+// completion notice, so the notice can be stored and erased with it.
+func TestNotifyCompletionSealsLegacyVehicleUnderTheApplication(t *testing.T) {
+	legacyVehicle, legacyOBU := vehicle, obu
+	legacyVehicle.Plate.Subject, legacyOBU.Number.Subject = "", ""
+	s := setup.Load(events(started, visitor, identity, multiple, legacyVehicle, legacyOBU, card, executed))
+	got, err := s.NotifyCompletion(setup.NotifyCompletion{StaffID: "ST01"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := got[0].(setup.CompletionNotified)
+	if n.Plate.Subject != "A2026-0001" || n.OBUNumber.Subject != "A2026-0001" || n.Plate.Value.String() != "品川 300 あ 12-34" {
+		t.Fatalf("completion notice: plate %+v, OBU %+v; want both sealed under the application", n.Plate, n.OBUNumber)
+	}
 }

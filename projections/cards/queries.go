@@ -84,8 +84,15 @@ type CardFilter struct {
 	Card, Contract, Vehicle, State, RenewalDueBy string
 }
 
-// Cards lists cards by filter, in card number order.
+// Cards lists cards by filter, in card number order (all of them: for
+// billing; the API reads CardsPage).
 func (r Reader) Cards(ctx context.Context, f CardFilter) ([]CardRow, error) {
+	return r.cards(ctx, f, "", 0)
+}
+
+// cards lists the cards after card number after (""), at most limit (0:
+// all).
+func (r Reader) cards(ctx context.Context, f CardFilter, after string, limit int) ([]CardRow, error) {
 	vk := ""
 	if f.Vehicle != "" {
 		if v, err := contract.ParseVehicleNumber(f.Vehicle); err == nil {
@@ -95,7 +102,7 @@ func (r Reader) Cards(ctx context.Context, f CardFilter) ([]CardRow, error) {
 	rows, err := r.Pool.Query(ctx, `SELECT card, contract, vehicle, card_type, expiry, state, first_issued_on::text, issued_on::text, reason, previous, successor,
 		ended_on::text, renewal_notice_on::text, version FROM `+cardsT+`
 		WHERE ($1 = '' OR card = $1) AND ($2 = '' OR contract = $2) AND ($3 = '' OR vehicle_key = $3) AND ($4 = '' OR state = $4)
-		AND ($5 = '' OR (state = 'in_use' AND expiry <= $5)) ORDER BY card`, f.Card, f.Contract, vk, f.State, f.RenewalDueBy)
+		AND ($5 = '' OR (state = 'in_use' AND expiry <= $5)) AND ($6 = '' OR card > $6) ORDER BY card LIMIT NULLIF($7, 0)`, f.Card, f.Contract, vk, f.State, f.RenewalDueBy, after, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -198,8 +205,15 @@ type DocumentFilter struct {
 	Period               string
 }
 
-// Documents searches invoices and adjustments.
+// Documents searches invoices and adjustments (all of them; the API reads
+// DocumentsPage).
 func (r Reader) Documents(ctx context.Context, f DocumentFilter) ([]DocumentRow, error) {
+	return r.documents(ctx, f, nil, 0)
+}
+
+// documents searches after the (issued_on, number) key after (nil), at
+// most limit (0: all).
+func (r Reader) documents(ctx context.Context, f DocumentFilter, after []string, limit int) ([]DocumentRow, error) {
 	var from, to *time.Time
 	if f.IssuedFrom != "" {
 		d, err := domain.ParseDate(f.IssuedFrom)
@@ -221,7 +235,8 @@ func (r Reader) Documents(ctx context.Context, f DocumentFilter) ([]DocumentRow,
 		WHERE ($1::date IS NULL OR issued_on >= $1::date) AND ($2::date IS NULL OR issued_on <= $2::date)
 		AND ($3::bigint IS NULL OR total >= $3) AND ($4::bigint IS NULL OR total <= $4)
 		AND ($5 = '' OR contract = $5 OR customer ILIKE '%' || $5 || '%') AND ($6 = '' OR period = $6)
-		ORDER BY issued_on, number`, from, to, f.MinTotal, f.MaxTotal, f.Customer, f.Period)
+		AND ($7 = '' OR (issued_on, number) > (NULLIF($7, '')::date, $8))
+		ORDER BY issued_on, number LIMIT NULLIF($9, 0)`, from, to, f.MinTotal, f.MaxTotal, f.Customer, f.Period, key(after, 0), key(after, 1), limit)
 	if err != nil {
 		return nil, err
 	}

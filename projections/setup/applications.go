@@ -1,6 +1,8 @@
 // Package setup holds the read models of the setup area. Each projector is a
-// pure function of the event log; personal data in its rows is removed when
-// the application (or consent) expires or its retention ends.
+// pure function of the event log. Personal data rests in a view only sealed
+// under the data subject's key (the consent's parties), or not at all (the
+// applications view): erasure is the key's destruction, never an UPDATE
+// that would leave plaintext in dead tuples, WAL and backups.
 package setup
 
 import (
@@ -19,8 +21,8 @@ const ApplicationsName = "setup_applications"
 
 // Applications is the view of applications awaiting reception (with their
 // 60-day deadline) and received ones (valid until completion + 5 years).
-// applicant_name/applicant_email are personal: cleared on expiry and at the
-// end of retention. The deadline and retain_until columns are no rule:
+// It holds no personal data: no reader needs the applicant's name or
+// e-mail address, so the view does not copy them. The deadline and retain_until columns are no rule:
 // Reader computes both from completed_at with the domain's functions, and
 // the scheduled jobs find candidates by completed_at (an existing table
 // keeps the NOT NULL columns, so they are still written).
@@ -35,8 +37,6 @@ func (Applications) Setup(ctx context.Context, tx pgx.Tx) error {
 		by_proxy        boolean NOT NULL,
 		filing_store    text,
 		consent_id      text,
-		applicant_name  text,
-		applicant_email text,
 		units           int NOT NULL,
 		completed_at    timestamptz NOT NULL,
 		deadline        timestamptz NOT NULL,
@@ -48,30 +48,17 @@ func (Applications) Setup(ctx context.Context, tx pgx.Tx) error {
 	return err
 }
 
-func applicantName(d domain.Personal[application.Details]) (name, email *string) {
-	if d.Erased {
-		return nil, nil
-	}
-	n, e := d.Value.Applicant.Name, d.Value.Applicant.Email
-	if d.Value.Applicant.CorporationName != "" {
-		n = d.Value.Applicant.CorporationName + " " + n
-	}
-	return &n, &e
-}
-
 func (Applications) Apply(ctx context.Context, tx pgx.Tx, events []es.Event) error {
 	b := &pgx.Batch{}
-	const ins = `INSERT INTO applications (application_id, status, by_proxy, filing_store, consent_id, applicant_name, applicant_email, units, completed_at, deadline, retain_until)
-		VALUES ($1, 'completed', $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (application_id) DO NOTHING`
+	const ins = `INSERT INTO applications (application_id, status, by_proxy, filing_store, consent_id, units, completed_at, deadline, retain_until)
+		VALUES ($1, 'completed', $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (application_id) DO NOTHING`
 	for _, ev := range events {
 		switch e := ev.Payload.(type) {
 		case application.Completed:
-			n, m := applicantName(e.Details)
-			b.Queue(ins, e.ApplicationID.String(), false, nil, nil, n, m, e.Units, e.CompletedAt,
+			b.Queue(ins, e.ApplicationID.String(), false, nil, nil, e.Units, e.CompletedAt,
 				e.CompletedAt.Add(application.ReceptionPeriod), e.CompletedAt.In(domain.Tokyo).AddDate(application.RetentionYears, 0, 0))
 		case application.FiledByProxy:
-			n, m := applicantName(e.Details)
-			b.Queue(ins, e.ApplicationID.String(), true, e.StoreID, e.ConsentID, n, m, e.Units, e.CompletedAt,
+			b.Queue(ins, e.ApplicationID.String(), true, e.StoreID, e.ConsentID, e.Units, e.CompletedAt,
 				e.CompletedAt.Add(application.ReceptionPeriod), e.CompletedAt.In(domain.Tokyo).AddDate(application.RetentionYears, 0, 0))
 		case application.Received:
 			b.Queue(`UPDATE applications SET status='received', received_at=$2, receiving_store=$3, locked=false WHERE application_id=$1`, e.ApplicationID.String(), e.ReceivedAt, e.StoreID)
@@ -80,9 +67,9 @@ func (Applications) Apply(ctx context.Context, tx pgx.Tx, events []es.Event) err
 		case application.ReceptionUnlocked:
 			b.Queue(`UPDATE applications SET locked=false WHERE application_id=$1`, e.ApplicationID.String())
 		case application.Expired:
-			b.Queue(`UPDATE applications SET status='expired', applicant_name=NULL, applicant_email=NULL, ended_at=$2 WHERE application_id=$1`, e.ApplicationID.String(), e.ExpiredAt)
+			b.Queue(`UPDATE applications SET status='expired', ended_at=$2 WHERE application_id=$1`, e.ApplicationID.String(), e.ExpiredAt)
 		case application.RetentionEnded:
-			b.Queue(`UPDATE applications SET status='retention_ended', applicant_name=NULL, applicant_email=NULL, ended_at=$2 WHERE application_id=$1`, e.ApplicationID.String(), e.EndedAt)
+			b.Queue(`UPDATE applications SET status='retention_ended', ended_at=$2 WHERE application_id=$1`, e.ApplicationID.String(), e.EndedAt)
 		}
 	}
 	return tx.SendBatch(ctx, b).Close()

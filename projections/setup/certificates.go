@@ -3,6 +3,7 @@ package setup
 import (
 	"context"
 	"encoding/json"
+	"errors"
 
 	"github.com/jackc/pgx/v5"
 
@@ -18,11 +19,15 @@ const CertificatesName = "setup_certificates"
 const StatsName = "setup_issuance_stats"
 
 // Certificates is the view of certificates, their download window, counts
-// and verification codes (for the public check). No personal data.
+// and verification codes (for the public check). The plate and OBU number
+// are personal: the row keeps them only sealed under the application's key
+// (column vehicle), so they are erased with the application.
 type Certificates struct {
 	// Code computes the verification code of a certificate's canonical
-	// content (deterministic, so a rebuild gives the same codes).
+	// content, for schema v1 issue events that did not record theirs.
 	Code func(canonical []byte) string
+	// Seal seals the vehicle items under the application (es.Sealer).
+	Seal ValueSealer
 }
 
 func (Certificates) Name() string { return CertificatesName }
@@ -34,6 +39,7 @@ func (Certificates) Setup(ctx context.Context, tx pgx.Tx) error {
 		setup_id          text NOT NULL,
 		store_id          text NOT NULL,
 		content           jsonb NOT NULL,
+		vehicle           bytea,
 		verification_code text NOT NULL UNIQUE,
 		issued_at         timestamptz NOT NULL,
 		link_sent_at      timestamptz,
@@ -49,10 +55,22 @@ func (p Certificates) Apply(ctx context.Context, tx pgx.Tx, events []es.Event) e
 	for _, ev := range events {
 		switch e := ev.Payload.(type) {
 		case certificate.Issued:
-			c := certificate.Load([]domain.Event{e})
+			code := e.VerificationCode
+			if code == "" {
+				code = p.Code(e.FullContent().Canonical())
+			}
+			var vehicle []byte
+			if !e.Vehicle.Erased {
+				plain, _ := json.Marshal(e.Vehicle.Value)
+				sealed, err := p.Seal.SealValue(ctx, e.ApplicationID, plain)
+				if err != nil && !errors.Is(err, es.ErrShredded) {
+					return err
+				}
+				vehicle = sealed
+			}
 			content, _ := json.Marshal(e.Content)
-			b.Queue(`INSERT INTO certificates (number, application_id, setup_id, store_id, content, verification_code, issued_at)
-				VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT DO NOTHING`, e.Content.Number, e.ApplicationID, e.SetupID, e.Content.StoreID, content, p.Code(c.CanonicalContent()), e.At)
+			b.Queue(`INSERT INTO certificates (number, application_id, setup_id, store_id, content, vehicle, verification_code, issued_at)
+				VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT DO NOTHING`, e.Content.Number, e.ApplicationID, e.SetupID, e.Content.StoreID, content, vehicle, code, e.At)
 		case certificate.LinkSent:
 			b.Queue(`UPDATE certificates SET link_sent_at=$2, link_expires_at=$3 WHERE number=$1`, e.Number, e.SentAt, e.ExpiresAt)
 		case certificate.LinkReissued:

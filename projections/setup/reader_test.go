@@ -1,6 +1,7 @@
 package setup_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"slices"
@@ -79,37 +80,61 @@ func TestReaderFindsDueWork(t *testing.T) {
 	if err != nil || !slices.Equal(ids, []string{"AP-RCVD"}) {
 		t.Fatalf("received completed by 2021: %v, %v; want AP-RCVD", ids, err)
 	}
-	valid, err := r.Received(ctx, "S001")
-	if err != nil || len(valid) != 1 || !valid[0].ValidUntil.Equal(at("2025-01-01T10:00")) {
+	validPage, err := r.Received(ctx, "S001", projections.FirstPage)
+	valid := validPage.Items
+	if err != nil || len(valid) != 1 || !valid[0].ValidUntil.Equal(at("2025-01-01T10:00")) || validPage.Next != "" {
 		t.Fatalf("received of S001: %+v, %v; want AP-RCVD valid until 5 years from completion", valid, err)
 	}
-	awaiting, err := r.Awaiting(ctx, "", at("2026-03-05T10:00"))
+	awaitingPage, err := r.Awaiting(ctx, "", at("2026-03-05T10:00"), projections.FirstPage)
+	awaiting := awaitingPage.Items
 	if err != nil || len(awaiting) != 1 || awaiting[0].ApplicationID != "AP-RECENT" || awaiting[0].DaysLeft != 56 || !awaiting[0].Deadline.Equal(at("2026-04-30T10:00")) {
 		t.Fatalf("awaiting: %+v, %v; want AP-RECENT (AP-OLD is past its deadline) with 56 days left", awaiting, err)
 	}
-	none, err := r.Received(ctx, "S999")
+	nonePage, err := r.Received(ctx, "S999", projections.FirstPage)
+	none := nonePage.Items
 	if err != nil || none == nil || len(none) != 0 {
 		t.Fatalf("received of another store: %#v, %v; want an empty list, not null", none, err)
 	}
 }
 
+// The certificates view keeps the plate and OBU number sealed under the
+// application; the public check shows them only while the retention runs.
 func TestReaderCertificates(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.Pool(t)
+	s := sealer(t, pool)
 	content := certificate.Content{Number: "SC-1", OBUNumber: "1234567890123456789", VehicleType: "普通乗用", Plate: "品川 300 あ 12-34", SetupDate: domain.DateOf(at("2026-04-02T10:00")), StoreID: "S001"}
-	project(t, pool, proj.Certificates{Code: func([]byte) string { return "CODE-1" }}, certificate.Issued{Content: content, SetupID: "SU-1", ApplicationID: "AP-1", At: at("2026-04-02T10:00")})
-	r := proj.Reader{Pool: pool}
+	bare := content
+	bare.Plate, bare.OBUNumber = "", ""
+	issued := certificate.Issued{Content: bare, Vehicle: domain.Seal("AP-1", certificate.VehicleIDs{Plate: content.Plate, OBUNumber: content.OBUNumber}),
+		VerificationCode: "CODE-1", SetupID: "SU-1", ApplicationID: "AP-1", At: at("2026-04-02T10:00")}
+	project(t, pool, proj.Certificates{Code: func([]byte) string { return "COMPUTED" }, Seal: s}, issued)
+	project(t, pool, proj.Applications{}, completed("AP-1", at("2026-04-01T10:00")))
+	r := proj.Reader{Pool: pool, Keys: s}
 
+	var row []byte
+	if err := pool.QueryRow(ctx, `SELECT t::text::bytea FROM proj_setup_certificates.certificates t`).Scan(&row); err != nil || bytes.Contains(row, []byte("品川")) || bytes.Contains(row, []byte("1234567890123456789")) {
+		t.Fatalf("the certificate row holds the plate or OBU number in plaintext: %s, %v", row, err)
+	}
 	if n, err := r.LatestCertificate(ctx, "AP-1"); n != "SC-1" || err != nil {
 		t.Fatalf("latest: %q, %v", n, err)
 	}
 	if _, err := r.LatestCertificate(ctx, "AP-NONE"); !errors.Is(err, certificate.ErrNotFound) {
 		t.Fatalf("latest of none: %v, want not found", err)
 	}
-	if got, err := r.CertificateByCode(ctx, "CODE-1"); got != content || err != nil {
-		t.Fatalf("by code: %+v, %v; want %+v", got, err, content)
+	if got, err := r.CertificateByCode(ctx, "CODE-1", at("2031-04-01T09:59")); got.Content != content || got.Status != "valid" || err != nil {
+		t.Fatalf("by the recorded code within the retention: %+v, %v; want valid with %+v", got, err, content)
 	}
-	if _, err := r.CertificateByCode(ctx, "NOPE"); !errors.Is(err, proj.ErrUnknownVerificationCode) {
+	if got, err := r.CertificateByCode(ctx, "CODE-1", at("2031-04-01T10:00")); got.Content != bare || got.Status != "expired" || err != nil {
+		t.Fatalf("at the end of the retention (job not run yet): %+v, %v; want expired, no plate", got, err)
+	}
+	if err := s.Shred(ctx, "AP-1"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := r.CertificateByCode(ctx, "CODE-1", at("2026-05-01T10:00")); got.Content != bare || got.Status != "expired" || err != nil {
+		t.Fatalf("after the application's erasure: %+v, %v; want expired, no plate", got, err)
+	}
+	if _, err := r.CertificateByCode(ctx, "NOPE", at("2026-05-01T10:00")); !errors.Is(err, proj.ErrUnknownVerificationCode) {
 		t.Fatalf("unknown code: %v", err)
 	}
 }

@@ -76,6 +76,7 @@ type resp struct {
 	body   []byte
 	etag   string
 	ctype  string
+	link   string // the Link header (next page of a list)
 	header http.Header
 }
 
@@ -125,7 +126,7 @@ func (e *env) request(method, path, token string, headers map[string]string, bod
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return resp{res.StatusCode, b, res.Header.Get("ETag"), res.Header.Get("Content-Type"), res.Header}
+	return resp{res.StatusCode, b, res.Header.Get("ETag"), res.Header.Get("Content-Type"), res.Header.Get("Link"), res.Header}
 }
 
 func (e *env) must(want int, r resp) resp {

@@ -426,9 +426,10 @@ func TestSetup_retention_ends_after_5_years(t *testing.T) {
 	// string is left anywhere in the database.
 	// Personal values: two applications' details, the web passcode, the
 	// consent's parties, the certificate link's secret, the visitor and the
-	// identity check.
-	if n := e.assertErased(streams...); n != 7 {
-		t.Fatalf("%d personal values in the streams, want 7", n)
+	// identity check; the plate and OBU number (vehicle, OBU, completion
+	// notice with both, the certificate's vehicle items).
+	if n := e.assertErased(streams...); n != 12 {
+		t.Fatalf("%d personal values in the streams, want 12", n)
 	}
 	assertNoPersonalData(t, e, proxyPersonal...)
 

@@ -497,7 +497,7 @@ func TestStationVehicleFromInspectionQR(t *testing.T) {
 			}
 			evs := e.events("setup-" + sid)
 			vr, ok := evs[len(evs)-1].Payload.(setup.VehicleRecorded)
-			if !ok || vr.Source != setup.SourceInspectionQR || vr.TypeDesignationNumber != c.td || vr.CategoryNumber != c.cat || vr.Plate.String() != c.plate {
+			if !ok || vr.Source != setup.SourceInspectionQR || vr.TypeDesignationNumber != c.td || vr.CategoryNumber != c.cat || vr.Plate.Value.String() != c.plate {
 				t.Fatalf("recorded %#v", evs[len(evs)-1].Payload)
 			}
 		})

@@ -14,7 +14,7 @@ func CLI(name string) (CLIFunc, bool) {
 	return f, ok
 }
 
-// cliCommands lists the feature sub-commands (lease, usage, billing).
+// cliCommands lists the feature sub-commands (lease, usage, billing, privacy).
 func cliCommands() map[string]CLIFunc {
-	return map[string]CLIFunc{"lease": CardsCLI, "usage": CardsCLI, "billing": CardsCLI, "audit": AuditCLI}
+	return map[string]CLIFunc{"lease": CardsCLI, "usage": CardsCLI, "billing": CardsCLI, "audit": AuditCLI, "privacy": PrivacyCLI}
 }

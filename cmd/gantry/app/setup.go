@@ -18,6 +18,7 @@ import (
 	"github.com/gantry-etc/gantry/domain/application"
 	"github.com/gantry-etc/gantry/domain/certificate"
 	"github.com/gantry-etc/gantry/projections"
+	"github.com/gantry-etc/gantry/projections/privacy"
 	proj "github.com/gantry-etc/gantry/projections/setup"
 )
 
@@ -26,6 +27,9 @@ const (
 	JobExpireApplications = "setup-expire-applications"
 	JobEndRetention       = "setup-end-retention"
 	JobConsentRetention   = "setup-consent-retention"
+	// JobPurgeOrphanDocuments deletes signed consent PDFs no consent event
+	// references (an append that failed after the PDF was stored).
+	JobPurgeOrphanDocuments = "setup-purge-orphan-documents"
 )
 
 type setupFeature struct {
@@ -54,7 +58,7 @@ func newSetupFeature(d Deps) (Feature, error) {
 	}
 	a := &setupapi.API{Streams: d.Streams, Clock: d.Clock, Hasher: cmds.Hasher{Cost: int(cost)},
 		Renderer: r, Verifier: setupapi.CodeKey(d.Config.codeKey()), PublicURL: strings.TrimRight(d.Config.PublicURL, "/"), WaitFor: d.WaitFor,
-		Views: proj.Reader{Pool: d.Pool}, Accounts: postgres.StaffAccounts{Pool: d.Pool}, Documents: postgres.ConsentDocuments{Pool: d.Pool},
+		Views: proj.Reader{Pool: d.Pool, Keys: d.Sealer}, Privacy: privacy.Reader{Pool: d.Pool}, Accounts: postgres.StaffAccounts{Pool: d.Pool}, Documents: postgres.ConsentDocuments{Pool: d.Pool, Sealer: d.Sealer},
 		PasswordPolicy: passwordpolicy.Policy{}}
 	if a.DummyHash, err = a.Hasher.Hash(cmds.NewLinkSecret()); err != nil {
 		return nil, err
@@ -73,7 +77,7 @@ func newSetupFeature(d Deps) (Feature, error) {
 func (f *setupFeature) Events(reg *es.Registry) { cmds.RegisterEvents(reg) }
 
 func (f *setupFeature) Projectors() []projections.Projector {
-	return []projections.Projector{proj.Applications{}, proj.Setups{}, proj.Certificates{Code: f.api.Verifier.Code}, proj.Stats{}, proj.Consents{}}
+	return []projections.Projector{proj.Applications{}, proj.Setups{}, proj.Certificates{Code: f.api.Verifier.Code, Seal: f.d.Sealer}, proj.Stats{}, proj.Consents{Seal: f.d.Sealer}}
 }
 
 func (f *setupFeature) Handlers() []bus.Handler {
@@ -86,15 +90,22 @@ func (f *setupFeature) Handlers() []bus.Handler {
 func (f *setupFeature) Routes(s *api.Server) { f.api.Routes(s) }
 
 func (f *setupFeature) Jobs() []Job {
-	views := proj.Reader{Pool: f.d.Pool}
+	views := proj.Reader{Pool: f.d.Pool, Keys: f.d.Sealer}
 	expire := cmds.ExpireDue(views, cmds.ExpireHandler{Streams: f.d.Streams, Clock: f.d.Clock, Shredder: f.d.Sealer})
 	retention := cmds.EndRetentionDue(views, cmds.EndRetentionHandler{Streams: f.d.Streams, Clock: f.d.Clock, Shredder: f.d.Sealer})
 	consents := cmds.EndConsentRetentionDue(views, cmds.EndConsentRetentionHandler{
-		Streams: f.d.Streams, Clock: f.d.Clock, Shredder: f.d.Sealer, Documents: postgres.ConsentDocuments{Pool: f.d.Pool}})
+		Streams: f.d.Streams, Clock: f.d.Clock, Shredder: f.d.Sealer, Documents: postgres.ConsentDocuments{Pool: f.d.Pool, Sealer: f.d.Sealer}})
 	return []Job{
 		{Name: JobExpireApplications, Every: time.Hour, Run: f.due(JobExpireApplications, expire.Handle)},
 		{Name: JobEndRetention, Every: time.Hour, Run: f.due(JobEndRetention, retention.Handle)},
 		{Name: JobConsentRetention, Every: time.Hour, Run: f.due(JobConsentRetention, consents.Handle)},
+		{Name: JobPurgeOrphanDocuments, Every: time.Hour, Run: func(ctx context.Context) error {
+			n, err := postgres.ConsentDocuments{Pool: f.d.Pool, Sealer: f.d.Sealer}.PurgeOrphans(ctx, time.Hour)
+			if n > 0 {
+				f.d.Log.Info("orphan consent PDFs purged", "count", n)
+			}
+			return err
+		}},
 	}
 }
 

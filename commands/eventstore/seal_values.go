@@ -1,0 +1,107 @@
+package eventstore
+
+import (
+	"context"
+	"crypto/cipher"
+	"crypto/rand"
+	"errors"
+	"fmt"
+)
+
+// KeyBatch is a KeyTable that can also fetch many wrapped keys in one read.
+// GetMany returns, for each known subject, its wrapped key, or nil when it
+// was shredded; unknown subjects are absent.
+type KeyBatch interface {
+	GetMany(ctx context.Context, subjects []string) (map[string][]byte, error)
+}
+
+// SealValue seals one value of subject for a read model or a file
+// (AES-256-GCM under the subject's key, the subject as associated data;
+// nonce ‖ ciphertext). The key is created when the subject has none. A
+// shredded subject gives ErrShredded: its data must not be written again.
+func (s *Sealer) SealValue(ctx context.Context, subject string, plain []byte) ([]byte, error) {
+	if subject == "" {
+		return nil, errors.New("eventstore: sealing a value without a subject")
+	}
+	a, err := s.key(ctx, subject, true)
+	if err != nil {
+		return nil, err
+	}
+	nonce := make([]byte, a.NonceSize(), a.NonceSize()+len(plain)+a.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	return a.Seal(nonce, nonce, plain, []byte(subject)), nil
+}
+
+// Keyring holds the unwrapped keys of some subjects, fetched together for
+// one read (a page of a view). It is never cached across reads, so a
+// subject shredded by any process reads as erased from the next read on.
+type Keyring struct {
+	keys map[string]cipher.AEAD
+}
+
+// Keys fetches the keys of subjects in one read of the key table (one per
+// subject when the table has no batch read), fresh: the in-memory cache is
+// neither read nor filled, so shredding takes effect at once.
+func (s *Sealer) Keys(ctx context.Context, subjects []string) (*Keyring, error) {
+	kr := &Keyring{keys: map[string]cipher.AEAD{}}
+	if len(subjects) == 0 {
+		return kr, nil
+	}
+	wrapped := map[string][]byte{}
+	if b, ok := s.table.(KeyBatch); ok {
+		var err error
+		if wrapped, err = b.GetMany(ctx, subjects); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, sub := range subjects {
+			w, err := s.table.Get(ctx, sub)
+			if errors.Is(err, ErrNoKey) || errors.Is(err, ErrShredded) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			wrapped[sub] = w
+		}
+	}
+	for sub, w := range wrapped {
+		if w == nil {
+			continue
+		}
+		a, err := s.unwrap(sub, w)
+		if err != nil {
+			return nil, err
+		}
+		kr.keys[sub] = a
+	}
+	return kr, nil
+}
+
+// Open returns the plain value sealed by SealValue for subject, or ok false
+// when the subject's key is gone (erased) or there is no value. A value
+// that does not open under a live key is an error (tampering, wrong KEK).
+func (k *Keyring) Open(subject string, sealed []byte) (plain []byte, ok bool, err error) {
+	a, live := k.keys[subject]
+	if !live || len(sealed) == 0 {
+		return nil, false, nil
+	}
+	ns := a.NonceSize()
+	if len(sealed) < ns {
+		return nil, false, fmt.Errorf("eventstore: sealed value of a subject is malformed")
+	}
+	plain, err = a.Open(nil, sealed[:ns], sealed[ns:], []byte(subject))
+	if err != nil {
+		return nil, false, fmt.Errorf("eventstore: sealed value does not open: %w", err)
+	}
+	return plain, true, nil
+}
+
+// Erased reports whether subject's key is absent from the ring (shredded or
+// never created).
+func (k *Keyring) Erased(subject string) bool {
+	_, live := k.keys[subject]
+	return !live
+}
