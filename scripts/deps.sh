@@ -7,7 +7,9 @@
 # driver, which the tests' virtual cards connect to on 127.0.0.1:35963) and
 # libpcsclite-dev (the headers github.com/ebfe/scard builds against with cgo),
 # Node.js and npm (for the OpenAPI linter); then @redocly/cli, pinned, into the
-# git-ignored .local/redocly (the OpenAPI lint test in cmd/gantry/app runs it).
+# git-ignored .local/redocly (the OpenAPI lint test in cmd/gantry/app runs it);
+# Chromium (the web pages' browser tests drive it headless) and, with
+# scripts/axe.sh, axe-core (pinned, into .local/axe).
 set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
@@ -17,6 +19,7 @@ command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
 ls /usr/lib/pcsc/drivers/serial/libifdvpcd.so* >/dev/null 2>&1 || need+=(vsmartcard-vpcd)
 [ -f /usr/include/PCSC/winscard.h ] || need+=(libpcsclite-dev)
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "deps.sh: please install: ${need[*]} (apt-get install ${need[*]})" >&2
@@ -36,3 +39,4 @@ if [ "$("$redocly" --version 2>/dev/null)" != "$REDOCLY_VERSION" ]; then
   mkdir -p "$root/.local/redocly"
   npm install --silent --no-audit --no-fund --prefix "$root/.local/redocly" "@redocly/cli@$REDOCLY_VERSION" >&2
 fi
+"$(dirname "$0")/axe.sh"

@@ -420,16 +420,26 @@ type InvoiceResponse struct {
 }
 
 func (s *Service) loadInvoice(c echo.Context) (InvoiceResponse, error) {
-	n, err := billing.ParseInvoiceNumber(c.Param("invoice"))
-	if err != nil {
-		return InvoiceResponse{}, err
-	}
-	inv, v, err := s.Invoices.Invoice(c.Request().Context(), n)
+	r, v, err := s.Invoice(c.Request().Context(), c.Param("invoice"))
 	if err != nil {
 		return InvoiceResponse{}, err
 	}
 	api.SetVersion(c, v)
-	return InvoiceResponse{Invoice: n.String(), IssuedOn: inv.IssuedOn().String(), Adjustments: inv.Adjustments(), Statement: inv.Effective()}, nil
+	return r, nil
+}
+
+// Invoice reads an issued invoice's effective content and its stream
+// version (the API and the web pages share it).
+func (s *Service) Invoice(ctx context.Context, number string) (InvoiceResponse, int64, error) {
+	n, err := billing.ParseInvoiceNumber(number)
+	if err != nil {
+		return InvoiceResponse{}, 0, err
+	}
+	inv, v, err := s.Invoices.Invoice(ctx, n)
+	if err != nil {
+		return InvoiceResponse{}, 0, err
+	}
+	return InvoiceResponse{Invoice: n.String(), IssuedOn: inv.IssuedOn().String(), Adjustments: inv.Adjustments(), Statement: inv.Effective()}, v, nil
 }
 
 func (s *Service) getInvoice(c echo.Context) error {
@@ -446,7 +456,15 @@ func (s *Service) getInvoiceCSV(c echo.Context) error {
 		return err
 	}
 	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
+	if err := WriteInvoiceCSV(&buf, r); err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+}
+
+// WriteInvoiceCSV writes an invoice's lines and total as CSV.
+func WriteInvoiceCSV(out io.Writer, r InvoiceResponse) error {
+	w := csv.NewWriter(out)
 	_ = w.Write([]string{"invoice", "card", "vehicle", "kind", "usage_date", "entry_ic", "exit_ic", "exit_at", "amount", "tax_rate"})
 	for _, l := range r.Statement.Lines {
 		exit := ""
@@ -463,7 +481,7 @@ func (s *Service) getInvoiceCSV(c echo.Context) error {
 	sm := r.Statement.Summary
 	_ = w.Write([]string{r.Invoice, "", "", "total", "", "", "", "", strconv.FormatInt(int64(sm.Total), 10), ""})
 	w.Flush()
-	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+	return w.Error()
 }
 
 func (s *Service) getInvoicePDF(c echo.Context) error {

@@ -2,6 +2,7 @@ package cardsapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"net/http"
 	"strconv"
@@ -35,13 +36,12 @@ func line(u billing.UsageRecord, cardVehicle string) ReportLine {
 		ExitIC: u.ExitIC(), ExitAt: u.ExitAt().In(domain.Tokyo).Format("2006-01-02 15:04:05"), Toll: int64(u.Toll())}
 }
 
-func (s *Service) reportInputs(c echo.Context) (contract.BusinessCalendar, []billing.CardRecord, []billing.UsageRecord, money.YearMonth, error) {
-	ctx := c.Request().Context()
-	m, err := money.ParseYearMonth(c.Param("month"))
+func (s *Service) reportInputs(ctx context.Context, contractNo, month string) (contract.BusinessCalendar, []billing.CardRecord, []billing.UsageRecord, money.YearMonth, error) {
+	m, err := money.ParseYearMonth(month)
 	if err != nil {
 		return contract.BusinessCalendar{}, nil, nil, m, err
 	}
-	rows, err := s.Reader.Contracts(ctx, c.Param("contract"))
+	rows, err := s.Reader.Contracts(ctx, contractNo)
 	if err != nil {
 		return contract.BusinessCalendar{}, nil, nil, m, err
 	}
@@ -71,9 +71,19 @@ func (s *Service) report(c echo.Context, lines []ReportLine) error {
 }
 
 func (s *Service) nonBusinessDays(c echo.Context) error {
-	cal, cards, usage, m, err := s.reportInputs(c)
+	out, err := s.NonBusinessDayReport(c.Request().Context(), c.Param("contract"), c.Param("month"))
 	if err != nil {
 		return err
+	}
+	return s.report(c, out)
+}
+
+// NonBusinessDayReport is the customer report of a contract's usage on its
+// non-business days in a month (YYYY-MM); the API and the web pages share it.
+func (s *Service) NonBusinessDayReport(ctx context.Context, contractNo, month string) ([]ReportLine, error) {
+	cal, cards, usage, m, err := s.reportInputs(ctx, contractNo, month)
+	if err != nil {
+		return nil, err
 	}
 	vehicles := map[string]string{}
 	for _, cr := range cards {
@@ -83,21 +93,31 @@ func (s *Service) nonBusinessDays(c echo.Context) error {
 	for _, u := range billing.NonBusinessDayUsage(m, usage, cal, s.Holidays) {
 		out = append(out, line(u, vehicles[u.Card().String()]))
 	}
-	return s.report(c, out)
+	return out, nil
 }
 
 func (s *Service) otherVehicles(c echo.Context) error {
-	_, cards, usage, m, err := s.reportInputs(c)
+	out, err := s.OtherVehicleReport(c.Request().Context(), c.Param("contract"), c.Param("month"))
 	if err != nil {
 		return err
 	}
+	return s.report(c, out)
+}
+
+// OtherVehicleReport is the customer report of a contract's cards used in
+// another vehicle than their own in a month (YYYY-MM).
+func (s *Service) OtherVehicleReport(ctx context.Context, contractNo, month string) ([]ReportLine, error) {
+	_, cards, usage, m, err := s.reportInputs(ctx, contractNo, month)
+	if err != nil {
+		return nil, err
+	}
 	uses, err := billing.OtherVehicleUsage(m, usage, cards)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	out := []ReportLine{}
 	for _, u := range uses {
 		out = append(out, line(u.Usage, u.CardVehicle.String()))
 	}
-	return s.report(c, out)
+	return out, nil
 }

@@ -138,6 +138,7 @@ func serve(ctx context.Context, a *app.App, log *slog.Logger) error {
 	bg, cancelBG := context.WithCancel(context.Background())
 	done := a.Start(bg)
 	fmt.Printf("Gantry API listening on http://%s (OpenAPI: /openapi.json, health: /readyz)\n", ln.Addr())
+	fmt.Printf("Web pages: customer http://%[1]s/apply (a store's QR: /apply?store=ID), status http://%[1]s/my/login, staff http://%[1]s/staff/login → store site /store\n", ln.Addr())
 	log.Info("listening", "addr", ln.Addr().String())
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()

@@ -29,6 +29,7 @@ var rules = []rule{
 	{from: "commands", to: []string{"adapters", "api", "cmd"}, why: "commands declare ports; adapters implement them and cmd/ wires them"},
 	{from: "projections", to: []string{"api", "cmd"}, why: "readers serve the API, not the other way round"},
 	{from: "api", to: []string{"adapters"}, why: "HTTP handlers translate to commands and readers only"},
+	{from: "web", to: []string{"adapters"}, why: "web pages translate forms to the same commands and readers as the API"},
 }
 
 type pkg struct {

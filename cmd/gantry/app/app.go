@@ -21,6 +21,7 @@ import (
 	"github.com/gantry-etc/gantry/commands"
 	es "github.com/gantry-etc/gantry/commands/eventstore"
 	"github.com/gantry-etc/gantry/projections"
+	"github.com/gantry-etc/gantry/web"
 )
 
 // App is a built Gantry.
@@ -37,6 +38,7 @@ type App struct {
 	Runner   *projections.Runner
 	Bus      *bus.Bus
 	API      *api.Server
+	Web      *web.Site
 	Metrics  *prometheus.Registry
 	Features []Feature
 	Jobs     []Job
@@ -104,6 +106,9 @@ func Build(cfg Config, clock commands.Clock, log *slog.Logger) (*App, error) {
 	})
 	for _, f := range a.Features {
 		f.Routes(a.API)
+	}
+	if err := a.mountWeb(); err != nil {
+		return nil, err
 	}
 	return a, nil
 }

@@ -1,0 +1,297 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gantry-etc/gantry/api/cardsapi"
+	cmdcards "github.com/gantry-etc/gantry/commands/cards"
+	"github.com/gantry-etc/gantry/domain"
+	"github.com/gantry-etc/gantry/domain/money"
+	projcards "github.com/gantry-etc/gantry/projections/cards"
+)
+
+// maxUsageFile bounds an uploaded usage file (as the API does).
+const maxUsageFile = 512 << 20
+
+type financePage struct {
+	Search    *form
+	Searched  bool
+	Invoices  []projcards.DocumentRow
+	Contracts []projcards.ContractRow
+	Cards     []projcards.CardRow
+	Chart     template.HTML
+	Billing   *form
+	Outcomes  []cmdcards.BillingOutcome
+	Upload    *form
+	Imported  *cmdcards.UsageImportResult
+	Problems  []cmdcards.UsageLineProblem
+}
+
+// financeHome: usage upload, billing run, invoice search (issue-date range,
+// amount range, customer — combinable), contracts and cards, and the
+// billing totals per month as a server-rendered SVG chart.
+func (s *Site) financeHome(c echo.Context) error {
+	return s.financeWith(c, http.StatusOK, financePage{Billing: newForm(), Upload: newForm()})
+}
+
+func (s *Site) financeWith(c echo.Context, code int, pg financePage) error {
+	ctx := c.Request().Context()
+	r := s.Cards.Reader
+	pg.Search = newForm()
+	pg.Search.read(c, "issued_from", "issued_to", "min_total", "max_total", "customer")
+	q := c.QueryParams()
+	if len(q) > 0 {
+		pg.Searched = true
+		f := projcards.DocumentFilter{IssuedFrom: pg.Search.V("issued_from"), IssuedTo: pg.Search.V("issued_to"), Customer: pg.Search.V("customer")}
+		var bad bool
+		for _, n := range []string{"min_total", "max_total"} {
+			v := pg.Search.V(n)
+			if v == "" {
+				continue
+			}
+			x, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				pg.Search.Errors[n] = "金額は円単位の整数で入力してください。"
+				bad = true
+				continue
+			}
+			if n == "min_total" {
+				f.MinTotal = &x
+			} else {
+				f.MaxTotal = &x
+			}
+		}
+		for _, n := range []string{"issued_from", "issued_to"} {
+			if v := pg.Search.V(n); v != "" {
+				if _, err := domain.ParseDate(v); err != nil {
+					pg.Search.Errors[n] = messages["bad_date"]
+					bad = true
+				}
+			}
+		}
+		if !bad {
+			rows, err := r.Documents(ctx, f)
+			if err != nil {
+				if err := pg.Search.fail(err); err != nil {
+					return err
+				}
+			}
+			pg.Invoices = rows
+		}
+	}
+	var err error
+	if pg.Contracts, err = r.Contracts(ctx, ""); err != nil {
+		return err
+	}
+	if pg.Cards, err = r.Cards(ctx, projcards.CardFilter{}); err != nil {
+		return err
+	}
+	totals, err := r.Totals(ctx, "")
+	if err != nil {
+		return err
+	}
+	pg.Chart = totalsChart(totals)
+	return s.render(c, code, "finance", pg)
+}
+
+// financeUsage imports a usage file; a rejected file shows its report, one
+// row per bad line, and nothing is imported.
+func (s *Site) financeUsage(c echo.Context) error {
+	pg := financePage{Billing: newForm(), Upload: newForm()}
+	fh, err := c.FormFile("file")
+	if err != nil {
+		pg.Upload.Errors["file"] = "利用明細ファイルを選択してください。"
+		return s.financeWith(c, http.StatusUnprocessableEntity, pg)
+	}
+	fd, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer fd.Close()
+	data, err := io.ReadAll(io.LimitReader(fd, maxUsageFile))
+	if err != nil {
+		return err
+	}
+	res, err := s.Cards.Usage.Handle(actor(c), cmdcards.ImportUsage{Name: fh.Filename, Data: data})
+	var fe *cmdcards.UsageFileError
+	switch {
+	case errors.As(err, &fe):
+		pg.Problems = fe.Problems
+		pg.Upload.Alert = fmt.Sprintf("利用明細ファイル（%s）に誤りのある行が %d 件あるため、取り込みませんでした。すべての行を直して、ファイル全体をもう一度送ってください。", fe.Encoding, len(fe.Problems))
+		return s.financeWith(c, http.StatusUnprocessableEntity, pg)
+	case err != nil:
+		if err := pg.Upload.fail(err); err != nil {
+			return err
+		}
+		return s.financeWith(c, http.StatusUnprocessableEntity, pg)
+	}
+	pg.Imported = &res
+	return s.financeWith(c, http.StatusOK, pg)
+}
+
+// financeBilling runs billing for a month.
+func (s *Site) financeBilling(c echo.Context) error {
+	pg := financePage{Billing: newForm(), Upload: newForm()}
+	pg.Billing.read(c, "month")
+	m, err := money.ParseYearMonth(pg.Billing.V("month"))
+	if err == nil {
+		var out []cmdcards.BillingOutcome
+		out, pos, e := s.Cards.Billing.Handle(actor(c), cmdcards.RunBilling{Month: m})
+		if e == nil {
+			if s.Cards.WaitFor != nil {
+				if err := s.Cards.WaitFor(c.Request().Context(), pos); err != nil {
+					return err
+				}
+			}
+			pg.Outcomes = out
+			return s.financeWith(c, http.StatusOK, pg)
+		}
+		err = e
+	}
+	if err := pg.Billing.fail(err); err != nil {
+		return err
+	}
+	if pg.Billing.Alert != "" && pg.Billing.E("month") == "" {
+		pg.Billing.Errors["month"], pg.Billing.Alert = pg.Billing.Alert, ""
+	}
+	return s.financeWith(c, http.StatusUnprocessableEntity, pg)
+}
+
+func (s *Site) financeInvoice(c echo.Context) error {
+	r, _, err := s.Cards.Invoice(c.Request().Context(), c.Param("invoice"))
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "invoice", r)
+}
+
+func (s *Site) financeInvoicePDF(c echo.Context) error {
+	r, _, err := s.Cards.Invoice(c.Request().Context(), c.Param("invoice"))
+	if err != nil {
+		return err
+	}
+	b, err := s.Cards.RenderPDF(r.Invoice, r.IssuedOn, r.Statement)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+r.Invoice+`.pdf"`)
+	return c.Blob(http.StatusOK, "application/pdf", b)
+}
+
+func (s *Site) financeInvoiceCSV(c echo.Context) error {
+	r, _, err := s.Cards.Invoice(c.Request().Context(), c.Param("invoice"))
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := cardsapi.WriteInvoiceCSV(&b, r); err != nil {
+		return err
+	}
+	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+r.Invoice+`.csv"`)
+	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", b.Bytes())
+}
+
+// totalsChart draws the billing totals per month as an SVG bar chart
+// (server-rendered; a table beside it carries the same numbers).
+func totalsChart(rows []projcards.MonthTotal) template.HTML {
+	if len(rows) == 0 {
+		return ""
+	}
+	const w, h, top, bottom, left = 640, 240, 20, 40, 70
+	var maxT int64 = 1
+	for _, r := range rows {
+		maxT = max(maxT, r.Total)
+	}
+	bw := min((w-left-10)/len(rows), 90)
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="100%%" style="max-width:%dpx" role="img" aria-labelledby="chart-title">`, w, h, w)
+	b.WriteString(`<title id="chart-title">月別請求合計</title>`)
+	fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#555"/>`, left, h-bottom, w-5, h-bottom)
+	fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="12" text-anchor="end">%s</text>`, left-5, top+5, template.HTMLEscapeString(yen(maxT)))
+	fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="12" text-anchor="end">¥0</text>`, left-5, h-bottom)
+	for i, r := range rows {
+		bh := int(float64(h-top-bottom) * float64(r.Total) / float64(maxT))
+		x := left + 5 + i*bw
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#0b5cad"><title>%s %s</title></rect>`,
+			x, h-bottom-bh, max(bw-10, 4), bh, template.HTMLEscapeString(r.Period), template.HTMLEscapeString(yen(r.Total)))
+		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="12" text-anchor="middle">%s</text>`, x+max(bw-10, 4)/2, h-bottom+16, template.HTMLEscapeString(r.Period))
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// yen formats whole yen: ¥12,345.
+func yen(v any) string {
+	var n int64
+	switch x := v.(type) {
+	case int64:
+		n = x
+	case int:
+		n = int64(x)
+	case money.Yen:
+		n = int64(x)
+	}
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-¥" + b.String()
+	}
+	return "¥" + b.String()
+}
+
+type reportPage struct {
+	Form  *form
+	Title string
+	Lines []cardsapi.ReportLine
+	Asked bool
+}
+
+// reportKinds are the two customer reports.
+var reportKinds = map[string]string{"non-business-day": "休業日利用明細", "other-vehicle": "他車両利用明細"}
+
+// financeReport shows one of the two customer reports of a contract and
+// month (the same computation as the API's report routes).
+func (s *Site) financeReport(c echo.Context) error {
+	f := newForm()
+	f.read(c, "contract", "month", "kind")
+	pg := reportPage{Form: f, Title: reportKinds[f.V("kind")]}
+	if f.V("contract") == "" {
+		return s.render(c, http.StatusOK, "report", pg)
+	}
+	pg.Asked = true
+	var err error
+	switch f.V("kind") {
+	case "other-vehicle":
+		pg.Lines, err = s.Cards.OtherVehicleReport(c.Request().Context(), f.V("contract"), f.V("month"))
+	default:
+		f.Values["kind"], pg.Title = "non-business-day", reportKinds["non-business-day"]
+		pg.Lines, err = s.Cards.NonBusinessDayReport(c.Request().Context(), f.V("contract"), f.V("month"))
+	}
+	if err != nil {
+		if err := f.fail(err); err != nil {
+			return err
+		}
+		if f.Alert != "" {
+			f.Errors["contract"], f.Alert = f.Alert, ""
+		}
+		return s.render(c, http.StatusUnprocessableEntity, "report", pg)
+	}
+	return s.render(c, http.StatusOK, "report", pg)
+}
