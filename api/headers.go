@@ -2,6 +2,7 @@ package api
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 )
@@ -28,7 +29,7 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+		h.Set("Content-Security-Policy", contentSecurityPolicy(c.Request().URL.Path))
 		h.Set("Cross-Origin-Resource-Policy", "same-origin")
 		if c.Path() == "/openapi.json" {
 			h.Set("Cache-Control", "public, max-age=300")
@@ -40,6 +41,17 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// contentSecurityPolicy is strict for the JSON/PDF API (nothing may load)
+// and, for the web pages (package web), allows this origin's own style
+// sheet, script and forms, and the QR code as a data: image; no page may be
+// framed anywhere.
+func contentSecurityPolicy(path string) string {
+	if strings.HasPrefix(path, "/v1/") || path == "/openapi.json" || path == "/healthz" || path == "/readyz" {
+		return "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+	}
+	return "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 }
 
 func checkDeviceID(v string) error {
