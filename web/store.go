@@ -256,7 +256,7 @@ func (s *Site) storeStep(c echo.Context) error {
 	p := principal(c)
 	id := c.Param("id")
 	if step == "completion" {
-		out, err := cmds.NotifyCompletionHandler{Streams: s.Streams, Clock: s.Clock}.Handle(actor(c), cmds.NotifyCompletion{
+		out, err := cmds.NotifyCompletionHandler{Streams: s.Streams, Clock: s.Clock, Codes: codeFunc(s.Code)}.Handle(actor(c), cmds.NotifyCompletion{
 			SetupID: id, StoreID: p.Store, StaffID: p.Subject, ExpectedVersion: version})
 		if err != nil {
 			return s.stepFailed(c, f, err)
@@ -442,3 +442,9 @@ func (s *Site) proxySubmit(c echo.Context) error {
 	}
 	return s.render(c, http.StatusUnprocessableEntity, "proxy", proxyPage{applicationPage: applicationPage{Form: f, Regulations: regulations, Action: "/store/proxy", Proxy: true}})
 }
+
+// codeFunc adapts Site.Code to cmds.CodeMaker (the completion records the
+// certificate's verification code).
+type codeFunc func(canonical []byte) string
+
+func (f codeFunc) Code(canonical []byte) string { return f(canonical) }
