@@ -2,6 +2,7 @@ package api
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -35,6 +36,10 @@ type Principal struct {
 	Store       string    `json:"store,omitempty"`
 	Application string    `json:"app,omitempty"`
 	Expires     time.Time `json:"exp"`
+	// TokenID (jti) names the token for revocation (logout); IssuedAt
+	// (iat) is compared with the subject's not-before time. Issue sets both.
+	TokenID  string    `json:"jti,omitempty"`
+	IssuedAt time.Time `json:"iat,omitzero"`
 }
 
 // Tokens issues and checks bearer tokens: base64url(JSON claims) "." base64url(HMAC-SHA256).
@@ -53,7 +58,12 @@ func NewTokens(key []byte, ttl time.Duration, now func() time.Time) *Tokens {
 
 // Issue returns a token for p (its Expires is set from the TTL).
 func (t *Tokens) Issue(p Principal) string {
-	p.Expires = t.now().Add(t.ttl).UTC().Truncate(time.Second)
+	now := t.now().UTC()
+	p.Expires = now.Add(t.ttl).Truncate(time.Second)
+	p.IssuedAt = now
+	var id [16]byte
+	_, _ = rand.Read(id[:])
+	p.TokenID = base64.RawURLEncoding.EncodeToString(id[:])
 	body, _ := json.Marshal(p)
 	enc := base64.RawURLEncoding.EncodeToString(body)
 	return enc + "." + base64.RawURLEncoding.EncodeToString(t.sign(enc))
@@ -107,6 +117,9 @@ func (s *Server) authenticate(roles []Role) echo.MiddlewareFunc {
 			p, err := s.tokens.Verify(tok)
 			if err != nil {
 				return &ProblemError{Problem{Status: 401, Code: "unauthenticated", Detail: "The token is invalid or has expired; log in again."}}
+			}
+			if err := s.checkRevoked(c, p); err != nil {
+				return err
 			}
 			if !slices.Contains(roles, p.Role) {
 				return &ProblemError{Problem{Status: 403, Code: "forbidden_role", Detail: "Your role (" + string(p.Role) + ") may not do this."}}

@@ -41,10 +41,7 @@ func decodeStrict(r io.Reader, v any) error {
 			return BadRequest("malformed_json", "The body cannot be read: "+err.Error())
 		}
 	}
-	if dec.More() {
-		return BadRequest("malformed_json", "The body must hold exactly one JSON value.")
-	}
-	return nil
+	return noTrailingData(dec)
 }
 
 // badUTF8 names the field whose string holds the first invalid UTF-8 byte

@@ -90,6 +90,9 @@ func (s *Server) OpenAPI() map[string]any {
 			}
 		}
 		o["responses"] = responses
+		if op.Limit.Class != "" {
+			o["x-rate-limit"] = op.Limit.Class
+		}
 		item[strings.ToLower(op.Method)] = o
 	}
 	problemOf := func(schema, description string, retryAfter bool) map[string]any {

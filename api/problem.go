@@ -92,7 +92,7 @@ func (s scope) applies(op Op) bool {
 	case namingOne:
 		return named || op.Command
 	case rateLimited:
-		return op.RateLimited
+		return op.RateLimited || op.Limit.Class != ""
 	}
 	return true
 }
@@ -144,8 +144,11 @@ func ProblemFor(err error) Problem {
 		he *echo.HTTPError
 		dc *es.DecodeError
 		tl *es.EventTooLargeError
+		tm *TooManyRequests
 	)
 	switch {
+	case errors.As(err, &tm):
+		return Problem{Status: http.StatusTooManyRequests, Code: "too_many_requests", Title: "Too Many Requests", Detail: tm.Detail}
 	case errors.As(err, &pe):
 		p := pe.Problem
 		if p.Title == "" {

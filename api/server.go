@@ -48,6 +48,8 @@ type Server struct {
 	locks   *keyLocks
 	waitFor func(ctx context.Context, pos es.Position) error
 	maxWait time.Duration
+	opsEcho *echo.Echo
+	abuse
 }
 
 // Config of a Server.
@@ -67,6 +69,8 @@ type Config struct {
 	WaitFor func(ctx context.Context, pos es.Position) error
 	// MaxWait bounds that wait (default 5s); past it the query answers 503.
 	MaxWait time.Duration
+	// Abuse: rate limits, trusted proxies, token revocation (abuse.go).
+	Abuse AbuseConfig
 }
 
 // New returns a Server with the engine's routes (health, metrics, OpenAPI).
@@ -84,12 +88,17 @@ func New(cfg Config) *Server {
 	}, []string{"method", "route", "status"})
 	cfg.Metrics.MustRegister(s.reqs)
 	e.HTTPErrorHandler = s.handleError
+	s.initAbuse(cfg.Abuse)
 	e.Use(s.requestContext)
+	e.Use(s.securityHeaders)
 	e.Use(s.recoverer)
 
-	s.Handle(Op{Method: http.MethodGet, Path: "/healthz", ID: "healthz", Tag: "ops", Summary: "Liveness: 503 with reasons when a projector has stopped on a failure.", Handler: s.healthz})
-	s.Handle(Op{Method: http.MethodGet, Path: "/readyz", ID: "readyz", Tag: "ops", Summary: "Readiness: the database answers and every projector runs.", Handler: s.readyz})
-	s.Handle(Op{Method: http.MethodGet, Path: "/metrics", ID: "metrics", Tag: "ops", Summary: "Prometheus metrics (projector lag, request latencies).", Handler: echo.WrapHandler(promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{}))})
+	// Public health answers carry a status only; the reasons (which name
+	// projectors and streams) and the metrics are on the ops listener.
+	s.Handle(Op{Method: http.MethodGet, Path: "/healthz", ID: "healthz", Tag: "ops", Summary: "Liveness: 503 when a projector has stopped on a failure (reasons on the ops listener).", Handler: s.publicHealthz})
+	s.Handle(Op{Method: http.MethodGet, Path: "/readyz", ID: "readyz", Tag: "ops", Summary: "Readiness: the database answers and every projector runs (reasons on the ops listener).", Handler: s.publicReadyz})
+	s.opsEcho = s.newOps(echo.WrapHandler(promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{})))
+	s.authRoutes()
 	s.Handle(Op{Method: http.MethodGet, Path: "/openapi.json", ID: "openapi", Tag: "ops", Summary: "This API's OpenAPI 3.1 description.", Handler: s.openapi})
 	return s
 }
@@ -136,9 +145,12 @@ type Op struct {
 	// Produces overrides the success content type (application/pdf, text/csv).
 	Produces string
 	// RateLimited: the route answers 429 with Retry-After to a caller that
-	// tries too often (documented in /openapi.json).
+	// tries too often (documented in /openapi.json); Limit sets it for the
+	// engine's limiter (ratelimit.go).
 	RateLimited bool
 	Handler     echo.HandlerFunc
+	// Limit rate-limits the route per client address and target (ratelimit.go).
+	Limit Limit
 }
 
 // Handle registers op.
@@ -151,6 +163,9 @@ func (s *Server) Handle(op Op) {
 		limit = DefaultMaxBody
 	}
 	mw := []echo.MiddlewareFunc{bodyLimit(limit)}
+	if op.Limit.Class != "" {
+		mw = append(mw, s.rateLimit(op.Limit))
+	}
 	if len(op.Roles) > 0 {
 		mw = append(mw, s.authenticate(op.Roles))
 	}
@@ -242,6 +257,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	if p.Code == errKeyBusy.Problem.Code {
 		c.Response().Header().Set("Retry-After", "1")
+	}
+	if tm := (*TooManyRequests)(nil); errors.As(err, &tm) {
+		c.Response().Header().Set("Retry-After", retryAfter(tm.Wait))
 	}
 	p.Type = problemType(p.Code)
 	p.Instance = c.Request().URL.Path

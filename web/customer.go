@@ -143,7 +143,7 @@ func (s *Site) customerLogin(c echo.Context) error {
 }
 
 func (s *Site) customerSession(c echo.Context, f *form, cr cmds.Credentials) error {
-	id, err := cmds.CustomerLoginHandler{Streams: s.Streams, Hasher: s.Hasher}.Handle(c.Request().Context(), cmds.CustomerLogin{Credentials: cr})
+	id, err := cmds.CustomerLoginHandler{Streams: s.Streams, Clock: s.Clock, Hasher: s.Hasher, DummyHash: s.LoginDummyHash}.Handle(c.Request().Context(), cmds.CustomerLogin{Credentials: cr})
 	if errors.Is(err, cmds.ErrBadCustomerCredentials) {
 		f.Alert = messages["bad_credentials"]
 		return s.render(c, http.StatusUnauthorized, "customer_login", f)

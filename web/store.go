@@ -34,7 +34,7 @@ func (s *Site) staffLoginForm(c echo.Context) error {
 func (s *Site) staffLogin(c echo.Context) error {
 	f := newForm()
 	f.read(c, "staff_id", "password", "next")
-	id, err := accounts.PasswordLoginHandler{Accounts: s.Accounts, Hasher: s.Hasher, BootstrapID: s.BootstrapID, BootstrapPassword: s.BootstrapPassword}.
+	id, err := accounts.PasswordLoginHandler{Accounts: s.Accounts, Hasher: s.Hasher, BootstrapID: s.BootstrapID, BootstrapPassword: s.BootstrapPassword, DummyHash: s.LoginDummyHash}.
 		Handle(c.Request().Context(), accounts.PasswordLogin{StaffID: f.V("staff_id"), Password: f.V("password")})
 	if errors.Is(err, accounts.ErrBadCredentials) {
 		f.Alert = messages["bad_credentials"]
@@ -442,3 +442,4 @@ func (s *Site) proxySubmit(c echo.Context) error {
 	}
 	return s.render(c, http.StatusUnprocessableEntity, "proxy", proxyPage{applicationPage: applicationPage{Form: f, Regulations: regulations, Action: "/store/proxy", Proxy: true}})
 }
+

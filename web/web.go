@@ -77,6 +77,9 @@ type Site struct {
 	SecureCookies bool
 	// BootstrapID/BootstrapPassword: the configured operator admin.
 	BootstrapID, BootstrapPassword string
+	// LoginDummyHash is a hash of the configured cost that no secret
+	// matches: an unknown staff or application ID costs the same slow hash.
+	LoginDummyHash string
 
 	pages map[string]*template.Template
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gantry-etc/gantry/api"
 	"github.com/gantry-etc/gantry/commands/accounts"
 	cmds "github.com/gantry-etc/gantry/commands/setup"
+	"github.com/gantry-etc/gantry/domain/application"
 )
 
 // ErrBadCredentials: unknown staff ID or wrong password (never says which).
@@ -19,7 +20,7 @@ var ErrBadCredentials = &api.ProblemError{Problem: api.Problem{Status: http.Stat
 var errUseCard = &api.ProblemError{Problem: api.Problem{Status: http.StatusUnauthorized, Code: "use_card_login", Detail: "Your staff IC card is enrolled: log in at the station with the card, its PIN and the face check."}}
 
 // errBadCustomerCredentials: unknown or ended application, or wrong passcode.
-var errBadCustomerCredentials = &api.ProblemError{Problem: api.Problem{Status: http.StatusUnauthorized, Code: "bad_credentials", Detail: "Application ID or passcode is wrong."}}
+var errBadCustomerCredentials = &api.ProblemError{Problem: api.Problem{Status: http.StatusUnauthorized, Code: "bad_credentials", Detail: application.ErrCustomerLoginRefused.Detail}}
 
 // Authenticator is one staff login method (password today; IC card + face
 // later). Each returns the principal to issue a token for.
@@ -50,7 +51,7 @@ func (p passwordLogin) Authenticate(ctx context.Context, c echo.Context) (api.Pr
 		return api.Principal{}, err
 	}
 	cards, _ := p.a.Accounts.(accounts.CardHolders) // IC cards (issue 11), when the store knows them
-	id, err := accounts.PasswordLoginHandler{Accounts: p.a.Accounts, Hasher: p.a.Hasher, BootstrapID: p.a.BootstrapID, BootstrapPassword: p.a.BootstrapPassword, Cards: cards}.
+	id, err := accounts.PasswordLoginHandler{Accounts: p.a.Accounts, Hasher: p.a.Hasher, BootstrapID: p.a.BootstrapID, BootstrapPassword: p.a.BootstrapPassword, Cards: cards, DummyHash: p.a.DummyHash}.
 		Handle(ctx, accounts.PasswordLogin{StaffID: req.StaffID, Password: req.Password})
 	if errors.Is(err, accounts.ErrBadCredentials) {
 		return api.Principal{}, ErrBadCredentials
@@ -91,12 +92,13 @@ func (l CustomerLogin) credentials() cmds.Credentials {
 }
 
 func (a *API) customerLogin(s *api.Server) echo.HandlerFunc {
+	login := cmds.CustomerLoginHandler{Streams: a.Streams, Clock: a.Clock, Hasher: a.Hasher, DummyHash: a.DummyHash}
 	return func(c echo.Context) error {
 		var req CustomerLogin
 		if err := api.Bind(c, &req); err != nil {
 			return err
 		}
-		id, err := cmds.CustomerLoginHandler{Streams: a.Streams, Hasher: a.Hasher}.Handle(c.Request().Context(), cmds.CustomerLogin{Credentials: req.credentials()})
+		id, err := login.Handle(api.Actor(c), cmds.CustomerLogin{Credentials: req.credentials()})
 		if errors.Is(err, cmds.ErrBadCustomerCredentials) {
 			return errBadCustomerCredentials
 		}
@@ -122,7 +124,7 @@ func (a *API) createStaff(c echo.Context) error {
 	if err := api.Bind(c, &req); err != nil {
 		return err
 	}
-	if _, err := (accounts.CreateStaffHandler{Accounts: a.Accounts, Hasher: a.Hasher}).Handle(c.Request().Context(), accounts.CreateStaff{
+	if _, err := (accounts.CreateStaffHandler{Accounts: a.Accounts, Hasher: a.Hasher, Policy: a.PasswordPolicy}).Handle(c.Request().Context(), accounts.CreateStaff{
 		StaffID: req.StaffID, StoreID: req.StoreID, StoreName: req.StoreName, Role: req.Role, Password: req.Password}); err != nil {
 		return err
 	}

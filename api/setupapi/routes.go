@@ -30,18 +30,18 @@ func (a *API) Routes(s *api.Server) {
 	post, get := http.MethodPost, http.MethodGet
 
 	// Login and accounts.
-	add(api.Op{Method: post, Path: "/v1/auth/staff/login", ID: "staffLogin", Summary: "Staff login with staff ID + password; the token is scoped to the staff's store.", Request: StaffLogin{}, Response: TokenResponse{}, Handler: a.staffLogin(s, passwordLogin{a})})
-	add(api.Op{Method: post, Path: "/v1/auth/customer/login", ID: "customerLogin", Summary: "Customer login with application ID + passcode (or the QR payload).", Request: CustomerLogin{}, Response: TokenResponse{}, Handler: a.customerLogin(s)})
+	add(api.Op{Method: post, Path: "/v1/auth/staff/login", ID: "staffLogin", Summary: "Staff login with staff ID + password; the token is scoped to the staff's store.", Request: StaffLogin{}, Response: TokenResponse{}, Handler: a.staffLogin(s, passwordLogin{a}), Limit: staffLoginLimit})
+	add(api.Op{Method: post, Path: "/v1/auth/customer/login", ID: "customerLogin", Summary: "Customer login with application ID + passcode (or the QR payload).", Request: CustomerLogin{}, Response: TokenResponse{}, Handler: a.customerLogin(s), Limit: customerLoginLimit})
 	add(api.Op{Method: post, Path: "/v1/admin/staff", ID: "createStaff", Summary: "Create a staff account (and its store).", Roles: admin, Command: true, Request: NewStaff{}, Status: 201, Handler: a.createStaff})
 	add(api.Op{Method: get, Path: "/v1/admin/privacy/:subject", ID: "privacyReport", Summary: "Where a data subject's personal data lives (streams, views, documents, bus) and whether it is erased; holds no personal data itself.", Roles: admin, Response: privacy.Report{}, Handler: a.privacyReport})
 	add(api.Op{Method: post, Path: "/v1/admin/applications/:id/unlock", ID: "unlockReception", Summary: "Lift a reception lock after 5 wrong passcodes.", Roles: admin, Command: true, Handler: a.unlock})
 
 	// Customer.
-	add(api.Op{Method: post, Path: "/v1/applications", ID: "apply", Summary: "Web application (all four regulations must be accepted); answers ID, passcode and QR payload, also mailed.", Command: true, Request: ApplyRequest{}, Response: AppliedResponse{}, Status: 201, Handler: a.apply})
+	add(api.Op{Method: post, Path: "/v1/applications", ID: "apply", Summary: "Web application (all four regulations must be accepted); answers ID, passcode and QR payload, also mailed.", Command: true, Request: ApplyRequest{}, Response: AppliedResponse{}, Status: 201, Handler: a.apply, Limit: applyLimit})
 	add(api.Op{Method: get, Path: "/v1/my/application", ID: "myApplication", Summary: "The customer's application status.", Roles: customer, Response: ApplicationStatus{}, Handler: a.myApplication})
 	add(api.Op{Method: get, Path: "/v1/my/certificate", ID: "myCertificate", Summary: "The customer's setup certificate (PDF).", Roles: customer, Produces: "application/pdf", Handler: a.myCertificate})
-	add(api.Op{Method: get, Path: "/v1/certificate-links/:token", ID: "downloadCertificate", Summary: "Download the certificate from the mailed link (valid 60 days from sending).", Produces: "application/pdf", Handler: a.download})
-	add(api.Op{Method: get, Path: "/v1/verify/:code", ID: "verifyCertificate", Summary: "Public check of a certificate's verification code: answers its true content.", Response: Verification{}, Handler: a.verify})
+	add(api.Op{Method: get, Path: "/v1/certificate-links/:token", ID: "downloadCertificate", Summary: "Download the certificate from the mailed link (valid 60 days from sending).", Produces: "application/pdf", Handler: a.download, Limit: downloadLimit})
+	add(api.Op{Method: get, Path: "/v1/verify/:code", ID: "verifyCertificate", Summary: "Public check of a certificate's verification code: answers its true content.", Response: Verification{}, Handler: a.verify, Limit: verifyLimit})
 
 	// Store PC.
 	add(api.Op{Method: post, Path: "/v1/consents", ID: "recordConsent", Summary: "Record a proxy consent (委任状) with an optional signed PDF.", Roles: store, Command: true, Request: ConsentRequest{}, Status: 201, Handler: a.recordConsent})

@@ -40,6 +40,11 @@ type API struct {
 	// Bootstrap is an operator admin from configuration ("id:password"),
 	// so that the first accounts can be created without a CLI.
 	BootstrapID, BootstrapPassword string
+	// DummyHash is a hash of Hasher's cost that no password matches: an
+	// unknown staff ID costs the same bcrypt run as a known one.
+	DummyHash string
+	// PasswordPolicy judges new staff passwords (adapters/passwordpolicy).
+	PasswordPolicy accounts.PasswordPolicy
 }
 
 // CertificateRenderer renders a certificate PDF with its verification code

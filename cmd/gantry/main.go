@@ -165,14 +165,36 @@ func serve(ctx context.Context, a *app.App, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: a.API.Echo(), ReadHeaderTimeout: 10 * time.Second}
+	// Timeouts (app.HTTPServer, README): the request head within 5 s, the
+	// whole request within 30 s (a trickled body is cut), the answer within
+	// 2 min (PDFs, billing runs), idle keep-alive connections closed after
+	// 2 min; request headers at most 32 KiB.
+	srv := a.HTTPServer()
 	bg, cancelBG := context.WithCancel(context.Background())
 	done := a.Start(bg)
 	fmt.Printf("Gantry API listening on http://%s (OpenAPI: /openapi.json, health: /readyz)\n", ln.Addr())
 	fmt.Printf("Web pages: customer http://%[1]s/apply (a store's QR: /apply?store=ID), status http://%[1]s/my/login, staff http://%[1]s/staff/login → store site /store\n", ln.Addr())
 	log.Info("listening", "addr", ln.Addr().String())
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	// Metrics and the detailed health answers: a private listener.
+	if addr := a.Config.Security.OpsAddr; addr != "" && addr != "off" {
+		oln, err := net.Listen("tcp", addr)
+		if err != nil {
+			srv.Close()
+			cancelBG()
+			<-done
+			return fmt.Errorf("GANTRY_OPS_ADDR: %w", err)
+		}
+		ops := a.OpsServer()
+		defer ops.Close()
+		log.Info("ops endpoints listening", "addr", oln.Addr().String())
+		go func() {
+			if err := ops.Serve(oln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+	}
 	select {
 	case <-ctx.Done():
 	case err := <-errc:

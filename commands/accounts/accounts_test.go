@@ -3,6 +3,7 @@ package accounts_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/gantry-etc/gantry/commands/accounts"
@@ -52,7 +53,10 @@ func TestCreateStaff(t *testing.T) {
 		{name: "short_password", edit: func(c *accounts.CreateStaff) { c.Password = "123456789" }, wantErr: "weak_password"},
 		{name: "store_staff_without_store", edit: func(c *accounts.CreateStaff) { c.StoreID = "" }, wantErr: "bad_role"},
 		{name: "auditor_with_store", edit: func(c *accounts.CreateStaff) { c.Role = "auditor" }, wantErr: "bad_role"},
-		{name: "customer_role", edit: func(c *accounts.CreateStaff) { c.StoreID, c.Role = "", accounts.RoleCustomer }, wantErr: "bad_role"},
+		{name: "customer_role", edit: func(c *accounts.CreateStaff) { c.StoreID, c.Role = "", accounts.RoleCustomer }, wantErr: "unknown_role"},
+		{name: "unknown_role", edit: func(c *accounts.CreateStaff) { c.StoreID, c.Role = "", "superuser" }, wantErr: "unknown_role"},
+		{name: "eleven_characters", edit: func(c *accounts.CreateStaff) { c.Password = "12345678901" }, wantErr: "weak_password"},
+		{name: "overlong_staff_id", edit: func(c *accounts.CreateStaff) { c.StaffID = strings.Repeat("S", 41) }, wantErr: "too_long"},
 		{name: "taken_id", edit: func(c *accounts.CreateStaff) { c.StaffID = "TAKEN" }, wantErr: "staff_exists"},
 	}
 	for _, tt := range tests {
@@ -102,6 +106,29 @@ func TestPasswordLogin(t *testing.T) {
 				t.Fatalf("hashes checked %v; a refused login checks one hash, known ID or not", f.verified)
 			}
 		})
+	}
+}
+
+type refusingPolicy struct{ got []string }
+
+func (p *refusingPolicy) Check(password string, related ...string) error {
+	p.got = append([]string{password}, related...)
+	return domain.Invalid("weak_password", "too guessable")
+}
+
+// The password policy judges the password against the account's own names,
+// and its refusal stores nothing.
+func TestCreateStaffAsksThePasswordPolicy(t *testing.T) {
+	f := &fakeAccounts{staff: map[string]accounts.StaffAccount{}}
+	p := &refusingPolicy{}
+	_, err := accounts.CreateStaffHandler{Accounts: f, Hasher: f, Policy: p}.Handle(context.Background(),
+		accounts.CreateStaff{StaffID: "ST01", StoreID: "S001", StoreName: "品川店", Role: accounts.RoleStoreStaff, Password: "shinagawa-ST01"})
+	var de *domain.Error
+	if !errors.As(err, &de) || de.Code != "weak_password" || len(f.staff) != 0 {
+		t.Fatalf("err = %v, stored %v; want weak_password and nothing stored", err, f.staff)
+	}
+	if strings.Join(p.got, ",") != "shinagawa-ST01,ST01,S001,品川店" {
+		t.Fatalf("policy asked with %v", p.got)
 	}
 }
 

@@ -2,7 +2,9 @@ package accounts
 
 import (
 	"context"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gantry-etc/gantry/domain"
 )
@@ -30,27 +32,52 @@ type PasswordHasher interface {
 	Hash(secret string) (string, error)
 }
 
-// CreateStaffHandler runs CreateStaff.
+// PasswordPolicy judges a new password; related are words it must not be
+// built on (the staff ID, the store). adapters/passwordpolicy implements it.
+type PasswordPolicy interface {
+	Check(password string, related ...string) error
+}
+
+// CreateStaffHandler runs CreateStaff. Policy nil checks the length only.
 type CreateStaffHandler struct {
 	Accounts StaffWriter
 	Hasher   PasswordHasher
+	Policy   PasswordPolicy
 }
 
 // Minimum password length of a staff account.
-const MinPasswordLength = 10
+const MinPasswordLength = 12
+
+// staffRoles are the roles a staff account may have.
+var staffRoles = []string{RoleStoreStaff, RoleStoreAdmin, "finance", "auditor", "regulator", RoleOperatorAdmin}
 
 // ErrStaffExists: the staff ID is taken.
 var ErrStaffExists = domain.Conflict("staff_exists", "A staff account with this ID exists.").With("staff_id", "")
 
-// Handle checks the account rules (an ID, a password of at least 10
-// characters, a store exactly for store staff and store admins, never the
-// customer role), hashes the password and stores the account.
+// Handle checks the account rules (an ID of at most 40 characters, a known
+// role, a password the policy accepts or at least 12 characters, a store
+// exactly for store staff and store admins), hashes the password and stores
+// the account.
 func (h CreateStaffHandler) Handle(ctx context.Context, cmd CreateStaff) (StaffAccount, error) {
 	switch {
 	case strings.TrimSpace(cmd.StaffID) == "":
 		return StaffAccount{}, domain.Invalid("missing_staff_id", "Give the staff ID.").With("staff_id", "")
-	case len(cmd.Password) < MinPasswordLength:
-		return StaffAccount{}, domain.Invalid("weak_password", "Use at least 10 characters.").With("password", "")
+	case !slices.Contains(staffRoles, cmd.Role):
+		return StaffAccount{}, domain.Invalid("unknown_role", "role must be one of store_staff, store_admin, finance, auditor, regulator, operator_admin.").With("role", "")
+	}
+	if err := domain.CheckLengths(
+		domain.LengthCheck{Field: "staff_id", Value: cmd.StaffID, Max: 40},
+		domain.LengthCheck{Field: "store_id", Value: cmd.StoreID, Max: 40},
+		domain.LengthCheck{Field: "store_name", Value: cmd.StoreName, Max: domain.MaxNameLength},
+	); err != nil {
+		return StaffAccount{}, err
+	}
+	if h.Policy != nil {
+		if err := h.Policy.Check(cmd.Password, cmd.StaffID, cmd.StoreID, cmd.StoreName); err != nil {
+			return StaffAccount{}, err
+		}
+	} else if utf8.RuneCountInString(cmd.Password) < MinPasswordLength {
+		return StaffAccount{}, domain.Invalid("weak_password", "Use at least 12 characters.").With("password", "")
 	}
 	storeRole := cmd.Role == RoleStoreStaff || cmd.Role == RoleStoreAdmin
 	if storeRole != (cmd.StoreID != "") || cmd.Role == RoleCustomer {

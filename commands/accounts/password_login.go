@@ -30,6 +30,10 @@ type PasswordLoginHandler struct {
 	Accounts                       StaffFinder
 	Hasher                         PasswordVerifier
 	BootstrapID, BootstrapPassword string
+	// DummyHash is checked when the staff ID is unknown, so that an unknown
+	// ID costs the same time as a wrong password: a hash of the configured
+	// cost that no password matches (empty: one of cost 10).
+	DummyHash string
 	// Cards, when set, makes store staff with an enrolled IC card use it:
 	// their password login is ErrUseCard (issue 11).
 	Cards CardHolders
@@ -45,8 +49,7 @@ type CardHolders interface {
 // with the IC card (card + PIN + face).
 var ErrUseCard = errors.New("accounts: log in with the enrolled staff IC card")
 
-// dummyHash is checked when the staff ID is unknown, so that an unknown ID
-// costs the same time as a wrong password.
+// dummyHash is the DummyHash of cost 10 (bcrypt's default).
 const dummyHash = "$2a$10$invalidinvalidinvalidinvalidinvalidinvalidinvalidinvali"
 
 // Handle answers the account's identity, or ErrBadCredentials for an unknown
@@ -61,7 +64,11 @@ func (h PasswordLoginHandler) Handle(ctx context.Context, cmd PasswordLogin) (Id
 		return Identity{}, err
 	}
 	if !found {
-		h.Hasher.Verify(dummyHash, cmd.Password)
+		d := h.DummyHash
+		if d == "" {
+			d = dummyHash
+		}
+		h.Hasher.Verify(d, cmd.Password)
 		return Identity{}, ErrBadCredentials
 	}
 	if !h.Hasher.Verify(a.PasswordHash, cmd.Password) {

@@ -97,7 +97,7 @@ func TestReceive(t *testing.T) {
 		{name: "wrong_passcode_is_counted", given: history(0), creds: cmds.Credentials{ApplicationID: id, Passcode: "WRONGPASS1"},
 			want: []domain.Event{rejected(1)}, wantErr: application.ErrWrongPasscode},
 		{name: "fifth_wrong_passcode_locks", given: history(4), creds: cmds.Credentials{ApplicationID: id, Passcode: "WRONGPASS1"},
-			want: []domain.Event{rejected(5), application.ReceptionLocked{ApplicationID: appID, At: now}}, wantErr: application.ErrReceptionLocked},
+			want: []domain.Event{rejected(5), application.ReceptionLocked{ApplicationID: appID, StoreID: "S001", At: now}}, wantErr: application.ErrReceptionLocked},
 		{name: "locked_refuses_even_the_right_passcode", given: append(history(5), application.ReceptionLocked{ApplicationID: appID, At: now}),
 			creds: cmds.Credentials{ApplicationID: id, Passcode: "RIGHTPASS1"}, wantErr: application.ErrReceptionLocked},
 		{name: "unknown_application_is_not_found", creds: cmds.Credentials{ApplicationID: id, Passcode: "RIGHTPASS1"}, wantErr: application.ErrNotFound},
@@ -134,19 +134,31 @@ func TestReceiveLostRaceIsAConflict(t *testing.T) {
 	}
 }
 
+// The customer login has the reception's lock rule on a lock of its own;
+// every refusal is the same error, and an unknown ID still costs a hash.
 func TestCustomerLogin(t *testing.T) {
 	const id = "AP-LOGIN1"
 	c := completedAt(id, domaintest.At("2026-04-01T10:00"))
+	now := domaintest.At("2026-04-02T10:00")
 	expired := application.Expired{ApplicationID: c.ApplicationID, CompletedAt: c.CompletedAt, ExpiredAt: domaintest.At("2026-05-31T10:00")}
+	rejected := func(n int) domain.Event {
+		return application.PasscodeRejected{ApplicationID: c.ApplicationID, CustomerLogin: true, ConsecutiveFailures: n, At: now}
+	}
+	locked := []domain.Event{c, rejected(1), rejected(2), rejected(3), rejected(4), rejected(5), application.ReceptionLocked{ApplicationID: c.ApplicationID, CustomerLogin: true, At: now}}
 	tests := []struct {
 		name    string
 		given   []domain.Event
 		creds   cmds.Credentials
+		want    []domain.Event
 		wantErr error
 	}{
 		{name: "right_passcode", given: []domain.Event{c}, creds: cmds.Credentials{ApplicationID: id, Passcode: "RIGHTPASS1"}},
 		{name: "qr_payload", given: []domain.Event{c}, creds: cmds.Credentials{QR: domaintest.Must(application.NewQR(c.ApplicationID, "RIGHTPASS1")).Encode()}},
-		{name: "wrong_passcode", given: []domain.Event{c}, creds: cmds.Credentials{ApplicationID: id, Passcode: "WRONGPASS1"}, wantErr: cmds.ErrBadCustomerCredentials},
+		{name: "wrong_passcode_is_counted", given: []domain.Event{c}, creds: cmds.Credentials{ApplicationID: id, Passcode: "WRONGPASS1"},
+			want: []domain.Event{rejected(1)}, wantErr: cmds.ErrBadCustomerCredentials},
+		{name: "fifth_wrong_passcode_locks_the_login", given: locked[:5], creds: cmds.Credentials{ApplicationID: id, Passcode: "WRONGPASS1"},
+			want: locked[5:], wantErr: cmds.ErrBadCustomerCredentials},
+		{name: "locked_login_refuses_the_right_passcode", given: locked, creds: cmds.Credentials{ApplicationID: id, Passcode: "RIGHTPASS1"}, wantErr: cmds.ErrBadCustomerCredentials},
 		{name: "expired_application_says_the_same", given: []domain.Event{c, expired}, creds: cmds.Credentials{ApplicationID: id, Passcode: "RIGHTPASS1"}, wantErr: cmds.ErrBadCustomerCredentials},
 		{name: "unknown_application_says_the_same", creds: cmds.Credentials{ApplicationID: id, Passcode: "RIGHTPASS1"}, wantErr: cmds.ErrBadCustomerCredentials},
 		{name: "missing_passcode_is_invalid", given: []domain.Event{c}, creds: cmds.Credentials{ApplicationID: id}, wantErr: application.ErrInvalidPasscode},
@@ -154,9 +166,15 @@ func TestCustomerLogin(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := newStreams().given(cmds.ApplicationStream(id), tt.given...)
-			got, err := cmds.CustomerLoginHandler{Streams: st, Hasher: verifier}.Handle(context.Background(), cmds.CustomerLogin{Credentials: tt.creds})
-			if !errors.Is(err, tt.wantErr) || (err == nil) != (got == id) || len(st.appended) != 0 {
-				t.Fatalf("got %q, %v, appended %v; want %v", got, err, st.appended, tt.wantErr)
+			var hashed []string
+			v := application.VerifyFunc(func(hash, attempt string) bool { hashed = append(hashed, hash); return verifier(hash, attempt) })
+			got, err := cmds.CustomerLoginHandler{Streams: st, Clock: commandsClock(now), Hasher: v, DummyHash: "dummy"}.Handle(context.Background(), cmds.CustomerLogin{Credentials: tt.creds})
+			if !errors.Is(err, tt.wantErr) || (err == nil) != (got == id) {
+				t.Fatalf("got %q, %v; want %v", got, err, tt.wantErr)
+			}
+			domaintest.Then(t, st.appended[cmds.ApplicationStream(id)], nil, tt.want, nil)
+			if tt.name == "unknown_application_says_the_same" && (len(hashed) != 1 || hashed[0] != "dummy") {
+				t.Fatalf("an unknown application hashed %v, want the dummy hash once", hashed)
 			}
 		})
 	}

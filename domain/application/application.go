@@ -56,8 +56,12 @@ type Application struct {
 	filingStore  string
 	receivedAt   time.Time
 	receiver     string
-	failures     int
-	locked       bool
+	// Passcode failures and locks per lock: a store ID, or "" for the
+	// customer login (store IDs are never empty). lockedAll is a lock
+	// recorded before locks were per store.
+	failures  map[string]int
+	locks     map[string]bool
+	lockedAll bool
 }
 
 // New returns an application with no history.
@@ -104,11 +108,17 @@ func (a *Application) ReceivedAt() time.Time { return a.receivedAt }
 // ReceivingStore is the store that received it.
 func (a *Application) ReceivingStore() string { return a.receiver }
 
-// Locked reports whether reception is locked by wrong passcodes.
-func (a *Application) Locked() bool { return a.locked }
+// Locked reports whether passcode checks are locked for any store or for
+// the customer login.
+func (a *Application) Locked() bool { return a.lockedAll || len(a.locks) > 0 }
 
-// PasscodeFailures is the count of consecutive wrong passcodes.
-func (a *Application) PasscodeFailures() int { return a.failures }
+// LockedFor reports whether passcode checks are locked for store (""
+// is the customer login).
+func (a *Application) LockedFor(store string) bool { return a.lockedAll || a.locks[store] }
+
+// PasscodeFailures is the count of consecutive wrong passcodes at store (""
+// is the customer login).
+func (a *Application) PasscodeFailures(store string) int { return a.failures[store] }
 
 // ReceptionDeadline is the first instant at which reception is refused:
 // completion + 60 days.
@@ -289,7 +299,7 @@ func (a *Application) Receive(cmd Receive, now time.Time) ([]domain.Event, error
 	if err := validateActor(cmd.StoreID, cmd.StaffID); err != nil {
 		return nil, err
 	}
-	if a.locked {
+	if a.LockedFor(cmd.StoreID) {
 		return nil, ErrReceptionLocked
 	}
 	if !validPasscode(cmd.Passcode) {
@@ -299,14 +309,14 @@ func (a *Application) Receive(cmd Receive, now time.Time) ([]domain.Event, error
 		return nil, ErrMissingVerifier
 	}
 	if !cmd.Verifier.Verify(a.passcodeHash, cmd.Passcode) {
-		n := a.failures + 1
+		n := a.failures[cmd.StoreID] + 1
 		events := []domain.Event{PasscodeRejected{
 			ApplicationID: a.id, StoreID: cmd.StoreID, StaffID: cmd.StaffID,
 			ConsecutiveFailures: n, At: now,
 		}}
 		if n >= MaxPasscodeFailures {
-			events = append(events, ReceptionLocked{ApplicationID: a.id, At: now})
-			return events, ErrReceptionLocked.Withf("passcode", "The passcode was wrong %d times in a row, so reception of this application is locked; ask the help desk to unlock it.", n)
+			events = append(events, ReceptionLocked{ApplicationID: a.id, StoreID: cmd.StoreID, At: now})
+			return events, ErrReceptionLocked.Withf("passcode", "The passcode was wrong %d times in a row at your store, so your store's reception of this application is locked; ask the help desk to unlock it.", n)
 		}
 		return events, ErrWrongPasscode.Withf("passcode", "The passcode does not match this application ID (%d of %d attempts used); check the passcode in the \"申請が完了しました\" mail.", n, MaxPasscodeFailures)
 	}
@@ -329,7 +339,7 @@ func (a *Application) Unlock(cmd Unlock, now time.Time) ([]domain.Event, error) 
 	if strings.TrimSpace(cmd.By) == "" {
 		return nil, ErrMissingStaff.With("by", "Name the operator who unlocks the reception.")
 	}
-	if !a.locked {
+	if !a.Locked() {
 		return nil, ErrNotLocked
 	}
 	return []domain.Event{ReceptionUnlocked{ApplicationID: a.id, By: cmd.By, At: now}}, nil
@@ -390,14 +400,24 @@ func (a *Application) Apply(e domain.Event) {
 		a.passcodeHash, a.completedAt = e.PasscodeHash, e.CompletedAt
 		a.byProxy, a.consentID, a.filingStore = true, e.ConsentID, e.StoreID
 	case PasscodeRejected:
-		a.failures = e.ConsecutiveFailures
+		if a.failures == nil {
+			a.failures = map[string]int{}
+		}
+		a.failures[lockKey(e.StoreID, e.CustomerLogin)] = e.ConsecutiveFailures
 	case ReceptionLocked:
-		a.locked = true
+		if e.StoreID == "" && !e.CustomerLogin {
+			a.lockedAll = true
+			break
+		}
+		if a.locks == nil {
+			a.locks = map[string]bool{}
+		}
+		a.locks[lockKey(e.StoreID, e.CustomerLogin)] = true
 	case ReceptionUnlocked:
-		a.locked, a.failures = false, 0
+		a.locks, a.failures, a.lockedAll = nil, nil, false
 	case Received:
 		a.status, a.receivedAt, a.receiver = StatusReceived, e.ReceivedAt, e.StoreID
-		a.failures, a.locked = 0, false
+		a.locks, a.failures, a.lockedAll = nil, nil, false
 	case Expired:
 		a.status = StatusExpired
 		a.details, a.passcodeHash = domain.Personal[Details]{Subject: a.id.String(), Erased: true}, ""

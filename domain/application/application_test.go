@@ -181,7 +181,7 @@ func TestReceive(t *testing.T) {
 		{name: "second_reception_conflicts", given: events(completed(), received()), cmd: ok, now: domaintest.At("2026-04-03T10:00"), wantErr: application.ErrAlreadyReceived},
 		{name: "wrong_passcode_counts", given: events(completed()), cmd: wrong, now: completedAt.Add(time.Hour), want: events(rejected(1)), wantErr: application.ErrWrongPasscode},
 		{name: "fifth_wrong_passcode_locks", given: four, cmd: wrong, now: completedAt.Add(time.Hour),
-			want: events(rejected(5), application.ReceptionLocked{ApplicationID: appID, At: completedAt.Add(time.Hour)}), wantErr: application.ErrReceptionLocked},
+			want: events(rejected(5), application.ReceptionLocked{ApplicationID: appID, StoreID: "S001", At: completedAt.Add(time.Hour)}), wantErr: application.ErrReceptionLocked},
 		{name: "right_passcode_after_four_failures_receives", given: four, cmd: ok, now: domaintest.At("2026-04-02T10:00"), want: events(received())},
 		{name: "locked_refuses_right_passcode", given: append(four, rejected(5), application.ReceptionLocked{ApplicationID: appID, At: completedAt}), cmd: ok, now: domaintest.At("2026-04-02T10:00"), wantErr: application.ErrReceptionLocked},
 		{name: "unlocked_receives", given: append(four, rejected(5), application.ReceptionLocked{ApplicationID: appID}, application.ReceptionUnlocked{ApplicationID: appID, By: "HD1"}), cmd: ok, now: domaintest.At("2026-04-02T10:00"), want: events(received())},

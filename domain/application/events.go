@@ -61,18 +61,26 @@ type FiledByProxy struct {
 }
 
 // PasscodeRejected: a store tried to receive the application with a wrong
-// passcode. ConsecutiveFailures counts since the last unlock.
+// passcode, or (CustomerLogin, no store or staff) someone tried to log in
+// as its customer with one. ConsecutiveFailures counts since the last
+// unlock or success, per store (per lock, see ReceptionLocked).
 type PasscodeRejected struct {
 	ApplicationID       ID        `json:"application_id"`
 	StoreID             string    `json:"store_id"`
 	StaffID             string    `json:"staff_id"`
+	CustomerLogin       bool      `json:"customer_login,omitempty"`
 	ConsecutiveFailures int       `json:"consecutive_failures"`
 	At                  time.Time `json:"at"`
 }
 
-// ReceptionLocked: MaxPasscodeFailures consecutive wrong passcodes locked reception.
+// ReceptionLocked: MaxPasscodeFailures consecutive wrong passcodes locked
+// passcode checks for one store (StoreID) or for the customer login
+// (CustomerLogin). Events recorded before locks were per store have
+// neither: they lock every store and the customer login.
 type ReceptionLocked struct {
 	ApplicationID ID        `json:"application_id"`
+	StoreID       string    `json:"store_id,omitempty"`
+	CustomerLogin bool      `json:"customer_login,omitempty"`
 	At            time.Time `json:"at"`
 }
 

@@ -69,6 +69,15 @@ func (a Acceptances) Validate() error {
 
 // validateApplicant checks the applicant; requireEmail is false for proxy filing.
 func validateApplicant(a Applicant, field string, requireEmail bool) error {
+	if err := domain.CheckLengths(
+		domain.LengthCheck{Field: field + ".corporation_name", Value: a.CorporationName, Max: domain.MaxNameLength},
+		domain.LengthCheck{Field: field + ".name", Value: a.Name, Max: domain.MaxNameLength},
+		domain.LengthCheck{Field: field + ".address", Value: a.Address, Max: domain.MaxAddressLength},
+		domain.LengthCheck{Field: field + ".phone", Value: a.Phone, Max: domain.MaxPhoneLength},
+		domain.LengthCheck{Field: field + ".email", Value: a.Email, Max: domain.MaxEmailLength},
+	); err != nil {
+		return err
+	}
 	if strings.TrimSpace(a.Name) == "" {
 		if a.IsCorporation() {
 			return ErrMissingApplicant.With(field+".name", "Enter the person in charge (担当者氏名) of the corporation.")
@@ -93,6 +102,13 @@ func validateAgent(g *Agent, field string) error {
 	if g == nil {
 		return nil
 	}
+	if err := domain.CheckLengths(
+		domain.LengthCheck{Field: field + ".name", Value: g.Name, Max: domain.MaxNameLength},
+		domain.LengthCheck{Field: field + ".address", Value: g.Address, Max: domain.MaxAddressLength},
+		domain.LengthCheck{Field: field + ".phone", Value: g.Phone, Max: domain.MaxPhoneLength},
+	); err != nil {
+		return err
+	}
 	switch {
 	case strings.TrimSpace(g.Name) == "":
 		return ErrIncompleteAgent.With(field+".name", "Enter the agent's (代理人) name, or leave the agent out.")
@@ -107,6 +123,9 @@ func validateAgent(g *Agent, field string) error {
 // validateDetails checks an application's personal details.
 func validateDetails(d Details, requireEmail bool) error {
 	if err := validateApplicant(d.Applicant, "applicant", requireEmail); err != nil {
+		return err
+	}
+	if err := domain.CheckLength("vehicle_user", d.VehicleUser, domain.MaxNameLength); err != nil {
 		return err
 	}
 	if strings.TrimSpace(d.VehicleUser) == "" {

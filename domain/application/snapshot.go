@@ -39,15 +39,33 @@ type Snapshot struct {
 	FilingStore       string                   `json:"filing_store,omitempty"`
 	ReceivedAt        time.Time                `json:"received_at,omitzero"`
 	ReceivingStore    string                   `json:"receiving_store,omitempty"`
-	PasscodeFailures  int                      `json:"passcode_failures"`
-	Locked            bool                     `json:"locked"`
+	// PasscodeFailures is the highest count of wrong passcodes of any lock
+	// (a store's reception, the customer login); Locked whether any lock is
+	// set, LockedFor which: store IDs, "customer_login", or "*" for a lock
+	// recorded before locks were per store.
+	PasscodeFailures int      `json:"passcode_failures"`
+	Locked           bool     `json:"locked"`
+	LockedFor        []string `json:"locked_for,omitempty"`
 }
 
 // Snapshot returns the application's state as a value.
 func (a *Application) Snapshot() Snapshot {
 	s := Snapshot{ApplicationID: a.id.String(), Status: a.status.String(), Details: a.details, Acceptances: a.acceptances,
 		Units: a.units, CompletedAt: a.completedAt, ByProxy: a.byProxy, ConsentID: a.consentID, FilingStore: a.filingStore,
-		ReceivedAt: a.receivedAt, ReceivingStore: a.receiver, PasscodeFailures: a.failures, Locked: a.locked}
+		ReceivedAt: a.receivedAt, ReceivingStore: a.receiver, Locked: a.Locked()}
+	for _, n := range a.failures {
+		s.PasscodeFailures = max(s.PasscodeFailures, n)
+	}
+	if a.lockedAll {
+		s.LockedFor = append(s.LockedFor, "*")
+	}
+	for k := range a.locks {
+		if k == "" {
+			k = "customer_login"
+		}
+		s.LockedFor = append(s.LockedFor, k)
+	}
+	sort.Strings(s.LockedFor)
 	if !a.completedAt.IsZero() {
 		s.ReceptionDeadline, s.RetentionEnd = a.ReceptionDeadline(), a.RetentionEnd()
 	}

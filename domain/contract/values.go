@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/gantry-etc/gantry/domain"
 )
 
 // Number is a lease contract number (リース契約番号): 1–20 ASCII letters,
@@ -172,6 +174,11 @@ type Contact struct {
 // NewContact validates: address and representative non-empty; phone 10 or
 // 11 digits, hyphens allowed (stored as given, trimmed).
 func NewContact(address, phone, representative string) (Contact, error) {
+	if err := domain.CheckLengths(domain.LengthCheck{Field: "address", Value: address, Max: domain.MaxAddressLength},
+		domain.LengthCheck{Field: "phone", Value: phone, Max: domain.MaxPhoneLength},
+		domain.LengthCheck{Field: "representative", Value: representative, Max: domain.MaxNameLength}); err != nil {
+		return Contact{}, err
+	}
 	address, phone, representative = normName(address), strings.TrimSpace(phone), normName(representative)
 	if address == "" {
 		return Contact{}, ErrInvalidContact.With("address", "Give the customer's address.")
@@ -259,6 +266,9 @@ func NewBankAccount(bankCode, branchCode string, kind AccountType, number, holde
 	}
 	if n, ok := countDigits(number, ""); !ok || n != 7 {
 		return BankAccount{}, ErrInvalidBankAccount.Withf("account_number", "%q is not a 7-digit account number.", number)
+	}
+	if err := domain.CheckLength("holder_kana", holderKana, domain.MaxNameLength); err != nil {
+		return BankAccount{}, err
 	}
 	holderKana = normName(holderKana)
 	if holderKana == "" {

@@ -188,6 +188,10 @@ func (s *Setup) RecordVisitor(cmd RecordVisitor, now time.Time) ([]domain.Event,
 	if err := s.expect(StepVisitor); err != nil {
 		return nil, err
 	}
+	if err := domain.CheckLengths(domain.LengthCheck{Field: "name", Value: cmd.Name, Max: domain.MaxNameLength},
+		domain.LengthCheck{Field: "id_document_type", Value: cmd.IDDocumentType, Max: domain.MaxShortText}); err != nil {
+		return nil, err
+	}
 	switch cmd.Kind {
 	case VisitorUser, VisitorAgent:
 	case VisitorOther:
@@ -230,6 +234,10 @@ const MethodJPKI = "jpki_user_authentication"
 // CheckIdentity decides step 2.
 func (s *Setup) CheckIdentity(cmd CheckIdentity, now time.Time) ([]domain.Event, error) {
 	if err := s.expect(StepIdentity); err != nil {
+		return nil, err
+	}
+	if err := domain.CheckLengths(domain.LengthCheck{Field: "method", Value: cmd.Method, Max: domain.MaxShortText},
+		domain.LengthCheck{Field: "note", Value: cmd.Note, Max: domain.MaxNoteLength}); err != nil {
 		return nil, err
 	}
 	if blank(cmd.Method) {
@@ -355,6 +363,10 @@ type WriteCard struct {
 // WriteCard decides step 6. After it, vehicle and OBU data are frozen.
 func (s *Setup) WriteCard(cmd WriteCard, now time.Time) ([]domain.Event, error) {
 	if err := s.expect(StepCard); err != nil {
+		return nil, err
+	}
+	if err := domain.CheckLengths(domain.LengthCheck{Field: "card_serial", Value: cmd.CardSerial, Max: domain.MaxShortText},
+		domain.LengthCheck{Field: "written_hash", Value: cmd.WrittenHash, Max: domain.MaxShortText}); err != nil {
 		return nil, err
 	}
 	switch {

@@ -45,6 +45,7 @@ func newCardsEnv(t *testing.T, edits ...func(*app.Config)) *cardsEnv {
 		Extra: map[string]string{"GANTRY_RENEWAL_MAIL_TO": "cards-desk@lessor.example"}}
 	cfg.TestKeys()
 	cfg.TokenTTL = 400 * 24 * time.Hour
+	cfg.Security.Limits = roomyCardsLimits()
 	for _, edit := range edits {
 		edit(&cfg)
 	}

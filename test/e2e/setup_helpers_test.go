@@ -58,6 +58,7 @@ func startWith(t *testing.T, box *smtptest.Inbox, edit func(*app.Config)) *env {
 		Extra: map[string]string{"GANTRY_BOOTSTRAP_ADMIN": "root:bootstrap-password", "GANTRY_BCRYPT_COST": "4"}}
 	cfg.TestKeys()
 	cfg.TokenTTL = 12 * time.Hour
+	cfg.Security.Limits = roomyLimits() // abuse_test.go sets tight ones
 	edit(&cfg)
 	clock := commands.NewManualClock(time.Date(2026, 4, 1, 10, 0, 0, 0, domain.Tokyo))
 	a, err := app.Build(cfg, clock, slog.New(slog.NewTextHandler(logOut(), nil)))
@@ -79,11 +80,12 @@ func startWith(t *testing.T, box *smtptest.Inbox, edit func(*app.Config)) *env {
 }
 
 type resp struct {
-	code  int
-	body  []byte
-	etag  string
-	ctype string
-	link  string // the Link header (next page of a list)
+	code   int
+	body   []byte
+	etag   string
+	ctype  string
+	link   string // the Link header (next page of a list)
+	header http.Header
 }
 
 func (r resp) json(t *testing.T) map[string]any {
@@ -144,7 +146,7 @@ func (e *env) request(method, path, token string, headers map[string]string, bod
 		e.mu.Unlock()
 	}
 	b, _ := io.ReadAll(res.Body)
-	return resp{res.StatusCode, b, res.Header.Get("ETag"), res.Header.Get("Content-Type"), res.Header.Get("Link")}
+	return resp{res.StatusCode, b, res.Header.Get("ETag"), res.Header.Get("Content-Type"), res.Header.Get("Link"), res.Header}
 }
 
 func (e *env) must(want int, r resp) resp {

@@ -116,6 +116,8 @@ func Build(cfg Config, clock commands.Clock, log *slog.Logger) (*App, error) {
 		Unavailable: postgres.IsUnavailable,
 		CommandKey:  commandKey(cfg.TokenKey),
 		WaitFor:     func(ctx context.Context, pos es.Position) error { return a.Runner.WaitFor(ctx, pos) },
+		Abuse: api.AbuseConfig{Limits: cfg.Security.Limits, TrustedProxies: cfg.Security.TrustedProxies,
+			Revocations: postgres.Revocations{Pool: pool}},
 	})
 	for _, f := range a.Features {
 		f.Routes(a.API)

@@ -30,6 +30,7 @@ type Config struct {
 	BusRetry    time.Duration // GANTRY_BUS_RETRY (default 500ms)
 	BusRetryMax time.Duration // GANTRY_BUS_RETRY_MAX (default 1m)
 	Extra       map[string]string
+	Security    Security // public-endpoint defences (security.go)
 }
 
 // DefaultDatabaseURL is the project-local cluster of scripts/pg.sh.
@@ -69,6 +70,9 @@ func FromEnv() (Config, error) {
 		return c, err
 	}
 	if c.TokenKey, err = key("GANTRY_TOKEN_KEY"); err != nil {
+		return c, err
+	}
+	if err := c.Security.fromEnv(); err != nil {
 		return c, err
 	}
 	for _, k := range []string{"GANTRY_ISSUER_NAME", "GANTRY_ISSUER_REGISTRATION", "GANTRY_ANNUAL_FEE", "GANTRY_CARD_PREFIX", "GANTRY_LEASE_URL",
@@ -139,4 +143,5 @@ func (c *Config) TestKeys() {
 		c.Extra = map[string]string{}
 	}
 	c.Extra["GANTRY_LOG_KEY"] = TestLogKey
+	c.Security.CodeKey = []byte("0f1e2d3c4b5a69780f1e2d3c4b5a6978")
 }

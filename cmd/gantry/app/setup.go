@@ -2,14 +2,14 @@ package app
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/gantry-etc/gantry/adapters/bus"
 	"github.com/gantry-etc/gantry/adapters/certpdf"
 	"github.com/gantry-etc/gantry/adapters/mail"
+	"github.com/gantry-etc/gantry/adapters/passwordpolicy"
 	"github.com/gantry-etc/gantry/adapters/postgres"
 	"github.com/gantry-etc/gantry/api"
 	"github.com/gantry-etc/gantry/api/setupapi"
@@ -41,8 +41,8 @@ type setupFeature struct {
 // newSetupFeature wires issue 3: applications, setups, certificates.
 // Settings (Config.Extra): GANTRY_BOOTSTRAP_ADMIN "id:password" (an operator
 // admin that can create accounts), GANTRY_CERT_FONT (TTF path),
-// GANTRY_BCRYPT_COST. The certificate verification key is derived from the
-// token key.
+// GANTRY_BCRYPT_COST. The certificate verification key is GANTRY_CODE_KEY
+// (Config.codeKey).
 func newSetupFeature(d Deps) (Feature, error) {
 	font := d.Config.Extra["GANTRY_CERT_FONT"]
 	if font == "" {
@@ -56,12 +56,17 @@ func newSetupFeature(d Deps) (Feature, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := hmac.New(sha256.New, d.Config.TokenKey)
-	m.Write([]byte("gantry certificate verification v1"))
 	a := &setupapi.API{Streams: d.Streams, Clock: d.Clock, Hasher: cmds.Hasher{Cost: int(cost)},
-		Renderer: r, Verifier: setupapi.CodeKey(m.Sum(nil)), PublicURL: strings.TrimRight(d.Config.PublicURL, "/"),
-		Views: proj.Reader{Pool: d.Pool, Keys: d.Sealer}, Privacy: privacy.Reader{Pool: d.Pool}, Accounts: postgres.StaffAccounts{Pool: d.Pool}, Documents: postgres.ConsentDocuments{Pool: d.Pool, Sealer: d.Sealer}}
+		Renderer: r, Verifier: setupapi.CodeKey(d.Config.codeKey()), PublicURL: strings.TrimRight(d.Config.PublicURL, "/"),
+		Views: proj.Reader{Pool: d.Pool, Keys: d.Sealer}, Privacy: privacy.Reader{Pool: d.Pool}, Accounts: postgres.StaffAccounts{Pool: d.Pool}, Documents: postgres.ConsentDocuments{Pool: d.Pool, Sealer: d.Sealer},
+		PasswordPolicy: passwordpolicy.Policy{}}
+	if a.DummyHash, err = a.Hasher.Hash(cmds.NewLinkSecret(context.Background())); err != nil {
+		return nil, err
+	}
 	if id, pw, ok := strings.Cut(d.Config.Extra["GANTRY_BOOTSTRAP_ADMIN"], ":"); ok && id != "" && pw != "" {
+		if err := passwordpolicy.Check(pw, id); err != nil {
+			return nil, fmt.Errorf("GANTRY_BOOTSTRAP_ADMIN: %w", err)
+		}
 		a.BootstrapID, a.BootstrapPassword = id, pw
 	}
 	return &setupFeature{d: d, api: a, mail: mail.SetupMails{
