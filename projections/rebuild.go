@@ -23,7 +23,12 @@ import (
 //
 // The live projector then sees its checkpoint moved and carries on from it; a
 // projector that had stopped on a failure restarts. progress, if not nil, is
-// called after each batch with the number of events replayed.
+// called after each batch with the number of events applied so far (of the
+// projector's types: see ToReplay for the total).
+//
+// Each batch is its own transaction on the __next tables, which nobody
+// reads: cancelling ctx (Ctrl-C) rolls back the batch in flight and leaves
+// the live tables and checkpoint untouched; the next rebuild starts over.
 //
 // One rebuild per projector at a time, across processes: a rebuild holds a
 // PostgreSQL session advisory lock named after the projector for its whole
@@ -73,17 +78,22 @@ func rebuild(ctx context.Context, pool *pgxpool.Pool, src Source, codec *es.Code
 	if err != nil {
 		return es.Position{}, fmt.Errorf("rebuild %s: setup: %w", p.Name(), err)
 	}
+	types, want := wanted(p)
+	var n int64 // events applied (of the projector's types)
 	applyBatch := func(tx pgx.Tx, batch []es.RecordedEvent) error {
-		evs, err := codec.DecodeAll(ctx, batch)
-		if err != nil {
+		evs, err := decodeWanted(ctx, codec, batch, want)
+		if err != nil || len(evs) == 0 {
 			return err
 		}
-		return p.Apply(ctx, tx, evs)
+		if err := p.Apply(ctx, tx, evs); err != nil {
+			return err
+		}
+		n += int64(len(evs))
+		return nil
 	}
 	pos := es.Start
-	var n int64
 	for {
-		batch, err := src.ReadAll(ctx, pos, 5000)
+		batch, err := src.ReadAllTypes(ctx, pos, 5000, types)
 		if err != nil {
 			return pos, err
 		}
@@ -100,7 +110,6 @@ func rebuild(ctx context.Context, pool *pgxpool.Pool, src Source, codec *es.Code
 			return pos, fmt.Errorf("rebuild %s: %w", p.Name(), err)
 		}
 		pos = batch[len(batch)-1].Position
-		n += int64(len(batch))
 		if progress != nil {
 			progress(n)
 		}
@@ -113,7 +122,7 @@ func rebuild(ctx context.Context, pool *pgxpool.Pool, src Source, codec *es.Code
 			return err
 		}
 		for {
-			batch, err := src.ReadAll(ctx, pos, 5000)
+			batch, err := src.ReadAllTypes(ctx, pos, 5000, types)
 			if err != nil {
 				return err
 			}
@@ -124,7 +133,6 @@ func rebuild(ctx context.Context, pool *pgxpool.Pool, src Source, codec *es.Code
 				return err
 			}
 			pos = batch[len(batch)-1].Position
-			n += int64(len(batch))
 		}
 		for _, q := range []string{
 			`DROP SCHEMA IF EXISTS ` + ident(old) + ` CASCADE`,
@@ -185,4 +193,18 @@ func StoredStatus(ctx context.Context, pool *pgxpool.Pool, src Source) ([]Status
 		}
 	}
 	return out, nil
+}
+
+// ToReplay counts the events a rebuild of p applies: those of its types
+// (every event for a projector that is not Selective).
+func ToReplay(ctx context.Context, pool *pgxpool.Pool, p Projector) (int64, error) {
+	types, _ := wanted(p)
+	var n int64
+	var err error
+	if types == nil {
+		err = pool.QueryRow(ctx, `SELECT count(*) FROM events`).Scan(&n)
+	} else {
+		err = pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE type = ANY($1)`, types).Scan(&n)
+	}
+	return n, err
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	es "github.com/gantry-etc/gantry/commands/eventstore"
+	"github.com/gantry-etc/gantry/domain"
 )
 
 // Projector builds read models from events.
@@ -43,14 +44,71 @@ type Projector interface {
 	Apply(ctx context.Context, tx pgx.Tx, events []es.Event) error
 }
 
+// Selective is a Projector that applies only some event types. The runtime
+// hands it only events of those types: others are skipped before their data
+// is read or decoded (the filtering is done in SQL), and the checkpoint still
+// moves past them, so the lag stays right. A projector that is not Selective
+// gets every event.
+type Selective interface {
+	Projector
+	EventTypes() []string
+}
+
+// TypesOf lists the event types of zero values, for EventTypes.
+func TypesOf(events ...domain.Event) []string {
+	out := make([]string, len(events))
+	for i, e := range events {
+		out[i] = e.EventType()
+	}
+	return out
+}
+
+// wanted returns p's event types (nil: every type) and a test for them.
+func wanted(p Projector) ([]string, func(string) bool) {
+	sp, ok := p.(Selective)
+	if !ok {
+		return nil, func(string) bool { return true }
+	}
+	types := sp.EventTypes()
+	set := make(map[string]bool, len(types))
+	for _, t := range types {
+		set[t] = true
+	}
+	return append([]string{}, types...), func(t string) bool { return set[t] }
+}
+
+// decodeWanted decodes the events of batch that p handles; the others are
+// never decoded.
+func decodeWanted(ctx context.Context, codec *es.Codec, batch []es.RecordedEvent, want func(string) bool) ([]es.Event, error) {
+	keep := batch
+	for i, b := range batch {
+		if !want(b.Type) {
+			keep = make([]es.RecordedEvent, 0, len(batch))
+			keep = append(keep, batch[:i]...)
+			for _, b := range batch[i+1:] {
+				if want(b.Type) {
+					keep = append(keep, b)
+				}
+			}
+			break
+		}
+	}
+	return codec.DecodeAll(ctx, keep)
+}
+
 // Schema is the schema a projector's live tables are in.
 func Schema(name string) string { return "proj_" + name }
 
 // Source is what the runtime reads: the global log and how far behind a
 // position is.
+//
+// SubscribeTypes and ReadAllTypes with types nil deliver every event; with
+// types set, the events of those types within the next window of the log,
+// plus the window's last event whatever its type (so the reader's position
+// moves past skipped events; such an event carries no data).
 type Source interface {
-	Subscribe(ctx context.Context, from es.Position) es.Subscription
-	ReadAll(ctx context.Context, from es.Position, max int) ([]es.RecordedEvent, error)
+	SubscribeTypes(ctx context.Context, from es.Position, types []string) es.Subscription
+	ReadAllTypes(ctx context.Context, from es.Position, max int, types []string) ([]es.RecordedEvent, error)
 	Behind(ctx context.Context, p es.Position, limit int) (int64, time.Time, error)
 	Head(ctx context.Context) (es.Position, error)
 }
@@ -83,6 +141,8 @@ type Runner struct {
 	projectors  []Projector
 	maxAttempts int
 	backoff     time.Duration
+
+	leadership bool // see SetLeadership
 
 	mu     sync.Mutex
 	status map[string]*Status
@@ -138,6 +198,25 @@ func (r *Runner) set(name string, f func(s *Status)) {
 }
 
 func (r *Runner) runOne(ctx context.Context, p Projector) {
+	if !r.leadership {
+		r.runLed(ctx, p)
+		return
+	}
+	for ctx.Err() == nil {
+		lctx, release, ok := r.lead(ctx, p.Name())
+		if !ok {
+			return
+		}
+		r.runLed(lctx, p)
+		release()
+		// Leadership lost (not ended by ctx): step back for 2 s, so that a
+		// replica whose connection is healthy takes over first.
+		sleep(ctx, 2*time.Second)
+	}
+}
+
+// runLed runs p until ctx ends.
+func (r *Runner) runLed(ctx context.Context, p Projector) {
 	name := p.Name()
 	for ctx.Err() == nil {
 		pos, gen, err := r.prepare(ctx, p)
@@ -241,13 +320,15 @@ func (e *FailedError) Error() string {
 func (e *FailedError) Unwrap() error { return e.Err }
 
 func (r *Runner) follow(ctx context.Context, p Projector, pos es.Position, gen int) error {
-	sub := r.src.Subscribe(ctx, pos)
+	types, want := wanted(p)
+	sub := r.src.SubscribeTypes(ctx, pos, types)
 	for {
 		batch, err := sub.Next(ctx)
 		if err != nil {
 			return err
 		}
-		evs, err := r.codec.DecodeAll(ctx, batch)
+		to := batch[len(batch)-1].Position
+		evs, err := decodeWanted(ctx, r.codec, batch, want)
 		if err != nil {
 			var de *es.DecodeError
 			if errors.As(err, &de) {
@@ -255,8 +336,8 @@ func (r *Runner) follow(ctx context.Context, p Projector, pos es.Position, gen i
 				for i, b := range batch {
 					if b.StreamID == de.Stream && b.Version == de.Version {
 						if i > 0 {
-							good, _ := r.codec.DecodeAll(ctx, batch[:i])
-							if err := r.commit(ctx, p, pos, good); err != nil {
+							good, _ := decodeWanted(ctx, r.codec, batch[:i], want)
+							if err := r.commit(ctx, p, pos, batch[i-1].Position, good); err != nil {
 								return err
 							}
 						}
@@ -267,17 +348,19 @@ func (r *Runner) follow(ctx context.Context, p Projector, pos es.Position, gen i
 			}
 			return err
 		}
-		if err := r.applyWithRetry(ctx, p, pos, evs); err != nil {
+		if err := r.applyWithRetry(ctx, p, pos, to, evs); err != nil {
 			return err
 		}
-		pos = evs[len(evs)-1].Position
+		pos = to
 		r.set(p.Name(), func(s *Status) { s.State, s.Error, s.Position = StateRunning, "", pos })
 		r.signal()
 	}
 }
 
-func (r *Runner) applyWithRetry(ctx context.Context, p Projector, from es.Position, evs []es.Event) error {
-	err := r.commit(ctx, p, from, evs)
+// applyWithRetry applies evs and moves the checkpoint from `from` to `to`
+// (at or after the last of evs: skipped events may follow it).
+func (r *Runner) applyWithRetry(ctx context.Context, p Projector, from, to es.Position, evs []es.Event) error {
+	err := r.commit(ctx, p, from, to, evs)
 	if err == nil || errors.Is(err, errSwapped) || errors.Is(err, es.ErrUnavailable) || ctx.Err() != nil {
 		return err
 	}
@@ -286,7 +369,7 @@ func (r *Runner) applyWithRetry(ctx context.Context, p Projector, from es.Positi
 	for _, e := range evs {
 		delay := backoff
 		for attempt := 1; ; attempt++ {
-			err = r.commit(ctx, p, from, []es.Event{e})
+			err = r.commit(ctx, p, from, e.Position, []es.Event{e})
 			if err == nil {
 				break
 			}
@@ -305,14 +388,15 @@ func (r *Runner) applyWithRetry(ctx context.Context, p Projector, from es.Positi
 		}
 		from = e.Position
 	}
-	return nil
+	return r.commit(ctx, p, from, to, nil)
 }
 
-// commit applies evs and moves the checkpoint from `from` to the last event
-// in one transaction. If the stored checkpoint is not `from` (a rebuild swapped
-// the tables), nothing is written and errSwapped is returned.
-func (r *Runner) commit(ctx context.Context, p Projector, from es.Position, evs []es.Event) error {
-	if len(evs) == 0 {
+// commit applies evs and moves the checkpoint from `from` to `to` in one
+// transaction. If the stored checkpoint is not `from` (a rebuild swapped the
+// tables), nothing is written and errSwapped is returned. With no events it
+// only moves the checkpoint (past skipped events).
+func (r *Runner) commit(ctx context.Context, p Projector, from, to es.Position, evs []es.Event) error {
+	if from == to {
 		return nil
 	}
 	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
@@ -323,15 +407,16 @@ func (r *Runner) commit(ctx context.Context, p Projector, from es.Position, evs 
 		if (es.Position{Commit: uint64(c), Prepare: uint64(pr)}) != from {
 			return errSwapped
 		}
-		if _, err := tx.Exec(ctx, `SET LOCAL search_path TO `+pgx.Identifier{Schema(p.Name())}.Sanitize()+`, public`); err != nil {
-			return err
+		if len(evs) > 0 {
+			if _, err := tx.Exec(ctx, `SET LOCAL search_path TO `+pgx.Identifier{Schema(p.Name())}.Sanitize()+`, public`); err != nil {
+				return err
+			}
+			if err := p.Apply(ctx, tx, evs); err != nil {
+				return err
+			}
 		}
-		if err := p.Apply(ctx, tx, evs); err != nil {
-			return err
-		}
-		last := evs[len(evs)-1].Position
 		_, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET commit_pos = $2, prepare_pos = $3, status = 'running', error = NULL, updated_at = now() WHERE name = $1`,
-			p.Name(), int64(last.Commit), int64(last.Prepare))
+			p.Name(), int64(to.Commit), int64(to.Prepare))
 		return err
 	})
 }

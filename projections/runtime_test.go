@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -274,6 +275,128 @@ func TestRebuildSwapsWhileServing(t *testing.T) {
 	}
 }
 
+// selective is a counter that declares the one type it handles.
+type selective struct{ counter }
+
+func (*selective) EventTypes() []string { return projections.TypesOf(ticked{}) }
+
+// TestSelectiveProjectorSkipsOtherTypesUndecoded: events of a type the codec
+// cannot even decode sit between and after the ticks. A projector that
+// declares its types never decodes them (it would stop on the first), applies
+// every tick once, and its checkpoint moves past the trailing skipped events,
+// so its lag is zero. A rebuild skips them too.
+func TestSelectiveProjectorSkipsOtherTypesUndecoded(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	alien := func(stream string, n int) {
+		evs := make([]es.EventData, n)
+		for i := range evs {
+			evs[i] = es.EventData{ID: es.NewEventID(), Type: "test.unregistered", SchemaVersion: 1, Data: []byte(`{"not":"decodable"}`)}
+		}
+		if _, err := e.store.Append(ctx, stream, es.Any, es.Metadata{}, evs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alien("x", 1500) // more than one read window of nothing wanted
+	e.tick(t, "a", 1, 50)
+	alien("y", 10)
+	e.tick(t, "a", 51, 100)
+	alien("z", 1200)
+	head, _ := e.store.Head(ctx)
+
+	p := &selective{}
+	r := projections.NewRunner(e.pool, e.store, e.codec, quiet(), p)
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { r.Run(rctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer wcancel()
+	if err := r.WaitFor(wctx, head); err != nil {
+		t.Fatal(err)
+	}
+	if n, total := counts(t, e.pool, "a"); n != 100 || total != 5050 {
+		t.Fatalf("applied n=%d total=%d, want 100 and 5050", n, total)
+	}
+	if got := p.applied.Load(); got != 100 {
+		t.Fatalf("Apply saw %d events, want only the 100 ticks", got)
+	}
+	for _, s := range r.Statuses(ctx) {
+		if s.LagEvents != 0 || s.State != projections.StateRunning {
+			t.Fatalf("status %+v: want running with no lag after trailing skipped events", s)
+		}
+	}
+	var c, pr int64
+	if err := e.pool.QueryRow(ctx, `SELECT commit_pos, prepare_pos FROM projection_checkpoints WHERE name = 'counter'`).Scan(&c, &pr); err != nil {
+		t.Fatal(err)
+	}
+	if (es.Position{Commit: uint64(c), Prepare: uint64(pr)}) != head {
+		t.Fatalf("stored checkpoint %d/%d, want the head %v", c, pr, head)
+	}
+
+	rb := &selective{}
+	if _, err := projections.Rebuild(ctx, e.pool, e.store, e.codec, rb, nil); err != nil {
+		t.Fatalf("rebuild: %v", err)
+	}
+	if got := rb.applied.Load(); got != 100 {
+		t.Fatalf("rebuild applied %d events, want 100", got)
+	}
+	if n, total := counts(t, e.pool, "a"); n != 100 || total != 5050 {
+		t.Fatalf("after rebuild n=%d total=%d, want 100 and 5050", n, total)
+	}
+}
+
+// TestRebuildCancelledLeavesLiveTablesUntouched: Ctrl-C during a rebuild
+// (ctx cancelled after the first batch) returns an error, and the live view,
+// the checkpoint and its generation are as before; a later rebuild works.
+func TestRebuildCancelledLeavesLiveTablesUntouched(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.tick(t, "a", 1, 12000) // three rebuild batches
+	live := &selective{}
+	r := projections.NewRunner(e.pool, e.store, e.codec, quiet(), live)
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { r.Run(rctx); close(done) }()
+	head, _ := e.store.Head(ctx)
+	if err := r.WaitFor(ctx, head); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	<-done
+	state := func() (c, p int64, gen int) {
+		if err := e.pool.QueryRow(ctx, `SELECT commit_pos, prepare_pos, generation FROM projection_checkpoints WHERE name = 'counter'`).Scan(&c, &p, &gen); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	c0, p0, g0 := state()
+	if total, err := projections.ToReplay(ctx, e.pool, &selective{}); err != nil || total != 12000 {
+		t.Fatalf("ToReplay = %d, %v; want 12000", total, err)
+	}
+	cctx, stop := context.WithCancel(ctx)
+	var calls []int64
+	_, err := projections.Rebuild(cctx, e.pool, e.store, e.codec, &selective{}, func(n int64) {
+		calls = append(calls, n)
+		stop()
+	})
+	if err == nil || len(calls) != 1 || calls[0] != 5000 {
+		t.Fatalf("cancelled rebuild: err %v, progress %v", err, calls)
+	}
+	if c, p, g := state(); c != c0 || p != p0 || g != g0 {
+		t.Fatalf("checkpoint moved by a cancelled rebuild: %d/%d gen %d, was %d/%d gen %d", c, p, g, c0, p0, g0)
+	}
+	if n, total := counts(t, e.pool, "a"); n != 12000 || total != 12000*12001/2 {
+		t.Fatalf("live view changed: n=%d total=%d", n, total)
+	}
+	if _, err := projections.Rebuild(ctx, e.pool, e.store, e.codec, &selective{}, nil); err != nil {
+		t.Fatalf("rebuild after a cancelled one: %v", err)
+	}
+	if _, _, g := state(); g != g0+1 {
+		t.Fatalf("generation %d after the rebuild, want %d", g, g0+1)
+	}
+}
+
 // Two rebuilds of one projector must not share proj_<name>__next: while one
 // runs, a second fails at once with RebuildRunningError and the first
 // finishes intact; afterwards a rebuild runs again.
@@ -334,4 +457,74 @@ func TestSetRetryWhileRunning(t *testing.T) {
 	cancel()
 	<-done
 	<-tuning
+}
+
+// TestLeadershipOneActiveFailoverWithinSeconds: two runners on two pools (two
+// processes) with leadership on. Only one applies events; the other mirrors
+// the checkpoint (WaitFor works in both). When the leader's lock connection
+// dies, the other takes over within 5 s, and every event is applied exactly
+// once across both.
+func TestLeadershipOneActiveFailoverWithinSeconds(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	otherPool, err := pgxpool.NewWithConfig(ctx, e.pool.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer otherPool.Close()
+	pa, pb := &selective{}, &selective{}
+	ra := projections.NewRunner(e.pool, e.store, e.codec, quiet(), pa)
+	rb := projections.NewRunner(otherPool, e.store, e.codec, quiet(), pb)
+	ra.SetLeadership(true)
+	rb.SetLeadership(true)
+	rctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, r := range []*projections.Runner{ra, rb} {
+		wg.Add(1)
+		go func() { defer wg.Done(); r.Run(rctx) }()
+	}
+	defer func() { cancel(); wg.Wait() }()
+	wait := func(r *projections.Runner, head es.Position) {
+		wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+		defer wcancel()
+		if err := r.WaitFor(wctx, head); err != nil {
+			t.Fatal(err)
+		}
+	}
+	head := e.tick(t, "a", 1, 200)
+	wait(ra, head)
+	wait(rb, head)
+	if a, b := pa.applied.Load(), pb.applied.Load(); a+b != 200 || (a != 0 && b != 0) {
+		t.Fatalf("applied %d and %d: want 200 by one runner only", a, b)
+	}
+	leader, follower := ra, rb
+	if pb.applied.Load() > 0 {
+		leader, follower = rb, ra
+	}
+	state := func(r *projections.Runner) string { return r.Statuses(ctx)[0].State }
+	if state(leader) != projections.StateRunning || state(follower) != projections.StateStandby {
+		t.Fatalf("leader %s, follower %s", state(leader), state(follower))
+	}
+	// The leader's lock connection dies (as when its process is killed).
+	var killed bool
+	if err := e.pool.QueryRow(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = (hashtextextended('gantry projector counter', 0) & 4294967295)::oid`).Scan(&killed); err != nil || !killed {
+		t.Fatalf("terminating the lock's connection: %v %v", killed, err)
+	}
+	lost := time.Now()
+	more := make(chan es.Position)
+	go func() { more <- e.tick(t, "a", 201, 400) }()
+	for state(follower) != projections.StateRunning {
+		if time.Since(lost) > 5*time.Second {
+			t.Fatalf("no failover within 5 s: follower %s", state(follower))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	head = <-more
+	wait(follower, head)
+	if n, total := counts(t, e.pool, "a"); n != 400 || total != 400*401/2 {
+		t.Fatalf("view n=%d total=%d, want 400 and %d", n, total, 400*401/2)
+	}
+	if a, b := pa.applied.Load(), pb.applied.Load(); a+b < 400 {
+		t.Fatalf("applied %d + %d, want at least 400", a, b)
+	}
 }

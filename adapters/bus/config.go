@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sort"
 	"sync"
 	"time"
 
@@ -137,6 +138,17 @@ type outbox struct{ b *Bus }
 func (outbox) Name() string { return OutboxName }
 
 // Setup creates the message tables of every topic (SQL backend).
+// EventTypes implements projections.Selective: the outbox reads only the
+// events some handler wants.
+func (o outbox) EventTypes() []string {
+	out := make([]string, 0, len(o.b.byType))
+	for t := range o.b.byType {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
 func (o outbox) Setup(ctx context.Context, tx pgx.Tx) error { return o.b.initSchema(ctx, tx) }
 
 // initSchema creates the bus schema, the retry table and (SQL backend)

@@ -93,6 +93,9 @@ func (s *Store) Append(ctx context.Context, stream string, expected es.ExpectedV
 	if len(events) == 0 {
 		return es.AppendResult{}, errors.New("eventstore: nothing to append")
 	}
+	if err := es.CheckSizes(stream, events); err != nil {
+		return es.AppendResult{}, err
+	}
 	meta, err := json.Marshal(md)
 	if err != nil {
 		return es.AppendResult{}, err
@@ -189,6 +192,11 @@ func (s *Store) AppendMany(ctx context.Context, md es.Metadata, appends ...es.St
 	if len(appends) == 0 {
 		return nil, errors.New("eventstore: nothing to append")
 	}
+	for _, a := range appends {
+		if err := es.CheckSizes(a.Stream, a.Events); err != nil {
+			return nil, err
+		}
+	}
 	meta, err := json.Marshal(md)
 	if err != nil {
 		return nil, err
@@ -275,6 +283,10 @@ func scanEvents(rows pgx.Rows) ([]es.RecordedEvent, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(e.RawMetadata) == 2 { // "{}": nothing to decode (also skipped events)
+			out = append(out, e)
+			continue
+		}
 		if err := json.Unmarshal(e.RawMetadata, &e.Metadata); err != nil {
 			return nil, fmt.Errorf("event %s@%d (type %q): metadata cannot be decoded: %w", e.StreamID, e.Version, e.Type, err)
 		}
@@ -286,18 +298,16 @@ func scanEvents(rows pgx.Rows) ([]es.RecordedEvent, error) {
 // scanOne reads one row of selectEvent, leaving Metadata undecoded.
 func scanOne(rows pgx.Rows) (es.RecordedEvent, error) {
 	var (
-		e          es.RecordedEvent
-		tx         string
-		pos        int64
-		data, meta string
+		e   es.RecordedEvent
+		tx  string
+		pos int64
 	)
-	if err := rows.Scan(&e.ID, &e.StreamID, &e.Version, &tx, &pos, &e.Type, &e.SchemaVersion, &data, &meta, &e.RecordedAt, &e.Hash); err != nil {
+	// Data and metadata are scanned straight into byte slices (one copy).
+	if err := rows.Scan(&e.ID, &e.StreamID, &e.Version, &tx, &pos, &e.Type, &e.SchemaVersion, &e.Data, &e.RawMetadata, &e.RecordedAt, &e.Hash); err != nil {
 		return e, translate(err)
 	}
 	commit, _ := strconv.ParseUint(tx, 10, 64)
 	e.Position = es.Position{Commit: commit, Prepare: uint64(pos)}
-	e.Data = []byte(data)
-	e.RawMetadata = []byte(meta)
 	e.RecordedAt = e.RecordedAt.UTC()
 	return e, nil
 }
@@ -325,15 +335,47 @@ func (s *Store) ReadStream(ctx context.Context, stream string, dir es.Direction,
 
 // ReadAll implements eventstore.Store.
 func (s *Store) ReadAll(ctx context.Context, from es.Position, max int) ([]es.RecordedEvent, error) {
+	return s.ReadAllTypes(ctx, from, max, nil)
+}
+
+// ReadAllTypes reads the next max events after from like ReadAll, but
+// returns only those whose type is in types, plus the last of the max events
+// whatever its type, so that a reader can move its position past the events
+// it skips. That last event carries no Data (nor Metadata) unless its type is
+// wanted. The filtering is done by PostgreSQL: the skipped events' data never
+// leaves the server. Nil types means every event (ReadAll).
+func (s *Store) ReadAllTypes(ctx context.Context, from es.Position, max int, types []string) ([]es.RecordedEvent, error) {
 	if max <= 0 {
 		max = s.batchSize
 	}
 	// QueryExecModeExec plans each read with its real parameters: a cached
 	// generic plan made while the log was small would sort the whole log.
-	rows, err := s.pool.Query(ctx, selectEvent+`
+	c, p := strconv.FormatUint(from.Commit, 10), int64(from.Prepare)
+	var (
+		rows pgx.Rows
+		err  error
+	)
+	if types == nil {
+		rows, err = s.pool.Query(ctx, selectEvent+`
 WHERE (transaction_id, position) > ($1::text::xid8, $2)
   AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY events.transaction_id, events.position LIMIT $3`, pgx.QueryExecModeExec, strconv.FormatUint(from.Commit, 10), int64(from.Prepare), max)
+ORDER BY events.transaction_id, events.position LIMIT $3`, pgx.QueryExecModeExec, c, p, max)
+	} else {
+		// The window is the next max readable events (an index scan of
+		// positions and types only); the rows fetched whole are the wanted
+		// ones and the window's last one, by ctid.
+		rows, err = s.pool.Query(ctx, `WITH w AS MATERIALIZED (
+  SELECT ctid AS c, transaction_id AS t, position AS p, type = ANY($4::text[]) AS wanted FROM events
+  WHERE (transaction_id, position) > ($1::text::xid8, $2)
+    AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+  ORDER BY events.transaction_id, events.position LIMIT $3)
+SELECT event_id, stream_id, version, transaction_id::text, position, type, schema_version,
+ CASE WHEN type = ANY($4::text[]) THEN data::text ELSE '' END, CASE WHEN type = ANY($4::text[]) THEN metadata::text ELSE '{}' END, recorded_at, hash
+FROM events WHERE ctid = ANY(ARRAY(
+  SELECT c FROM w WHERE wanted
+  UNION ALL (SELECT c FROM w ORDER BY t DESC, p DESC LIMIT 1)))
+ORDER BY events.transaction_id, events.position`, pgx.QueryExecModeExec, c, p, max, types)
+	}
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -389,9 +431,18 @@ func (s *Store) Subscribe(ctx context.Context, from es.Position) es.Subscription
 	return &subscription{s: s, pos: from}
 }
 
+// SubscribeTypes is Subscribe with the filtering of ReadAllTypes: each batch
+// holds the wanted events of the next window, and its last event is the
+// window's last (which may be of another type, without data), so a reader
+// moves past what it skips.
+func (s *Store) SubscribeTypes(ctx context.Context, from es.Position, types []string) es.Subscription {
+	return &subscription{s: s, pos: from, types: types}
+}
+
 type subscription struct {
-	s   *Store
-	pos es.Position
+	s     *Store
+	pos   es.Position
+	types []string
 }
 
 func (sub *subscription) Reset(p es.Position) { sub.pos = p }
@@ -400,7 +451,7 @@ func (sub *subscription) Next(ctx context.Context) ([]es.RecordedEvent, error) {
 	ch := sub.s.waiter()
 	defer sub.s.unwait(ch)
 	for {
-		evs, err := sub.s.ReadAll(ctx, sub.pos, sub.s.batchSize)
+		evs, err := sub.s.ReadAllTypes(ctx, sub.pos, sub.s.batchSize, sub.types)
 		if err != nil {
 			return nil, err
 		}

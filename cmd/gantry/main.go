@@ -31,6 +31,7 @@ import (
 
 	"github.com/gantry-etc/gantry/adapters/bus"
 	"github.com/gantry-etc/gantry/adapters/postgres"
+	"github.com/gantry-etc/gantry/adapters/progress"
 	"github.com/gantry-etc/gantry/adapters/tlog"
 	"github.com/gantry-etc/gantry/cmd/gantry/app"
 	"github.com/gantry-etc/gantry/commands"
@@ -91,7 +92,7 @@ func run(ctx context.Context, args []string, out io.Writer, log *slog.Logger) er
 		}
 		return nil
 	case "projections":
-		return projectionsCmd(ctx, a, args[1:], out)
+		return projectionsCmd(ctx, a, args[1:], out, log)
 	default:
 		if cli, ok := app.CLI(args[0]); ok {
 			if err := postgres.Migrate(ctx, a.Pool, nil); err != nil {
@@ -103,7 +104,7 @@ func run(ctx context.Context, args []string, out io.Writer, log *slog.Logger) er
 	}
 }
 
-func projectionsCmd(ctx context.Context, a *app.App, args []string, out io.Writer) error {
+func projectionsCmd(ctx context.Context, a *app.App, args []string, out io.Writer, log *slog.Logger) error {
 	if err := postgres.Migrate(ctx, a.Pool, nil); err != nil {
 		return err
 	}
@@ -137,7 +138,16 @@ func projectionsCmd(ctx context.Context, a *app.App, args []string, out io.Write
 		for _, p := range a.Runner.Projectors() {
 			if p.Name() == args[1] {
 				start := time.Now()
-				pos, err := projections.Rebuild(ctx, a.Pool, a.Store, a.Codec, p, nil)
+				total, err := projections.ToReplay(ctx, a.Pool, p)
+				if err != nil {
+					return err
+				}
+				bar := progress.New(os.Stderr, log, "events", total, 5*time.Second)
+				pos, err := projections.Rebuild(ctx, a.Pool, a.Store, a.Codec, p, bar.Set)
+				bar.Finish()
+				if ctx.Err() != nil {
+					return fmt.Errorf("rebuild of %s stopped: the live tables are untouched", p.Name())
+				}
 				if err != nil {
 					return err
 				}

@@ -586,3 +586,29 @@ func thenTypes(t *testing.T, s *fakeStreams, stream string, want ...string) {
 		t.Errorf("%s: events %v, want %v", stream, got, want)
 	}
 }
+
+// A billing run reports its progress per contract, and a cancelled context
+// (Ctrl-C) stops it before it writes anything more.
+func TestBillingRunProgressAndCancel(t *testing.T) {
+	settings := domaintest.Must(billing.NewSettings("Gantry Leasing K.K.", domaintest.Must(money.ParseRegistrationNumber("T7000012050002")), billing.DefaultIssueFee, billing.DefaultAnnualFee))
+	s := cardInUse(newStreams(), "2026-11-02", lease)
+	clock := clockAt("2026-12-01")
+	run := cmdcards.RunBillingHandler{Streams: s, Reader: viewFromStreams{s}, Settings: settings, Clock: clock, WaitFor: func(context.Context) error { return nil }}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, _, err := run.Handle(cctx, cmdcards.RunBilling{Month: money.MustYearMonth(2026, 11)}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled run: %v", err)
+	}
+	number := billing.InvoiceNumberFor(contractNo, money.MustYearMonth(2026, 11))
+	if evs := s.events(cmdcards.InvoiceStream(number)); len(evs) != 0 {
+		t.Fatalf("a cancelled run wrote %d invoice events", len(evs))
+	}
+	var seen [][2]int
+	out, _, err := run.Handle(ctx, cmdcards.RunBilling{Month: money.MustYearMonth(2026, 11), Progress: func(done, total int) { seen = append(seen, [2]int{done, total}) }})
+	if err != nil || len(out) != 1 || out[0].Action != "issued" {
+		t.Fatalf("run: %+v %v", out, err)
+	}
+	if len(seen) != 1 || seen[0] != [2]int{1, 1} {
+		t.Fatalf("progress calls %v, want [[1 1]]", seen)
+	}
+}

@@ -21,7 +21,12 @@ type BillingFacts interface {
 }
 
 // RunBilling bills every contract for Month.
-type RunBilling struct{ Month money.YearMonth }
+type RunBilling struct {
+	Month money.YearMonth
+	// Progress, if set, is called after each contract with the number done
+	// and the number in all (for a progress bar).
+	Progress func(done, total int) `json:"-"`
+}
 
 // BillingOutcome is what the run did for one contract.
 type BillingOutcome struct {
@@ -58,7 +63,15 @@ func (h RunBillingHandler) Handle(ctx context.Context, cmd RunBilling) ([]Billin
 	today := domain.DateOf(h.Clock.Now())
 	out := []BillingOutcome{}
 	var last es.Position
-	for _, row := range contracts {
+	for i, row := range contracts {
+		// Ctrl-C stops between contracts: each invoice is one append, so
+		// what was billed is whole, and a re-run bills the rest.
+		if err := ctx.Err(); err != nil {
+			return nil, es.Position{}, err
+		}
+		if cmd.Progress != nil && i > 0 {
+			cmd.Progress(i, len(contracts))
+		}
 		n, err := contract.ParseNumber(row.Contract)
 		if err != nil {
 			return nil, es.Position{}, err
@@ -109,6 +122,9 @@ func (h RunBillingHandler) Handle(ctx context.Context, cmd RunBilling) ([]Billin
 			last = res.Position
 		}
 		out = append(out, o)
+	}
+	if cmd.Progress != nil {
+		cmd.Progress(len(contracts), len(contracts))
 	}
 	return out, last, nil
 }

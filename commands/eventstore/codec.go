@@ -119,6 +119,10 @@ func (c *Codec) Encode(ctx context.Context, events ...domain.Event) ([]EventData
 
 // Decode returns the domain event of a recorded one, or a *DecodeError.
 func (c *Codec) Decode(ctx context.Context, r RecordedEvent) (domain.Event, error) {
+	return c.decode(ctx, nil, r)
+}
+
+func (c *Codec) decode(ctx context.Context, ks *KeyScope, r RecordedEvent) (domain.Event, error) {
 	fail := func(err error) error {
 		return &DecodeError{Stream: r.StreamID, Version: r.Version, Type: r.Type, Err: err}
 	}
@@ -140,7 +144,7 @@ func (c *Codec) Decode(ctx context.Context, r RecordedEvent) (domain.Event, erro
 			return nil, fail(fmt.Errorf("upcasting from version %d: %w", v, err))
 		}
 	}
-	plain, err := c.sealer.OpenJSON(ctx, data)
+	plain, err := c.sealer.OpenJSONIn(ctx, ks, data)
 	if err != nil {
 		return nil, fail(err)
 	}
@@ -152,11 +156,20 @@ func (c *Codec) Decode(ctx context.Context, r RecordedEvent) (domain.Event, erro
 	return ptr, nil
 }
 
-// DecodeAll decodes a batch, stopping at the first failure.
+// DecodeAll decodes a batch, stopping at the first failure. The data keys of
+// the whole batch are read in one round trip, and kept for this batch only.
 func (c *Codec) DecodeAll(ctx context.Context, rs []RecordedEvent) ([]Event, error) {
+	datas := make([][]byte, len(rs))
+	for i, r := range rs {
+		datas[i] = r.Data
+	}
+	ks, err := c.sealer.Scope(ctx, datas...)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Event, len(rs))
 	for i, r := range rs {
-		p, err := c.Decode(ctx, r)
+		p, err := c.decode(ctx, ks, r)
 		if err != nil {
 			return nil, err
 		}

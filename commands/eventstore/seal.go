@@ -39,8 +39,10 @@ const sealedKey = "$sealed"
 // configuration. Shred destroys a subject's key: every sealed value of that
 // subject reads back as erased from then on, in every copy (events, outbox).
 //
-// Unwrapped keys are cached in memory; Shred drops the cache entry in this
-// process. Safe for concurrent use.
+// Unwrapped keys are cached in memory for sealing only; Shred drops the cache
+// entry in this process. Opening never trusts that cache: it reads the key
+// table (for a batch of events, once per batch: see Scope), so a shred made
+// by any process takes effect at once. Safe for concurrent use.
 type Sealer struct {
 	kek   cipher.AEAD
 	table KeyTable
@@ -70,11 +72,13 @@ func newGCM(key []byte) (cipher.AEAD, error) {
 }
 
 func (s *Sealer) key(ctx context.Context, subject string, create bool) (cipher.AEAD, error) {
-	s.mu.Lock()
-	a, ok := s.cache[subject]
-	s.mu.Unlock()
-	if ok {
-		return a, nil
+	if create {
+		s.mu.Lock()
+		a, ok := s.cache[subject]
+		s.mu.Unlock()
+		if ok {
+			return a, nil
+		}
 	}
 	wrapped, err := s.table.Get(ctx, subject)
 	if errors.Is(err, ErrNoKey) && create {
@@ -93,13 +97,15 @@ func (s *Sealer) key(ctx context.Context, subject string, create bool) (cipher.A
 	} else if err != nil {
 		return nil, err
 	}
-	a, err = s.unwrap(subject, wrapped)
+	a, err := s.unwrap(subject, wrapped)
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	s.cache[subject] = a
-	s.mu.Unlock()
+	if create {
+		s.mu.Lock()
+		s.cache[subject] = a
+		s.mu.Unlock()
+	}
 	return a, nil
 }
 
@@ -113,6 +119,80 @@ func (s *Sealer) unwrap(subject string, wrapped []byte) (cipher.AEAD, error) {
 		return nil, fmt.Errorf("eventstore: cannot unwrap data key (wrong key-encryption key?): %w", err)
 	}
 	return newGCM(dek)
+}
+
+// KeyScope holds the data keys of one batch of events, read in one round
+// trip. It lives only as long as the batch (never across batches), so a
+// shred is seen by the next batch. A nil *KeyScope holds nothing.
+type KeyScope struct {
+	keys map[string]cipher.AEAD // nil value: shredded
+}
+
+var sealedSubject = []byte(`{"` + sealedKey + `":{"subject":"`)
+
+// Scope reads the keys of every subject sealed in datas (the stored JSON of
+// events) in one round trip.
+func (s *Sealer) Scope(ctx context.Context, datas ...[]byte) (*KeyScope, error) {
+	seen := map[string]bool{}
+	var subjects []string
+	for _, d := range datas {
+		for {
+			i := bytes.Index(d, sealedSubject)
+			if i < 0 {
+				break
+			}
+			d = d[i+len(sealedSubject):]
+			j := bytes.IndexByte(d, '"')
+			if j < 0 {
+				break
+			}
+			// A subject with escapes is left to the one-by-one path.
+			if sub := string(d[:j]); !seen[sub] && !bytes.ContainsRune(d[:j], '\\') {
+				seen[sub] = true
+				subjects = append(subjects, sub)
+			}
+		}
+	}
+	b, ok := s.table.(KeyBatch)
+	if len(subjects) == 0 || !ok {
+		return nil, nil // without KeyBatch: one read per subject, as before
+	}
+	wrapped, err := b.GetMany(ctx, subjects)
+	if err != nil {
+		return nil, err
+	}
+	ks := &KeyScope{keys: make(map[string]cipher.AEAD, len(wrapped))}
+	for sub, w := range wrapped {
+		if w == nil {
+			ks.keys[sub] = nil
+			continue
+		}
+		a, err := s.unwrap(sub, w)
+		if err != nil {
+			return nil, err
+		}
+		ks.keys[sub] = a
+	}
+	for _, sub := range subjects {
+		if _, ok := wrapped[sub]; !ok {
+			ks.keys[sub] = nil // no key: reads as erased, as in key()
+		}
+	}
+	return ks, nil
+}
+
+// openKey returns subject's key for opening: from the batch's scope, else
+// from the key table.
+func (s *Sealer) openKey(ctx context.Context, ks *KeyScope, subject string) (cipher.AEAD, error) {
+	if ks != nil {
+		if a, ok := ks.keys[subject]; ok {
+			if a == nil {
+				return nil, ErrShredded
+			}
+			return a, nil
+		}
+	}
+	return s.key(ctx, subject, false)
 }
 
 // Shred destroys subject's key. Idempotent.
@@ -167,6 +247,11 @@ func (s *Sealer) SealJSON(ctx context.Context, data []byte) ([]byte, error) {
 // OpenJSON reverses SealJSON. Values whose subject was shredded come back
 // as {"$pii":{"subject":…,"erased":true}}.
 func (s *Sealer) OpenJSON(ctx context.Context, data []byte) ([]byte, error) {
+	return s.OpenJSONIn(ctx, nil, data)
+}
+
+// OpenJSONIn is OpenJSON taking keys from ks (a batch's scope) first.
+func (s *Sealer) OpenJSONIn(ctx context.Context, ks *KeyScope, data []byte) ([]byte, error) {
 	if !bytes.Contains(data, []byte(`"`+sealedKey+`"`)) {
 		return data, nil
 	}
@@ -181,7 +266,7 @@ func (s *Sealer) OpenJSON(ctx context.Context, data []byte) ([]byte, error) {
 			return nil, false, fmt.Errorf("eventstore: malformed sealed value: %w", err)
 		}
 		erased := map[string]any{domain.PersonalKey: map[string]any{"subject": n.Subject, "erased": true}}
-		a, err := s.key(ctx, n.Subject, false)
+		a, err := s.openKey(ctx, ks, n.Subject)
 		if errors.Is(err, ErrShredded) || errors.Is(err, ErrNoKey) {
 			return erased, true, nil
 		}

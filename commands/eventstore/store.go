@@ -178,6 +178,38 @@ var (
 	ErrStreamNotFound = errors.New("eventstore: stream not found")
 )
 
+// MaxEventSize is the most JSON data one stored event may hold (64 KiB).
+// Events stay small: bulk detail (invoice lines, files) lives beside the log
+// and is referenced from it. Every adapter refuses a bigger event.
+const MaxEventSize = 64 << 10
+
+// ErrEventTooLarge: an event's data is over MaxEventSize; nothing was written.
+var ErrEventTooLarge = errors.New("eventstore: event too large")
+
+// EventTooLargeError names the oversize event with ErrEventTooLarge.
+type EventTooLargeError struct {
+	Stream string
+	Type   string
+	Size   int
+}
+
+func (e *EventTooLargeError) Error() string {
+	return fmt.Sprintf("eventstore: event %s on stream %q holds %d bytes of data, more than the %d allowed; nothing was written", e.Type, e.Stream, e.Size, MaxEventSize)
+}
+
+func (e *EventTooLargeError) Unwrap() error { return ErrEventTooLarge }
+
+// CheckSizes returns an *EventTooLargeError for the first of events over
+// MaxEventSize. Adapters call it before writing anything.
+func CheckSizes(stream string, events []EventData) error {
+	for _, e := range events {
+		if len(e.Data) > MaxEventSize {
+			return &EventTooLargeError{Stream: stream, Type: e.Type, Size: len(e.Data)}
+		}
+	}
+	return nil
+}
+
 // WrongVersionError carries the stream's actual version with
 // ErrWrongExpectedVersion.
 type WrongVersionError struct {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/gantry-etc/gantry/projections"
+
 	es "github.com/gantry-etc/gantry/commands/eventstore"
 	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/application"
@@ -58,6 +60,11 @@ const ConsentHistoryDDL = `CREATE TABLE IF NOT EXISTS consent_history (
 		filings        text[]      NOT NULL DEFAULT '{}',
 		PRIMARY KEY (consent_id, seq));
 	CREATE INDEX IF NOT EXISTS consent_history_store_time ON consent_history (store_id, valid_from) INCLUDE (valid_to, ended_at)`
+
+// EventTypes implements projections.Selective.
+func (ConsentHistory) EventTypes() []string {
+	return projections.TypesOf(application.ConsentRecorded{}, application.ConsentUnitUsed{}, application.ConsentRetentionEnded{})
+}
 
 func (ConsentHistory) Setup(ctx context.Context, tx pgx.Tx) error {
 	_, err := tx.Exec(ctx, ConsentHistoryDDL)

@@ -6,6 +6,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/gantry-etc/gantry/projections"
+
 	es "github.com/gantry-etc/gantry/commands/eventstore"
 	"github.com/gantry-etc/gantry/domain/audit"
 )
@@ -17,6 +19,11 @@ const ReadsName = "audit_reads"
 type Reads struct{}
 
 func (Reads) Name() string { return ReadsName }
+
+// EventTypes implements projections.Selective.
+func (Reads) EventTypes() []string {
+	return projections.TypesOf(audit.ReadRecorded{})
+}
 
 func (Reads) Setup(ctx context.Context, tx pgx.Tx) error {
 	_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS reads (

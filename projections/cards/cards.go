@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/gantry-etc/gantry/projections"
+
 	es "github.com/gantry-etc/gantry/commands/eventstore"
 	"github.com/gantry-etc/gantry/domain/card"
 	"github.com/gantry-etc/gantry/domain/contract"
@@ -23,6 +25,11 @@ const CardsName = "cards"
 type Cards struct{}
 
 func (Cards) Name() string { return CardsName }
+
+// EventTypes implements projections.Selective.
+func (Cards) EventTypes() []string {
+	return projections.TypesOf(contract.Concluded{}, contract.BusinessDaysChanged{}, card.Issued{}, card.Renewed{}, card.Invalidated{}, card.Cancelled{}, card.RenewalNoticeRecorded{})
+}
 
 func (Cards) Setup(ctx context.Context, tx pgx.Tx) error {
 	_, err := tx.Exec(ctx, `

@@ -5,6 +5,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/gantry-etc/gantry/projections"
+
 	es "github.com/gantry-etc/gantry/commands/eventstore"
 	"github.com/gantry-etc/gantry/domain/billing"
 )
@@ -19,6 +21,11 @@ const InvoicesName = "invoices"
 type Invoices struct{}
 
 func (Invoices) Name() string { return InvoicesName }
+
+// EventTypes implements projections.Selective.
+func (Invoices) EventTypes() []string {
+	return projections.TypesOf(billing.InvoiceIssued{}, billing.AdjustmentIssued{})
+}
 
 func (Invoices) Setup(ctx context.Context, tx pgx.Tx) error {
 	_, err := tx.Exec(ctx, `

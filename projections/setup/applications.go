@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/gantry-etc/gantry/projections"
+
 	es "github.com/gantry-etc/gantry/commands/eventstore"
 	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/application"
@@ -29,6 +31,11 @@ const ApplicationsName = "setup_applications"
 type Applications struct{}
 
 func (Applications) Name() string { return ApplicationsName }
+
+// EventTypes implements projections.Selective.
+func (Applications) EventTypes() []string {
+	return projections.TypesOf(application.Completed{}, application.FiledByProxy{}, application.Received{}, application.ReceptionLocked{}, application.ReceptionUnlocked{}, application.Expired{}, application.RetentionEnded{})
+}
 
 func (Applications) Setup(ctx context.Context, tx pgx.Tx) error {
 	_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS applications (

@@ -7,6 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/gantry-etc/gantry/projections"
+
 	es "github.com/gantry-etc/gantry/commands/eventstore"
 	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/certificate"
@@ -31,6 +33,11 @@ type Certificates struct {
 }
 
 func (Certificates) Name() string { return CertificatesName }
+
+// EventTypes implements projections.Selective.
+func (Certificates) EventTypes() []string {
+	return projections.TypesOf(certificate.Issued{}, certificate.LinkSent{}, certificate.LinkReissued{}, certificate.Downloaded{}, certificate.Printed{})
+}
 
 func (Certificates) Setup(ctx context.Context, tx pgx.Tx) error {
 	_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS certificates (
@@ -88,6 +95,11 @@ func (p Certificates) Apply(ctx context.Context, tx pgx.Tx, events []es.Event) e
 type Stats struct{}
 
 func (Stats) Name() string { return StatsName }
+
+// EventTypes implements projections.Selective.
+func (Stats) EventTypes() []string {
+	return projections.TypesOf(certificate.Issued{}, certificate.Printed{})
+}
 
 func (Stats) Setup(ctx context.Context, tx pgx.Tx) error {
 	_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS issuance (

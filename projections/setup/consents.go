@@ -7,6 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/gantry-etc/gantry/projections"
+
 	es "github.com/gantry-etc/gantry/commands/eventstore"
 	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/application"
@@ -61,6 +63,11 @@ func (c Consents) sealParties(ctx context.Context, e application.ConsentRecorded
 }
 
 func (Consents) Name() string { return ConsentsName }
+
+// EventTypes implements projections.Selective.
+func (Consents) EventTypes() []string {
+	return projections.TypesOf(application.ConsentRecorded{}, application.ConsentUnitUsed{}, application.ConsentRetentionEnded{})
+}
 
 func (Consents) Setup(ctx context.Context, tx pgx.Tx) error {
 	_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS consents (

@@ -17,6 +17,10 @@ type Setups struct{}
 
 func (Setups) Name() string { return SetupsName }
 
+// EventTypes implements projections.Selective: every setup event (each
+// moves last_event).
+func (Setups) EventTypes() []string { return setup.EventTypes() }
+
 func (Setups) Setup(ctx context.Context, tx pgx.Tx) error {
 	_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS setups (
 		setup_id       text PRIMARY KEY,

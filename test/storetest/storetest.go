@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,6 +47,10 @@ func (Renamed) EventType() string { return "storetest.renamed" }
 func newCodec(t *testing.T, keys es.KeyTable) *es.Codec {
 	kek := make([]byte, 32)
 	_, _ = rand.Read(kek)
+	return newCodecKEK(t, keys, kek)
+}
+
+func newCodecKEK(t *testing.T, keys es.KeyTable, kek []byte) *es.Codec {
 	s, err := es.NewSealer(kek, keys)
 	if err != nil {
 		t.Fatal(err)
@@ -82,6 +88,8 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 	t.Run("concurrent_writers_live_subscriber", func(t *testing.T) { testConcurrentSubscriber(t, newHarness(t)) })
 	t.Run("hash_chain_tamper", func(t *testing.T) { testTamper(t, newHarness(t)) })
 	t.Run("shredding", func(t *testing.T) { testShred(t, newHarness(t)) })
+	t.Run("oversize_event_refused", func(t *testing.T) { testOversize(t, newHarness(t)) })
+	t.Run("batch_keys_shred_elsewhere", func(t *testing.T) { testBatchKeys(t, newHarness(t)) })
 	t.Run("upcast_and_unknown_type", func(t *testing.T) { testUpcast(t, newHarness(t)) })
 }
 
@@ -524,5 +532,112 @@ func testUpcast(t *testing.T, h Harness) {
 	var de *es.DecodeError
 	if !errors.As(err, &de) || de.Stream != "legacy" || de.Version != 2 || de.Type != "storetest.vanished" {
 		t.Fatalf("unknown type: %v", err)
+	}
+}
+
+// countingKeys counts single-key reads.
+type countingKeys struct {
+	es.KeyTable
+	gets, many atomic.Int64
+}
+
+func (c *countingKeys) Get(ctx context.Context, subject string) ([]byte, error) {
+	c.gets.Add(1)
+	return c.KeyTable.Get(ctx, subject)
+}
+
+func (c *countingKeys) GetMany(ctx context.Context, subjects []string) (map[string][]byte, error) {
+	c.many.Add(1)
+	return c.KeyTable.(es.KeyBatch).GetMany(ctx, subjects)
+}
+
+// testBatchKeys: decoding a batch reads the keys of all its data subjects in
+// one round trip, and a shred made by another process (another Sealer on the
+// same key table, same key-encryption key) takes effect on the very next
+// decode, although this process had just opened the same data.
+func testBatchKeys(t *testing.T, h Harness) {
+	ctx := context.Background()
+	kek := make([]byte, 32)
+	_, _ = rand.Read(kek)
+	writer := newCodecKEK(t, h.Keys, kek)
+	var evs []domain.Event
+	for i := range 40 {
+		evs = append(evs, Noted{Text: fmt.Sprint(i), Who: domain.Seal(fmt.Sprintf("SUBJ-%d", i%20), fmt.Sprintf("person %d", i%20))})
+	}
+	data, err := writer.Encode(ctx, evs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Store.Append(ctx, "batch", es.NoStream, md(), data...); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := h.Store.ReadStream(ctx, "batch", es.Forwards, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := &countingKeys{KeyTable: h.Keys}
+	reader := newCodecKEK(t, keys, kek)
+	decode := func() []es.Event {
+		out, err := reader.DecodeAll(ctx, recs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	got := decode()
+	for i, e := range got {
+		if n := e.Payload.(Noted); n.Who.Erased || n.Who.Value != fmt.Sprintf("person %d", i%20) {
+			t.Fatalf("event %d: %+v", i, n)
+		}
+	}
+	if keys.many.Load() != 1 || keys.gets.Load() != 0 {
+		t.Fatalf("40 events of 20 subjects: %d batch key reads and %d single ones, want 1 and 0", keys.many.Load(), keys.gets.Load())
+	}
+	if err := writer.Sealer().Shred(ctx, "SUBJ-3"); err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range decode() {
+		n := e.Payload.(Noted)
+		if shredded := i%20 == 3; n.Who.Erased != shredded || (shredded && n.Who.Value != "") {
+			t.Fatalf("after SUBJ-3 was shredded elsewhere, event %d: %+v", i, n)
+		}
+	}
+	// One by one (as an aggregate load does) the shred shows too.
+	p, err := reader.Decode(ctx, recs[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.(Noted).Who.Erased {
+		t.Fatalf("Decode after the shred: %+v", p)
+	}
+}
+
+// testOversize: an event of exactly MaxEventSize bytes is stored; one byte
+// more is refused with *EventTooLargeError naming it, and nothing of the
+// append (nor of an AppendMany holding it) is written.
+func testOversize(t *testing.T, h Harness) {
+	ctx := context.Background()
+	sized := func(n int) es.EventData {
+		pad := strings.Repeat("x", n-len(`{"text":""}`))
+		return es.EventData{ID: es.NewEventID(), Type: "storetest.noted", SchemaVersion: 1, Data: []byte(`{"text":"` + pad + `"}`)}
+	}
+	if _, err := h.Store.Append(ctx, "big", es.NoStream, md(), sized(es.MaxEventSize)); err != nil {
+		t.Fatalf("an event of exactly %d bytes: %v", es.MaxEventSize, err)
+	}
+	_, err := h.Store.Append(ctx, "big", 1, md(), ev("small"), sized(es.MaxEventSize+1))
+	var tl *es.EventTooLargeError
+	if !errors.As(err, &tl) || !errors.Is(err, es.ErrEventTooLarge) || tl.Stream != "big" || tl.Size != es.MaxEventSize+1 || tl.Type != "storetest.noted" {
+		t.Fatalf("oversize append: %v", err)
+	}
+	_, err = h.Store.AppendMany(ctx, md(), es.StreamAppend{Stream: "other", Expected: es.NoStream, Events: []es.EventData{ev("a")}},
+		es.StreamAppend{Stream: "big", Expected: 1, Events: []es.EventData{sized(es.MaxEventSize + 100)}})
+	if !errors.Is(err, es.ErrEventTooLarge) {
+		t.Fatalf("oversize AppendMany: %v", err)
+	}
+	if evs, _ := h.Store.ReadStream(ctx, "big", es.Forwards, 1, 0); len(evs) != 1 {
+		t.Fatalf("stream big holds %d events, want only the first", len(evs))
+	}
+	if evs, _ := h.Store.ReadStream(ctx, "other", es.Forwards, 1, 0); len(evs) != 0 {
+		t.Fatalf("AppendMany wrote %d events beside the refused one", len(evs))
 	}
 }

@@ -104,6 +104,7 @@ func Build(cfg Config, clock commands.Clock, log *slog.Logger) (*App, error) {
 	}
 	projs = append(projs, a.Bus.Outbox())
 	a.Runner = projections.NewRunner(pool, a.Store, a.Codec, log, projs...)
+	a.Runner.SetLeadership(cfg.Replicas)
 	a.Metrics.MustRegister(projections.NewCollector(a.Runner).WithHorizon(a.Horizon))
 
 	a.API = api.New(api.Config{

@@ -8,8 +8,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/gantry-etc/gantry/adapters/lease"
+	"github.com/gantry-etc/gantry/adapters/progress"
 	"github.com/gantry-etc/gantry/commands"
 	cmdcards "github.com/gantry-etc/gantry/commands/cards"
 	es "github.com/gantry-etc/gantry/commands/eventstore"
@@ -83,7 +85,11 @@ func CardsCLI(ctx context.Context, a *App, args []string, out io.Writer) error {
 			go func() { defer close(done); a.Runner.Run(rctx) }()
 			defer func() { cancel(); <-done }()
 		}
-		res, _, err := f.Service.Billing.Handle(ctx, cmdcards.RunBilling{Month: m})
+		// Progress per contract on stderr (a bar on a terminal, log lines
+		// otherwise); Ctrl-C stops between contracts, each invoice whole.
+		bar := progress.New(os.Stderr, a.Log, "contracts", 0, 5*time.Second)
+		res, _, err := f.Service.Billing.Handle(ctx, cmdcards.RunBilling{Month: m, Progress: func(done, total int) { bar.SetTotal(int64(total)); bar.Set(int64(done)) }})
+		bar.Finish()
 		if err != nil {
 			return err
 		}

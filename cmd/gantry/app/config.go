@@ -23,6 +23,7 @@ type Config struct {
 	MailFrom    string        // GANTRY_MAIL_FROM (default noreply@gantry.example)
 	EDIDir      string        // GANTRY_EDI_DIR: where printer EDI batch files go (default .local/edi)
 	PollEvery   time.Duration // GANTRY_POLL: how often subscribers look for other processes' events (default 50ms)
+	Replicas    bool          // GANTRY_REPLICAS=on: several processes share the database; each projector (and the outbox) runs in one of them at a time
 	JobEvery    time.Duration // GANTRY_JOB_EVERY: scheduler period (default 1m)
 	// BusRetry is how long after a failed delivery (a mail the SMTP server
 	// did not take) it is tried again, doubling each time up to BusRetryMax.
@@ -52,6 +53,7 @@ func FromEnv() (Config, error) {
 	if c.TokenTTL, err = time.ParseDuration(env("GANTRY_TOKEN_TTL", "12h")); err != nil {
 		return c, fmt.Errorf("GANTRY_TOKEN_TTL: %w", err)
 	}
+	c.Replicas = env("GANTRY_REPLICAS", "off") == "on"
 	if c.PollEvery, err = time.ParseDuration(env("GANTRY_POLL", "50ms")); err != nil {
 		return c, fmt.Errorf("GANTRY_POLL: %w", err)
 	}
