@@ -184,7 +184,7 @@ func TestProblemsAndAuth(t *testing.T) {
 
 // An oversize event is a 413 problem that says what to do, never a 500.
 func TestEventTooLargeIsA413(t *testing.T) {
-	err := fmt.Errorf("issuing: %w", &es.EventTooLargeError{Stream: "invoice-1", Type: "invoice.issued", Size: 70000})
+	err := fmt.Errorf("issuing: %w", &es.EventTooLargeError{Stream: "invoice-1", Type: "invoice.issued", Size: 70000, Limit: es.MaxEventSize})
 	p := api.ProblemFor(err)
 	if p.Status != http.StatusRequestEntityTooLarge || p.Code != "event_too_large" || !strings.Contains(p.Detail, "invoice.issued") || !strings.Contains(p.Detail, "Nothing was written") {
 		t.Fatalf("problem: %+v", p)

@@ -171,7 +171,7 @@ func ProblemFor(err error) Problem {
 			Detail: "The database cannot be reached right now; nothing was written. Retry in a few seconds."}
 	case errors.As(err, &tl):
 		return Problem{Status: http.StatusRequestEntityTooLarge, Code: "event_too_large", Title: "Content Too Large",
-			Detail: fmt.Sprintf("This would record a %s event of %d bytes; events are limited to %d bytes. Nothing was written. Split the request into smaller ones.", tl.Type, tl.Size, es.MaxEventSize)}
+			Detail: fmt.Sprintf("This would record a %s event of %d bytes; events are limited to %d bytes. Nothing was written. Split the request into smaller ones.", tl.Type, tl.Size, tl.Limit)}
 	case errors.As(err, &dc):
 		return Problem{Status: http.StatusInternalServerError, Code: "undecodable_event", Title: "Internal Server Error",
 			Detail: fmt.Sprintf("Stored event %s@%d of type %q cannot be read by this version of Gantry.", dc.Stream, dc.Version, dc.Type)}

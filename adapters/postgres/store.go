@@ -33,6 +33,8 @@ type Store struct {
 	poll      time.Duration
 
 	group *groupCommit
+	// maxEvent is the largest event data accepted (0: no limit).
+	maxEvent int
 
 	mu      sync.Mutex
 	waiters map[chan struct{}]struct{}
@@ -40,6 +42,11 @@ type Store struct {
 
 // Option configures a Store.
 type Option func(*Store)
+
+// WithMaxEventSize refuses events whose data is over n bytes with an
+// *es.EventTooLargeError, before anything is written (es.MaxEventSize is the
+// intended limit; 0, the default, is none).
+func WithMaxEventSize(n int) Option { return func(s *Store) { s.maxEvent = n } }
 
 // WithBatchSize sets how many events ReadAll-based subscriptions fetch at once.
 func WithBatchSize(n int) Option { return func(s *Store) { s.batchSize = n } }
@@ -93,7 +100,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected es.ExpectedV
 	if len(events) == 0 {
 		return es.AppendResult{}, errors.New("eventstore: nothing to append")
 	}
-	if err := es.CheckSizes(stream, events); err != nil {
+	if err := es.CheckSizes(stream, events, s.maxEvent); err != nil {
 		return es.AppendResult{}, err
 	}
 	meta, err := json.Marshal(md)
@@ -193,7 +200,7 @@ func (s *Store) AppendMany(ctx context.Context, md es.Metadata, appends ...es.St
 		return nil, errors.New("eventstore: nothing to append")
 	}
 	for _, a := range appends {
-		if err := es.CheckSizes(a.Stream, a.Events); err != nil {
+		if err := es.CheckSizes(a.Stream, a.Events, s.maxEvent); err != nil {
 			return nil, err
 		}
 	}

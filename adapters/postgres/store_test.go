@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gantry-etc/gantry/adapters/postgres"
+	es "github.com/gantry-etc/gantry/commands/eventstore"
 	"github.com/gantry-etc/gantry/test/pgtest"
 	"github.com/gantry-etc/gantry/test/storetest"
 )
@@ -24,7 +25,7 @@ func conformance(t *testing.T, opts ...postgres.Option) {
 	storetest.Run(t, func(t *testing.T) storetest.Harness {
 		pool := pgtest.Pool(t)
 		return storetest.Harness{
-			Store: postgres.NewStore(pool, wallClock{}, append([]postgres.Option{postgres.WithPollInterval(5 * time.Millisecond)}, opts...)...),
+			Store: postgres.NewStore(pool, wallClock{}, append([]postgres.Option{postgres.WithPollInterval(5 * time.Millisecond), postgres.WithMaxEventSize(es.MaxEventSize)}, opts...)...),
 			Keys:  postgres.NewKeyTable(pool),
 			Tamper: func(t *testing.T, stream string, version int64) {
 				// One byte of the payload: the first letter of the text.

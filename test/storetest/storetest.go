@@ -612,7 +612,8 @@ func testBatchKeys(t *testing.T, h Harness) {
 	}
 }
 
-// testOversize: an event of exactly MaxEventSize bytes is stored; one byte
+// testOversize (the adapter under test is configured with the limit
+// es.MaxEventSize): an event of exactly MaxEventSize bytes is stored; one byte
 // more is refused with *EventTooLargeError naming it, and nothing of the
 // append (nor of an AppendMany holding it) is written.
 func testOversize(t *testing.T, h Harness) {
@@ -626,7 +627,7 @@ func testOversize(t *testing.T, h Harness) {
 	}
 	_, err := h.Store.Append(ctx, "big", 1, md(), ev("small"), sized(es.MaxEventSize+1))
 	var tl *es.EventTooLargeError
-	if !errors.As(err, &tl) || !errors.Is(err, es.ErrEventTooLarge) || tl.Stream != "big" || tl.Size != es.MaxEventSize+1 || tl.Type != "storetest.noted" {
+	if !errors.As(err, &tl) || !errors.Is(err, es.ErrEventTooLarge) || tl.Stream != "big" || tl.Size != es.MaxEventSize+1 || tl.Limit != es.MaxEventSize || tl.Type != "storetest.noted" {
 		t.Fatalf("oversize append: %v", err)
 	}
 	_, err = h.Store.AppendMany(ctx, md(), es.StreamAppend{Stream: "other", Expected: es.NoStream, Events: []es.EventData{ev("a")}},
