@@ -30,6 +30,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/gantry-etc/gantry/test/smtptest"
+
+	"github.com/gantry-etc/gantry/cmd/gantry/app"
 )
 
 var (
@@ -117,6 +119,8 @@ func newServer(t *testing.T, databaseURL, smtpAddr string) *server {
 		"GANTRY_KEK="+base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")),
 		"GANTRY_TOKEN_KEY="+base64.StdEncoding.EncodeToString([]byte("fedcba9876543210fedcba9876543210")),
 		"GANTRY_SMTP_ADDR="+smtpAddr,
+		"GANTRY_LOG_KEY="+app.TestLogKey,
+		"GANTRY_CHECKPOINT_DIR="+t.TempDir(),
 		"GANTRY_BCRYPT_COST=4",
 		"GANTRY_POLL=20ms",
 		"GANTRY_BUS_RETRY=200ms",
