@@ -128,7 +128,7 @@ func TestHeldTransactionShowsAndDoesNotStallCommands(t *testing.T) {
 	var age, waiting float64
 	loaded := time.Now()
 	for {
-		age, waiting = metric(t, s.url(), "gantry_xmin_horizon_age_seconds"), metric(t, s.url(), "gantry_xmin_horizon_waiting_events")
+		age, waiting = metric(t, s.opsURL(), "gantry_xmin_horizon_age_seconds"), metric(t, s.opsURL(), "gantry_xmin_horizon_waiting_events")
 		if age >= 1 && waiting >= 300 {
 			break
 		}
@@ -137,7 +137,7 @@ func TestHeldTransactionShowsAndDoesNotStallCommands(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	lag := metric(t, s.url(), `gantry_projection_lag_events{projector="setup_applications"}`)
+	lag := metric(t, s.opsURL(), `gantry_projection_lag_events{projector="setup_applications"}`)
 	if lag < 300 {
 		t.Errorf("projector lag during the hold: %v events, want the 300 waiting", lag)
 	}
@@ -149,7 +149,7 @@ func TestHeldTransactionShowsAndDoesNotStallCommands(t *testing.T) {
 	if err := tx.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); metric(t, s.url(), "gantry_xmin_horizon_waiting_events") != 0; time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); metric(t, s.opsURL(), "gantry_xmin_horizon_waiting_events") != 0; time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("events still waiting 10 s after the hold ended")
 		}

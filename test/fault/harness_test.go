@@ -78,6 +78,7 @@ type server struct {
 	bin  string
 	env  []string
 	addr string
+	ops  string // GANTRY_OPS_ADDR: /metrics and the detailed health
 	cmd  *exec.Cmd
 	log  *lockedBuffer
 }
@@ -112,10 +113,13 @@ func (l *lockedBuffer) String() string {
 }
 
 func newServer(t *testing.T, databaseURL, smtpAddr string) *server {
-	addr := freePort(t)
-	s := &server{t: t, bin: gantryBin(t), addr: addr, log: &lockedBuffer{}, env: append(os.Environ(),
+	addr, ops := freePort(t), freePort(t)
+	s := &server{t: t, bin: gantryBin(t), addr: addr, ops: ops, log: &lockedBuffer{}, env: append(os.Environ(),
 		"DATABASE_URL="+databaseURL,
 		"GANTRY_HTTP_ADDR="+addr,
+		"GANTRY_OPS_ADDR="+ops,
+		// The load comes from one address, like a trusted load balancer's.
+		"GANTRY_RATE_LIMITS=apply.addr=1000000/1s,login.addr=1000000/1s,login.target=1000000/1s,verify.addr=1000000/1s,download.addr=1000000/1s,download.target=1000000/1s",
 		"GANTRY_KEK="+base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")),
 		"GANTRY_TOKEN_KEY="+base64.StdEncoding.EncodeToString([]byte("fedcba9876543210fedcba9876543210")),
 		"GANTRY_SMTP_ADDR="+smtpAddr,
@@ -144,6 +148,9 @@ func tail(s string, n int) string {
 }
 
 func (s *server) url() string { return "http://" + s.addr }
+
+// opsURL is where the operators' endpoints (/metrics) answer.
+func (s *server) opsURL() string { return "http://" + s.ops }
 
 // start runs `gantry serve` and waits until /readyz answers 200.
 func (s *server) start() {
