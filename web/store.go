@@ -442,4 +442,3 @@ func (s *Site) proxySubmit(c echo.Context) error {
 	}
 	return s.render(c, http.StatusUnprocessableEntity, "proxy", proxyPage{applicationPage: applicationPage{Form: f, Regulations: regulations, Action: "/store/proxy", Proxy: true}})
 }
-
