@@ -9,6 +9,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/jackc/pgx/v5"
+
+	es "github.com/gantry-etc/gantry/commands/eventstore"
 )
 
 // retriesSchema is where failed deliveries wait for their next attempt, one
@@ -103,7 +105,10 @@ func (b *Bus) failed(ctx context.Context, name string, m *message.Message, attem
 	if temporary {
 		b.down.Store(name, struct{}{})
 	}
-	if !temporary && attempts >= b.cfg.MaxRetries {
+	// The database being away (es.ErrUnavailable: the delivery record or
+	// the event could not be read) is no fault of the message: it never
+	// sends one to the poison queue.
+	if !temporary && attempts >= b.cfg.MaxRetries && !errors.Is(err, es.ErrUnavailable) {
 		return b.poison(ctx, name, m, attempts, err)
 	}
 	delay := b.backoff(attempts)

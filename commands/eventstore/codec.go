@@ -3,6 +3,7 @@ package eventstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/gantry-etc/gantry/domain"
@@ -145,6 +146,9 @@ func (c *Codec) decode(ctx context.Context, ks *KeyScope, r RecordedEvent) (doma
 		}
 	}
 	plain, err := c.sealer.OpenJSONIn(ctx, ks, data)
+	if errors.Is(err, ErrUnavailable) {
+		return nil, err // the key table could not be read now: not the event's fault
+	}
 	if err != nil {
 		return nil, fail(err)
 	}
