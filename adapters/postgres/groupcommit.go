@@ -36,11 +36,12 @@ type groupCommit struct {
 type appendRequest struct {
 	ctx  context.Context
 	args []any
+	keys []any // gantry_put_keys arguments, nil without new keys
 	done chan appendOutcome
 }
 
-func (g *groupCommit) submit(ctx context.Context, args []any) appendOutcome {
-	r := &appendRequest{ctx: ctx, args: args, done: make(chan appendOutcome, 1)}
+func (g *groupCommit) submit(ctx context.Context, args, keys []any) appendOutcome {
+	r := &appendRequest{ctx: ctx, args: args, keys: keys, done: make(chan appendOutcome, 1)}
 	g.mu.Lock()
 	g.pending = append(g.pending, r)
 	if g.running < g.inFlight {
@@ -88,16 +89,15 @@ func (g *groupCommit) commit(batch []*appendRequest) {
 		return
 	case 1:
 		r := live[0]
-		var o appendOutcome
-		o.scan(g.pool.QueryRow(r.ctx, appendSQL, r.args...))
-		r.done <- o
+		r.done <- runAppend(r.ctx, g.pool, r.args, r.keys)
 		return
 	}
 	// The batch outlives any one caller: it must finish for the others.
 	ctx := context.WithoutCancel(live[0].ctx)
 	b := &pgx.Batch{}
 	for _, r := range live {
-		b.Queue(appendSQL, r.args...)
+		sql, args := appendQuery(r.args, r.keys) // with a new subject's key, in the same statement
+		b.Queue(sql, args...)
 	}
 	out := make([]appendOutcome, len(live))
 	br := g.pool.SendBatch(ctx, b)
@@ -121,9 +121,7 @@ func (g *groupCommit) commit(batch []*appendRequest) {
 		// The server refused a statement, so the transaction rolled back:
 		// run each append alone.
 		for _, r := range live {
-			var o appendOutcome
-			o.scan(g.pool.QueryRow(r.ctx, appendSQL, r.args...))
-			r.done <- o
+			r.done <- runAppend(r.ctx, g.pool, r.args, r.keys)
 		}
 		return
 	}

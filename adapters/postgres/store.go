@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -132,17 +133,67 @@ func (s *Store) Append(ctx context.Context, stream string, expected es.ExpectedV
 
 func (s *Store) append(ctx context.Context, stream string, expected es.ExpectedVersion, commandID string, meta []byte, events []es.EventData) (es.AppendResult, error) {
 	args := s.appendArgs(stream, expected, commandID, meta, events)
+	keys := keysArgs(es.KeysOf(events...))
 	var out appendOutcome
 	if s.group != nil {
-		out = s.group.submit(ctx, args)
+		out = s.group.submit(ctx, args, keys)
 	} else {
-		out.scan(s.pool.QueryRow(ctx, appendSQL, args...))
+		out = runAppend(ctx, s.pool, args, keys)
 	}
 	res, err := s.outcome(ctx, s.pool, out, stream, expected)
 	if err == nil && !res.Duplicate {
 		s.wake()
 	}
 	return res, err
+}
+
+// appendKeysSQL is appendSQL for an append that carries new data keys
+// ($11 subjects, $12 wrapped keys): gantry_put_keys (migration 00100) writes
+// them in the same statement, after gantry_append and only if it wrote the
+// events (CASE fixes that order), so a conflict or a re-sent command leaves
+// no key behind, and a refused key fails the whole statement.
+const appendKeysSQL = `SELECT first_version, last_version, tx, pos, duplicate, conflict
+FROM gantry_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) a
+WHERE CASE WHEN a.conflict IS NULL AND NOT a.duplicate THEN gantry_put_keys($11::text[], $12::bytea[]) ELSE true END`
+
+// putKeysSQL writes the new data keys of an AppendMany, in its transaction.
+const putKeysSQL = `SELECT gantry_put_keys($1::text[], $2::bytea[])`
+
+// keysArgs are the arguments of gantry_put_keys, or nil for no keys.
+func keysArgs(keys []es.SubjectKey) []any {
+	if len(keys) == 0 {
+		return nil
+	}
+	subjects := make([]string, len(keys))
+	wrapped := make([][]byte, len(keys))
+	for i, k := range keys {
+		subjects[i], wrapped[i] = k.Subject, k.Wrapped
+	}
+	return []any{subjects, wrapped}
+}
+
+// appendQuery is the statement of one append and its arguments.
+func appendQuery(args, keys []any) (string, []any) {
+	if keys == nil {
+		return appendSQL, args
+	}
+	return appendKeysSQL, append(append(make([]any, 0, len(args)+2), args...), keys...)
+}
+
+// runAppend runs one append, with the keys it carries, in one statement.
+func runAppend(ctx context.Context, pool *pgxpool.Pool, args, keys []any) (o appendOutcome) {
+	sql, all := appendQuery(args, keys)
+	o.scan(pool.QueryRow(ctx, sql, all...))
+	return o
+}
+
+// keyChanged turns gantry_put_keys' refusal into *es.KeyChangedError.
+func keyChanged(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "GK001" {
+		return &es.KeyChangedError{Subjects: strings.Split(pgErr.Detail, ",")}
+	}
+	return err
 }
 
 // appendArgs are the arguments of gantry_append; the canonical bytes of the
@@ -174,6 +225,9 @@ func (s *Store) outcome(ctx context.Context, q querier, out appendOutcome, strea
 	res, err := out.result(stream, expected)
 	if err == nil {
 		return res, nil
+	}
+	if kc := keyChanged(err); kc != err {
+		return es.AppendResult{}, kc
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "events_pkey" {
@@ -213,6 +267,15 @@ func (s *Store) AppendMany(ctx context.Context, md es.Metadata, appends ...es.St
 		return nil, translate(err)
 	}
 	defer tx.Rollback(ctx)
+	var events []es.EventData
+	for _, a := range appends {
+		events = append(events, a.Events...)
+	}
+	if keys := keysArgs(es.KeysOf(events...)); keys != nil {
+		if _, err := tx.Exec(ctx, putKeysSQL, keys...); err != nil {
+			return nil, translate(keyChanged(err))
+		}
+	}
 	out := make([]es.AppendResult, 0, len(appends))
 	for _, a := range appends {
 		if a.Stream == "" || len(a.Events) == 0 {
