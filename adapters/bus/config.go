@@ -108,7 +108,7 @@ func New(cfg Config, handlers []Handler) (*Bus, error) {
 func sqlSchema() wsql.DefaultPostgreSQLSchema {
 	return wsql.DefaultPostgreSQLSchema{
 		GenerateMessagesTableName: func(topic string) string { return `"bus"."watermill_` + topic + `"` },
-		SubscribeBatchSize:        50,
+		SubscribeBatchSize:        10, // the subscriber holds its transaction while it hands a batch over: keep it short
 	}
 }
 
