@@ -58,7 +58,7 @@ func prefill(b *testing.B, store es.Store, codec *es.Codec, n int) {
 
 // sequence runs the sequencer until it has the head; it answers the time taken.
 func sequence(b *testing.B, pool *pgxpool.Pool, store projections.Source, codec *es.Codec) time.Duration {
-	return catchUp(b, pool, store, codec, tlog.Sequencer{})
+	return catchUp(b, pool, store, codec, tlog.NewSequencer())
 }
 
 // catchUp runs projector p until it has the head; it answers the time taken.
@@ -127,7 +127,7 @@ func BenchmarkCheckpointLatency(b *testing.B) {
 		}{time.Now(), c.Size})
 		mu.Unlock()
 	}}
-	r := projections.NewRunner(pool, store, codec, slog.New(slog.NewTextHandler(io.Discard, nil)), tlog.Sequencer{})
+	r := projections.NewRunner(pool, store, codec, slog.New(slog.NewTextHandler(io.Discard, nil)), tlog.NewSequencer())
 	rctx, cancel := context.WithCancel(ctx)
 	var bg sync.WaitGroup
 	bg.Add(2)

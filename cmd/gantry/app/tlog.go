@@ -48,7 +48,7 @@ func newLogFeature(d Deps) (Feature, error) {
 func (f *LogFeature) Events(*es.Registry) {}
 
 func (f *LogFeature) Projectors() []projections.Projector {
-	return []projections.Projector{tlog.Sequencer{}}
+	return []projections.Projector{tlog.NewSequencer()}
 }
 
 func (f *LogFeature) Handlers() []bus.Handler { return nil }
