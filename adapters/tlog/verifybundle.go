@@ -263,6 +263,11 @@ func readEventChunks(stop <-chan struct{}, next func() (string, []byte, error), 
 			return true
 		}
 		for {
+			select {
+			case <-stop: // the verifier has failed and returned: read no further
+				return
+			default:
+			}
 			name, data, err := next()
 			if err != nil {
 				if len(cur.files) > 0 && !send() {
