@@ -348,14 +348,13 @@ func UsageFileProblem(err error) error {
 }
 
 func (s *Service) importUsage(c echo.Context) error {
-	data, err := api.ReadBody(c)
-	if err != nil {
-		return err
-	}
 	name := c.QueryParam("name")
-	res, err := s.Usage.Handle(api.Actor(c), cmdcards.ImportUsage{Name: name, Data: data})
+	// The body streams through the import (its limit stays: past
+	// UsageFileLimit the read fails and nothing is written).
+	body := api.BodyStream(c)
+	res, err := s.Usage.Handle(api.Actor(c), cmdcards.ImportUsage{Name: name, Body: body})
 	if err != nil {
-		return UsageFileProblem(err)
+		return UsageFileProblem(body.Problem(err))
 	}
 	return c.JSON(http.StatusOK, res)
 }
