@@ -45,7 +45,7 @@ type UsageFile struct {
 // Limits of the streaming reader.
 const (
 	// DefaultChunkRows is how many valid records ReadUsage hands over at once.
-	DefaultChunkRows = 5000
+	DefaultChunkRows = 10000
 	// MaxProblems is how many bad fields a rejected file lists; one more
 	// entry then says how many were left out (memory stays bounded).
 	MaxProblems = 1000
