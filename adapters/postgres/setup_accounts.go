@@ -76,17 +76,23 @@ type ConsentDocuments struct {
 	Sealer *es.Sealer
 }
 
-// PutConsentPDF seals and stores a signed consent PDF and returns its
-// reference, the SHA-256 of the plain PDF. A retry stores nothing new.
-func (d ConsentDocuments) PutConsentPDF(ctx context.Context, consentID string, pdf []byte) (string, error) {
+// ConsentPDFWrite seals a signed consent PDF and returns its reference, the
+// SHA-256 of the plain PDF, and the write that stores it, to be run in the
+// transaction of the consent event's append (es.TxAppender), so that the
+// PDF and its event commit together or not at all. A retry stores nothing
+// new (keyed by consent and content). A shredded consent gives
+// es.ErrShredded.
+func (d ConsentDocuments) ConsentPDFWrite(ctx context.Context, consentID string, pdf []byte) (string, es.TxWrite, error) {
 	h := sha256.Sum256(pdf)
 	ref := "sha256:" + hex.EncodeToString(h[:])
 	sealed, err := d.Sealer.SealValue(ctx, consentID, pdf)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	_, err = d.Pool.Exec(ctx, `INSERT INTO setup_consent_documents (consent_id, sha256, pdf, sealed) VALUES ($1,$2,$3,true) ON CONFLICT (consent_id, sha256) DO NOTHING`, consentID, ref, sealed)
-	return ref, err
+	write := func(ctx context.Context, tx es.TxExec) error {
+		return tx.Exec(ctx, `INSERT INTO setup_consent_documents (consent_id, sha256, pdf, sealed) VALUES ($1,$2,$3,true) ON CONFLICT (consent_id, sha256) DO NOTHING`, consentID, ref, sealed)
+	}
+	return ref, write, nil
 }
 
 // SealLegacy seals the PDFs stored in plaintext before sealing existed
@@ -141,8 +147,10 @@ func (d ConsentDocuments) SealLegacy(ctx context.Context) (sealed, deleted int, 
 }
 
 // PurgeOrphans deletes the PDFs stored more than grace ago whose consent
-// event does not reference them (the append after the store failed, or
-// another store's append won the consent ID). It reads the event log, not
+// event does not reference them. Since PDFs are written in their event's
+// transaction (ConsentPDFWrite) none arises any more; it removes those left
+// by the earlier design, which stored a PDF before its append (a failed
+// append, or another store's append won the consent ID). It reads the event log, not
 // a view, so a lagging projector never makes a live PDF look orphaned.
 func (d ConsentDocuments) PurgeOrphans(ctx context.Context, grace time.Duration) (int64, error) {
 	tag, err := d.Pool.Exec(ctx, `DELETE FROM setup_consent_documents d WHERE stored_at < now() - make_interval(secs => $1)

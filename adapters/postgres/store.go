@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -196,6 +197,21 @@ type querier interface {
 // command record is the command ID with the stream appended, so a re-sent
 // call finds all of them.
 func (s *Store) AppendMany(ctx context.Context, md es.Metadata, appends ...es.StreamAppend) ([]es.AppendResult, error) {
+	return s.AppendManyInTx(ctx, md, nil, appends...)
+}
+
+// pgxExec runs a TxWrite's statements on the append's transaction.
+type pgxExec struct{ tx pgx.Tx }
+
+func (e pgxExec) Exec(ctx context.Context, sql string, args ...any) error {
+	_, err := e.tx.Exec(ctx, sql, args...)
+	return err
+}
+
+// AppendManyInTx implements eventstore.TxAppender: AppendMany, with write
+// run in its transaction after the events (not when every part was a
+// Duplicate). It bypasses group commit, as AppendMany does.
+func (s *Store) AppendManyInTx(ctx context.Context, md es.Metadata, write es.TxWrite, appends ...es.StreamAppend) ([]es.AppendResult, error) {
 	if len(appends) == 0 {
 		return nil, errors.New("eventstore: nothing to append")
 	}
@@ -236,6 +252,11 @@ func (s *Store) AppendMany(ctx context.Context, md es.Metadata, appends ...es.St
 			return nil, err
 		}
 		out = append(out, res)
+	}
+	if write != nil && slices.ContainsFunc(out, func(r es.AppendResult) bool { return !r.Duplicate }) {
+		if err := write(ctx, pgxExec{tx}); err != nil {
+			return nil, translate(err)
+		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, translate(err)
