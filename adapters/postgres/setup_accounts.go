@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gantry-etc/gantry/commands/accounts"
@@ -63,6 +64,57 @@ func (s StaffAccounts) FindStaff(ctx context.Context, staffID string) (a account
 		a.StoreID = *store
 	}
 	return a, true, nil
+}
+
+// ChangeStaff implements accounts.StaffChanger: the account row is locked,
+// decided on, updated with version+1, and the staff's tokens are denied up
+// to revokeAt, in one transaction.
+func (s StaffAccounts) ChangeStaff(ctx context.Context, staffID string, expected int64, revokeAt time.Time,
+	decide func(accounts.StaffAccount) (accounts.StaffAccount, bool, error)) (accounts.StaffAccount, int64, error) {
+	var out accounts.StaffAccount
+	var version int64
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		var store *string
+		err := tx.QueryRow(ctx, `SELECT staff_id, store_id, role, password_hash, version FROM setup_staff_accounts WHERE staff_id=$1 FOR UPDATE`, staffID).
+			Scan(&out.StaffID, &store, &out.Role, &out.PasswordHash, &version)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return accounts.ErrUnknownStaff
+		}
+		if err != nil {
+			return err
+		}
+		if store != nil {
+			out.StoreID = *store
+		}
+		if expected >= 0 && expected != version {
+			return &es.WrongVersionError{Stream: accounts.StaffStream(staffID), Expected: es.ExpectedVersion(expected), Actual: version}
+		}
+		next, changed, err := decide(out)
+		if err != nil || !changed {
+			return err
+		}
+		var nextStore any
+		if next.StoreID != "" {
+			nextStore = next.StoreID
+		}
+		if err := tx.QueryRow(ctx, `UPDATE setup_staff_accounts SET role=$2, store_id=$3, version=version+1 WHERE staff_id=$1 RETURNING version`,
+			staffID, next.Role, nextStore).Scan(&version); err != nil {
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.Code == "23503" {
+				return accounts.ErrUnknownStore
+			}
+			return err
+		}
+		if err := (Revocations{}).revokeSubject(ctx, tx, accounts.StaffTokenSubject(staffID), revokeAt); err != nil {
+			return err
+		}
+		out = next
+		return nil
+	})
+	if err != nil {
+		return accounts.StaffAccount{}, 0, translate(err)
+	}
+	return out, version, nil
 }
 
 // ConsentDocuments keeps signed proxy-consent PDFs for the consent's 5

@@ -266,3 +266,46 @@ func TestConsentDocumentsSealLegacy(t *testing.T) {
 		t.Fatalf("the table's file (%d bytes, %v) still holds the plaintext", len(b), err)
 	}
 }
+
+// A role or store change and the revocation of the staff's tokens commit
+// together; a refused one writes neither.
+func TestChangeStaffRevokesInTheSameTransaction(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	s := postgres.StaffAccounts{Pool: pool}
+	for _, a := range []accounts.StaffAccount{
+		{StaffID: "ST01", StoreID: "S001", StoreName: "a", Role: accounts.RoleStoreStaff, PasswordHash: "h"},
+		{StaffID: "ST02", StoreID: "S002", StoreName: "b", Role: accounts.RoleStoreStaff, PasswordHash: "h"},
+	} {
+		if ok, err := s.InsertStaff(ctx, a); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+	}
+	at := time.Date(2026, 12, 2, 1, 0, 0, 0, time.UTC)
+	moveTo := func(store string) func(accounts.StaffAccount) (accounts.StaffAccount, bool, error) {
+		return func(a accounts.StaffAccount) (accounts.StaffAccount, bool, error) { a.StoreID = store; return a, true, nil }
+	}
+	revocations := func() int {
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM token_subject_revocations WHERE subject = 'staff:ST01' AND not_before = $1`, at).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if _, _, err := s.ChangeStaff(ctx, "ST01", -1, at, moveTo("S404")); !errors.Is(err, accounts.ErrUnknownStore) || revocations() != 0 {
+		t.Fatalf("unknown store: %v, %d revocations", err, revocations())
+	}
+	if _, _, err := s.ChangeStaff(ctx, "ST01", 5, at, moveTo("S002")); !errors.Is(err, es.ErrWrongExpectedVersion) || revocations() != 0 {
+		t.Fatalf("stale version: %v, %d revocations", err, revocations())
+	}
+	if _, _, err := s.ChangeStaff(ctx, "NOBODY", -1, at, moveTo("S002")); !errors.Is(err, accounts.ErrUnknownStaff) {
+		t.Fatalf("unknown staff: %v", err)
+	}
+	a, v, err := s.ChangeStaff(ctx, "ST01", 1, at, moveTo("S002"))
+	if err != nil || a.StoreID != "S002" || v != 2 || revocations() != 1 {
+		t.Fatalf("change: %+v v%d %v, %d revocations", a, v, err, revocations())
+	}
+	if got, _, _ := s.FindStaff(ctx, "ST01"); got.StoreID != "S002" {
+		t.Fatalf("stored store %q", got.StoreID)
+	}
+}
