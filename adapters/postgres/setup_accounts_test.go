@@ -283,7 +283,10 @@ func TestChangeStaffRevokesInTheSameTransaction(t *testing.T) {
 	}
 	at := time.Date(2026, 12, 2, 1, 0, 0, 0, time.UTC)
 	moveTo := func(store string) func(accounts.StaffAccount) (accounts.StaffAccount, bool, error) {
-		return func(a accounts.StaffAccount) (accounts.StaffAccount, bool, error) { a.StoreID = store; return a, true, nil }
+		return func(a accounts.StaffAccount) (accounts.StaffAccount, bool, error) {
+			a.StoreID = store
+			return a, true, nil
+		}
 	}
 	revocations := func() int {
 		var n int
