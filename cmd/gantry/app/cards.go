@@ -100,7 +100,7 @@ func newCardsFeature(d Deps) (Feature, error) {
 		leases = lease.NewHTTPClient(u, 5*time.Second)
 	}
 	numbers := cardsdb.Numbers{Pool: d.Pool, Prefix: prefix}
-	reader := projcards.Reader{Pool: d.Pool}
+	reader := projcards.Reader{Pool: d.Pool, Keys: d.Sealer, Claims: projcards.ClaimStreamCards{Streams: d.Streams, StreamOf: cmdcards.VehicleStream}}
 	waitHead := func(ctx context.Context) error {
 		var head es.Position
 		head, err := d.Streams.Store.Head(ctx)
@@ -143,7 +143,7 @@ func (f *CardsFeature) Prepare(ctx context.Context) error {
 }
 
 func (f *CardsFeature) Projectors() []projections.Projector {
-	return []projections.Projector{projcards.Cards{}, projcards.Invoices{}}
+	return []projections.Projector{projcards.Cards{Seal: f.d.Sealer}, projcards.Invoices{}}
 }
 
 func (f *CardsFeature) Handlers() []bus.Handler {
