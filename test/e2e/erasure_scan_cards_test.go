@@ -112,3 +112,24 @@ func TestErasureScan_card_contract(t *testing.T) {
 		}
 	}
 }
+
+// A consent PDF stored in plaintext before sealing existed (migration
+// 06000) is sealed when `gantry serve` starts, without waiting for an
+// operator to run `gantry privacy seal-legacy`.
+func TestLegacyConsentPDFSealedAtStart(t *testing.T) {
+	first := start(t)
+	ctx := context.Background()
+	if _, err := first.a.Pool.Exec(ctx, `INSERT INTO setup_consent_documents (consent_id, sha256, pdf) VALUES ('CN-OLD', 'sha256:old', '%PDF legacy ZZ旧平文ZZ')`); err != nil {
+		t.Fatal(err)
+	}
+	url := first.a.Pool.Config().ConnString()
+	second := startWith(t, first.inbox, func(cfg *app.Config) { cfg.DatabaseURL = url })
+	var sealed bool
+	var pdf []byte
+	if err := second.a.Pool.QueryRow(ctx, `SELECT sealed, pdf FROM setup_consent_documents WHERE consent_id = 'CN-OLD'`).Scan(&sealed, &pdf); err != nil {
+		t.Fatal(err)
+	}
+	if !sealed || bytes.Contains(pdf, []byte("ZZ旧平文ZZ")) {
+		t.Fatalf("after a start: sealed %v, plaintext %v", sealed, bytes.Contains(pdf, []byte("ZZ旧平文ZZ")))
+	}
+}
