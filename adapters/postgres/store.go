@@ -267,6 +267,22 @@ func (s *Store) AppendMany(ctx context.Context, md es.Metadata, appends ...es.St
 		return nil, translate(err)
 	}
 	defer tx.Rollback(ctx)
+	out, err := s.appendInTx(ctx, tx, md, meta, appends)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, translate(err)
+	}
+	s.wake()
+	return out, nil
+}
+
+// appendInTx runs one gantry_append per stream in tx (AppendMany,
+// AppendWithin); the first conflict is returned and tx must be rolled back.
+func (s *Store) appendInTx(ctx context.Context, tx pgx.Tx, md es.Metadata, meta []byte, appends []es.StreamAppend) ([]es.AppendResult, error) {
+	// New data keys the events carry, in the same transaction (AppendWithin
+	// included).
 	var events []es.EventData
 	for _, a := range appends {
 		events = append(events, a.Events...)
@@ -300,10 +316,6 @@ func (s *Store) AppendMany(ctx context.Context, md es.Metadata, appends ...es.St
 		}
 		out = append(out, res)
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, translate(err)
-	}
-	s.wake()
 	return out, nil
 }
 
