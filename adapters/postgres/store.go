@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	es "github.com/gantry-etc/gantry/commands/eventstore"
@@ -131,12 +132,12 @@ func (s *Store) Append(ctx context.Context, stream string, expected es.ExpectedV
 }
 
 func (s *Store) append(ctx context.Context, stream string, expected es.ExpectedVersion, commandID string, meta []byte, events []es.EventData) (es.AppendResult, error) {
-	args := s.appendArgs(stream, expected, commandID, meta, events)
+	c := s.newCall(stream, expected, commandID, meta, events)
 	var out appendOutcome
 	if s.group != nil {
-		out = s.group.submit(ctx, args)
+		out = s.group.submit(ctx, c)
 	} else {
-		out.scan(s.pool.QueryRow(ctx, appendSQL, args...))
+		out.scan(s.pool.QueryRow(ctx, appendSQL, c.args()...))
 	}
 	res, err := s.outcome(ctx, s.pool, out, stream, expected)
 	if err == nil && !res.Duplicate {
@@ -145,28 +146,42 @@ func (s *Store) append(ctx context.Context, stream string, expected es.ExpectedV
 	return res, err
 }
 
-// appendArgs are the arguments of gantry_append; the canonical bytes of the
-// hash chain are computed here from the same values.
-func (s *Store) appendArgs(stream string, expected es.ExpectedVersion, commandID string, meta []byte, events []es.EventData) []any {
+// appendCall is one append as gantry_append (or one element of
+// gantry_append_batch) takes it, in types pgx encodes without reflection.
+// The canonical bytes of the hash chain are computed here from the same
+// values.
+type appendCall struct {
+	stream   string
+	expected int64
+	command  pgtype.Text
+	ids      []pgtype.UUID
+	types    []string
+	schemas  []int32
+	data     [][]byte
+	meta     []byte
+	recorded time.Time
+	canon    [][]byte
+}
+
+func (s *Store) newCall(stream string, expected es.ExpectedVersion, commandID string, meta []byte, events []es.EventData) *appendCall {
 	now := es.TruncateTime(s.clock.Now())
 	n := len(events)
-	ids := make([]any, n)
-	types := make([]string, n)
-	schemas := make([]int32, n)
-	data := make([]string, n)
-	canon := make([][]byte, n)
+	c := &appendCall{stream: stream, expected: int64(expected), command: pgtype.Text{String: commandID, Valid: commandID != ""},
+		ids: make([]pgtype.UUID, n), types: make([]string, n), schemas: make([]int32, n), data: make([][]byte, n),
+		meta: meta, recorded: now, canon: make([][]byte, n)}
 	for i, e := range events {
-		ids[i] = e.ID
-		types[i] = e.Type
-		schemas[i] = int32(e.SchemaVersion)
-		data[i] = string(e.Data)
-		canon[i] = es.Canonical(stream, int64(expected)+int64(i)+1, e.ID, e.Type, e.SchemaVersion, e.Data, meta, now)
+		c.ids[i] = pgtype.UUID{Bytes: e.ID, Valid: true}
+		c.types[i] = e.Type
+		c.schemas[i] = int32(e.SchemaVersion)
+		c.data[i] = e.Data
+		c.canon[i] = es.Canonical(stream, int64(expected)+int64(i)+1, e.ID, e.Type, e.SchemaVersion, e.Data, meta, now)
 	}
-	var cmd *string
-	if commandID != "" {
-		cmd = &commandID
-	}
-	return []any{stream, int64(expected), cmd, ids, types, schemas, data, string(meta), now, canon}
+	return c
+}
+
+// args are the arguments of gantry_append.
+func (c *appendCall) args() []any {
+	return []any{c.stream, c.expected, c.command, c.ids, c.types, c.schemas, c.data, c.meta, c.recorded, c.canon}
 }
 
 // outcome turns a gantry_append row (or its error) into the port's result.
@@ -230,7 +245,7 @@ func (s *Store) AppendMany(ctx context.Context, md es.Metadata, appends ...es.St
 			cmd = md.CommandID + "@" + a.Stream
 		}
 		var o appendOutcome
-		o.scan(tx.QueryRow(ctx, appendSQL, s.appendArgs(a.Stream, exp, cmd, meta, a.Events)...))
+		o.scan(tx.QueryRow(ctx, appendSQL, s.newCall(a.Stream, exp, cmd, meta, a.Events).args()...))
 		res, err := s.outcome(ctx, s.pool, o, a.Stream, a.Expected)
 		if err != nil {
 			return nil, err
