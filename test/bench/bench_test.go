@@ -99,15 +99,19 @@ func run(writers, total int, op func(w, i int) error) (time.Duration, error) {
 // commit) against a raw single-row INSERT-and-commit on the same database,
 // at 1, 8 and 32 concurrent writers. The two alternate over 5 rounds so that
 // the machine's drift hits both alike; reported: appends/s, inserts/s (over
-// all rounds) and their ratio.
+// all rounds) and their ratio, and the CPU time per operation of this
+// process and of the PostgreSQL server on each side (which, unlike the
+// rates, hardly depends on what else runs on the machine).
 func BenchmarkAppendVsRawInsert(b *testing.B) {
 	pool, streams, _, _ := setup(b)
 	ctx := context.Background()
+	cpu := newCPUMeter(b, pool)
 	for _, writers := range []int{1, 8, 32} {
 		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
 			per := 1000 * max(1, writers/4)
-			var rawTime, appTime time.Duration
+			var rawTime, appTime, rawClient, rawServer, appClient, appServer time.Duration
 			for round := range 5 {
+				c0, s0 := cpu.sample()
 				d, err := run(writers, per, func(w, i int) error {
 					_, err := pool.Exec(ctx, `INSERT INTO raw_inserts (stream, data) VALUES ($1, $2)`, fmt.Sprintf("raw-%d-%d-%d", writers, round, i), fmt.Sprintf(`{"card":"4000000000000002","toll":%d}`, i))
 					return err
@@ -116,6 +120,8 @@ func BenchmarkAppendVsRawInsert(b *testing.B) {
 					b.Fatal(err)
 				}
 				rawTime += d
+				c1, s1 := cpu.sample()
+				rawClient, rawServer = rawClient+c1-c0, rawServer+s1-s0
 				d, err = run(writers, per, func(w, i int) error {
 					_, err := streams.Append(ctx, fmt.Sprintf("card-%d-%d-%d", writers, round, i), 0, cardUsed{Card: "4000000000000002", Toll: int64(i)})
 					return err
@@ -124,11 +130,19 @@ func BenchmarkAppendVsRawInsert(b *testing.B) {
 					b.Fatal(err)
 				}
 				appTime += d
+				c2, s2 := cpu.sample()
+				appClient, appServer = appClient+c2-c1, appServer+s2-s1
 			}
 			raw, app := float64(5*per)/rawTime.Seconds(), float64(5*per)/appTime.Seconds()
 			b.ReportMetric(app, "appends/s")
 			b.ReportMetric(raw, "inserts/s")
 			b.ReportMetric(app/raw, "ratio")
+			us := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(5*per) }
+			b.ReportMetric(us(appClient), "append-client-µs/op")
+			b.ReportMetric(us(appServer), "append-server-µs/op")
+			b.ReportMetric(us(rawClient), "raw-client-µs/op")
+			b.ReportMetric(us(rawServer), "raw-server-µs/op")
+			b.ReportMetric(us(rawClient+rawServer)/us(appClient+appServer), "cpu-ratio")
 		})
 	}
 }
