@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -299,20 +300,27 @@ const selectEvent = `SELECT event_id, stream_id, version, transaction_id::text, 
 
 func scanEvents(rows pgx.Rows) ([]es.RecordedEvent, error) {
 	defer rows.Close()
-	var out []es.RecordedEvent
+	var (
+		out  []es.RecordedEvent
+		prev *es.RecordedEvent
+	)
 	for rows.Next() {
 		e, err := scanOne(rows)
 		if err != nil {
 			return nil, err
 		}
-		if len(e.RawMetadata) == 2 { // "{}": nothing to decode (also skipped events)
-			out = append(out, e)
-			continue
-		}
-		if err := json.Unmarshal(e.RawMetadata, &e.Metadata); err != nil {
-			return nil, fmt.Errorf("event %s@%d (type %q): metadata cannot be decoded: %w", e.StreamID, e.Version, e.Type, err)
+		switch {
+		case len(e.RawMetadata) == 2: // "{}": nothing to decode (also skipped events)
+		case prev != nil && bytes.Equal(prev.RawMetadata, e.RawMetadata):
+			// The events of one append share their metadata: decode it once.
+			e.Metadata, e.RawMetadata = prev.Metadata, prev.RawMetadata
+		default:
+			if err := json.Unmarshal(e.RawMetadata, &e.Metadata); err != nil {
+				return nil, fmt.Errorf("event %s@%d (type %q): metadata cannot be decoded: %w", e.StreamID, e.Version, e.Type, err)
+			}
 		}
 		out = append(out, e)
+		prev = &out[len(out)-1]
 	}
 	return out, translate(rows.Err())
 }
@@ -370,8 +378,10 @@ func (s *Store) ReadAllTypes(ctx context.Context, from es.Position, max int, typ
 	if max <= 0 {
 		max = s.batchSize
 	}
-	// QueryExecModeExec plans each read with its real parameters: a cached
-	// generic plan made while the log was small would sort the whole log.
+	// QueryExecModeDescribeExec plans each read with its real parameters (a
+	// cached generic plan made while the log was small would sort the whole
+	// log) and, unlike QueryExecModeExec, gets the rows in binary: no text
+	// parsing of UUIDs, times and hex-encoded hashes on the client.
 	c, p := strconv.FormatUint(from.Commit, 10), int64(from.Prepare)
 	var (
 		rows pgx.Rows
@@ -381,7 +391,7 @@ func (s *Store) ReadAllTypes(ctx context.Context, from es.Position, max int, typ
 		rows, err = s.pool.Query(ctx, selectEvent+`
 WHERE (transaction_id, position) > ($1::text::xid8, $2)
   AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY events.transaction_id, events.position LIMIT $3`, pgx.QueryExecModeExec, c, p, max)
+ORDER BY events.transaction_id, events.position LIMIT $3`, pgx.QueryExecModeDescribeExec, c, p, max)
 	} else {
 		// The window is the next max readable events (an index scan of
 		// positions and types only); the rows fetched whole are the wanted
@@ -396,7 +406,7 @@ SELECT event_id, stream_id, version, transaction_id::text, position, type, schem
 FROM events WHERE ctid = ANY(ARRAY(
   SELECT c FROM w WHERE wanted
   UNION ALL (SELECT c FROM w ORDER BY t DESC, p DESC LIMIT 1)))
-ORDER BY events.transaction_id, events.position`, pgx.QueryExecModeExec, c, p, max, types)
+ORDER BY events.transaction_id, events.position`, pgx.QueryExecModeDescribeExec, c, p, max, types)
 	}
 	if err != nil {
 		return nil, translate(err)
