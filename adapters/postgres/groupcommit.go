@@ -184,7 +184,10 @@ func (g *groupCommit) commitBatch(ctx context.Context, live []*appendRequest) ([
 		data = append(data, c.data...)
 		canon = append(canon, c.canon...)
 	}
-	rows, err := g.pool.Query(ctx, appendBatchSQL, streams, expected, commands, counts, meta, recorded, ids, types, schemas, data, canon)
+	// FlatArray: pgx encodes these arrays without reflection.
+	rows, err := g.pool.Query(ctx, appendBatchSQL, streams, expected, pgtype.FlatArray[pgtype.Text](commands), counts,
+		pgtype.FlatArray[[]byte](meta), pgtype.FlatArray[time.Time](recorded), pgtype.FlatArray[pgtype.UUID](ids), types, schemas,
+		pgtype.FlatArray[[]byte](data), pgtype.FlatArray[[]byte](canon))
 	if err != nil {
 		return nil, err
 	}

@@ -182,7 +182,8 @@ func (s *Store) newCall(stream string, expected es.ExpectedVersion, commandID st
 
 // args are the arguments of gantry_append.
 func (c *appendCall) args() []any {
-	return []any{c.stream, c.expected, c.command, c.ids, c.types, c.schemas, c.data, c.meta, c.recorded, c.canon}
+	return []any{c.stream, c.expected, c.command, pgtype.FlatArray[pgtype.UUID](c.ids), c.types, c.schemas,
+		pgtype.FlatArray[[]byte](c.data), c.meta, c.recorded, pgtype.FlatArray[[]byte](c.canon)}
 }
 
 // outcome turns a gantry_append row (or its error) into the port's result.
