@@ -132,6 +132,9 @@ func (s *Store) Append(ctx context.Context, stream string, expected es.ExpectedV
 
 func (s *Store) append(ctx context.Context, stream string, expected es.ExpectedVersion, commandID string, meta []byte, events []es.EventData) (es.AppendResult, error) {
 	args := s.appendArgs(stream, expected, commandID, meta, events)
+	if work := es.InTxFrom(ctx); work != nil {
+		return s.appendInTx(ctx, stream, expected, args, work)
+	}
 	var out appendOutcome
 	if s.group != nil {
 		out = s.group.submit(ctx, args)
@@ -143,6 +146,35 @@ func (s *Store) append(ctx context.Context, stream string, expected es.ExpectedV
 		s.wake()
 	}
 	return res, err
+}
+
+// appendInTx is an append carrying work for its transaction (es.InTx): a
+// transaction of its own, outside group commit, with the work run after
+// gantry_append and before the commit.
+func (s *Store) appendInTx(ctx context.Context, stream string, expected es.ExpectedVersion, args []any, work es.InTx) (es.AppendResult, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return es.AppendResult{}, translate(err)
+	}
+	defer tx.Rollback(ctx)
+	var out appendOutcome
+	out.scan(tx.QueryRow(ctx, appendSQL, args...))
+	res, err := s.outcome(ctx, s.pool, out, stream, expected)
+	if err != nil {
+		return res, err
+	}
+	if !res.Duplicate {
+		if err := work(ctx, tx); err != nil {
+			return es.AppendResult{}, err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return es.AppendResult{}, translate(err)
+	}
+	if !res.Duplicate {
+		s.wake()
+	}
+	return res, nil
 }
 
 // appendArgs are the arguments of gantry_append; the canonical bytes of the
@@ -236,6 +268,11 @@ func (s *Store) AppendMany(ctx context.Context, md es.Metadata, appends ...es.St
 			return nil, err
 		}
 		out = append(out, res)
+	}
+	if work := es.InTxFrom(ctx); work != nil && !out[0].Duplicate {
+		if err := work(ctx, tx); err != nil {
+			return nil, err
+		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, translate(err)

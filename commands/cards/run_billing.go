@@ -20,6 +20,38 @@ type BillingFacts interface {
 	Usage(ctx context.Context, cards []billing.CardRecord, month money.YearMonth) ([]billing.UsageRecord, error)
 }
 
+// InvoiceLines is the invoice line store (adapters/cardsdb.InvoiceLines):
+// invoice events commit to their lines, which are kept here.
+type InvoiceLines interface {
+	// Keep returns the work that stores sets inside the append's
+	// transaction (es.WithInTx).
+	Keep(sets ...billing.DocumentLines) es.InTx
+	// Lines reads one stored line set back, in order.
+	Lines(ctx context.Context, doc billing.InvoiceNumber, part billing.LinePart) ([]billing.Line, error)
+}
+
+// LoadInvoice replays an invoice's stream with its lines: each event is
+// hydrated from the line store and checked against its commitment
+// (billing.Hydrate) before it is applied.
+func LoadInvoice(ctx context.Context, s interface {
+	Load(ctx context.Context, stream string, apply func(domain.Event)) (int64, error)
+}, lines InvoiceLines, n billing.InvoiceNumber, inv *billing.Invoice) (int64, error) {
+	var evs []domain.Event
+	v, err := s.Load(ctx, InvoiceStream(n), func(e domain.Event) { evs = append(evs, e) })
+	if err != nil {
+		return 0, err
+	}
+	read := func(doc billing.InvoiceNumber, part billing.LinePart) ([]billing.Line, error) { return lines.Lines(ctx, doc, part) }
+	for _, e := range evs {
+		h, err := billing.Hydrate(e, read)
+		if err != nil {
+			return 0, err
+		}
+		inv.Apply(h)
+	}
+	return v, nil
+}
+
 // RunBilling bills every contract for Month.
 type RunBilling struct {
 	Month money.YearMonth
@@ -46,6 +78,7 @@ type BillingOutcome struct {
 type RunBillingHandler struct {
 	Streams  EventStreams
 	Reader   BillingFacts
+	Lines    InvoiceLines
 	Settings billing.Settings
 	Clock    commands.Clock
 	// WaitFor brings the views up to the store's head before reading.
@@ -91,7 +124,7 @@ func (h RunBillingHandler) Handle(ctx context.Context, cmd RunBilling) ([]Billin
 		number := billing.InvoiceNumberFor(n, cmd.Month)
 		stream := InvoiceStream(number)
 		var inv billing.Invoice
-		v, err := h.Streams.Load(ctx, stream, inv.Apply)
+		v, err := LoadInvoice(ctx, h.Streams, h.Lines, number, &inv)
 		if err != nil {
 			return nil, es.Position{}, err
 		}
@@ -115,7 +148,15 @@ func (h RunBillingHandler) Handle(ctx context.Context, cmd RunBilling) ([]Billin
 			return nil, es.Position{}, err
 		}
 		if len(evs) > 0 {
-			res, err := h.Streams.Append(ctx, stream, v, evs...)
+			// The event commits to its lines; they are stored in the
+			// append's transaction.
+			var sets []billing.DocumentLines
+			for _, e := range evs {
+				if d, ok := e.(interface{ DetailLines() []billing.DocumentLines }); ok {
+					sets = append(sets, d.DetailLines()...)
+				}
+			}
+			res, err := h.Streams.Append(es.WithInTx(ctx, h.Lines.Keep(sets...)), stream, v, evs...)
 			if err != nil {
 				return nil, es.Position{}, err
 			}

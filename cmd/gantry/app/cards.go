@@ -101,6 +101,7 @@ func newCardsFeature(d Deps) (Feature, error) {
 	}
 	numbers := cardsdb.Numbers{Pool: d.Pool, Prefix: prefix}
 	reader := projcards.Reader{Pool: d.Pool}
+	lines := cardsdb.InvoiceLines{Pool: d.Pool}
 	waitHead := func(ctx context.Context) error {
 		var head es.Position
 		head, err := d.Streams.Store.Head(ctx)
@@ -115,9 +116,9 @@ func newCardsFeature(d Deps) (Feature, error) {
 		Renew:     cmdcards.RenewCardHandler{Streams: d.Streams, Leases: leases, Numbers: numbers, Clock: d.Clock},
 		Reissue:   cmdcards.ReissueCardHandler{Streams: d.Streams, Numbers: numbers, Clock: d.Clock},
 		Usage:     cmdcards.ImportUsageHandler{Streams: d.Streams, Parser: edi.UsageParser{}, Store: cardsdb.UsageStore{Pool: d.Pool}, Clock: d.Clock},
-		Billing:   cmdcards.RunBillingHandler{Streams: d.Streams, Reader: reader, Settings: settings, Clock: d.Clock, WaitFor: waitHead},
+		Billing:   cmdcards.RunBillingHandler{Streams: d.Streams, Lines: lines, Reader: reader, Settings: settings, Clock: d.Clock, WaitFor: waitHead},
 		Reader:    reader,
-		Invoices:  projcards.InvoiceReader{Streams: d.Streams, StreamOf: cmdcards.InvoiceStream},
+		Invoices:  projcards.InvoiceReader{Streams: d.Streams, Lines: lines, StreamOf: cmdcards.InvoiceStream},
 		Holidays:  jpholiday.Calendar{},
 		WaitFor:   d.WaitFor,
 		RenderPDF: invoicepdf.Renderer{FontPath: invoicepdf.DefaultFont}.Render,
