@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/gantry-etc/gantry/adapters/bus"
 	"github.com/gantry-etc/gantry/adapters/cardsdb"
 	"github.com/gantry-etc/gantry/adapters/edi"
@@ -211,4 +213,15 @@ func (a *App) Cards() *CardsFeature {
 		}
 	}
 	return nil
+}
+
+// hydrateInvoices gives invoice events their lines from the line store,
+// checked against their commitments (for the auditors' state as of a date).
+func hydrateInvoices(pool *pgxpool.Pool) func(ctx context.Context, e domain.Event) (domain.Event, error) {
+	lines := cardsdb.InvoiceLines{Pool: pool}
+	return func(ctx context.Context, e domain.Event) (domain.Event, error) {
+		return billing.Hydrate(e, func(doc billing.InvoiceNumber, part billing.LinePart) ([]billing.Line, error) {
+			return lines.Lines(ctx, doc, part)
+		})
+	}
 }
