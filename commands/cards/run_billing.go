@@ -41,7 +41,9 @@ func LoadInvoice(ctx context.Context, s interface {
 	if err != nil {
 		return 0, err
 	}
-	read := func(doc billing.InvoiceNumber, part billing.LinePart) ([]billing.Line, error) { return lines.Lines(ctx, doc, part) }
+	read := func(doc billing.InvoiceNumber, part billing.LinePart) ([]billing.Line, error) {
+		return lines.Lines(ctx, doc, part)
+	}
 	for _, e := range evs {
 		h, err := billing.Hydrate(e, read)
 		if err != nil {
@@ -152,7 +154,9 @@ func (h RunBillingHandler) Handle(ctx context.Context, cmd RunBilling) ([]Billin
 			// append's transaction.
 			var sets []billing.DocumentLines
 			for _, e := range evs {
-				if d, ok := e.(interface{ DetailLines() []billing.DocumentLines }); ok {
+				if d, ok := e.(interface {
+					DetailLines() []billing.DocumentLines
+				}); ok {
 					sets = append(sets, d.DetailLines()...)
 				}
 			}

@@ -40,7 +40,9 @@ func (r InvoiceReader) Invoice(ctx context.Context, n billing.InvoiceNumber) (*b
 	if err != nil {
 		return nil, 0, err
 	}
-	read := func(doc billing.InvoiceNumber, part billing.LinePart) ([]billing.Line, error) { return r.Lines.Lines(ctx, doc, part) }
+	read := func(doc billing.InvoiceNumber, part billing.LinePart) ([]billing.Line, error) {
+		return r.Lines.Lines(ctx, doc, part)
+	}
 	for _, e := range evs {
 		h, err := billing.Hydrate(e, read)
 		if err != nil {
