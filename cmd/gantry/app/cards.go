@@ -46,6 +46,11 @@ const (
 	RenewalNoticeHandler = "cards_renewal_notice_mail"
 )
 
+// BillingWorkers is how many contracts a billing run bills at once: the
+// work is mostly PostgreSQL's (reading usage rows, writing invoice lines),
+// so a few connections keep both cores busy.
+const BillingWorkers = 4
+
 // Job names (gantry jobs, a.RunJob).
 const (
 	JobCardsMonthEnd      = "cards-month-end"
@@ -118,7 +123,7 @@ func newCardsFeature(d Deps) (Feature, error) {
 		Renew:     cmdcards.RenewCardHandler{Streams: d.Streams, Leases: leases, Numbers: numbers, Clock: d.Clock},
 		Reissue:   cmdcards.ReissueCardHandler{Streams: d.Streams, Numbers: numbers, Clock: d.Clock},
 		Usage:     cmdcards.ImportUsageHandler{Streams: d.Streams, Parser: edi.UsageParser{}, Store: cardsdb.UsageStore{Pool: d.Pool}, Clock: d.Clock},
-		Billing:   cmdcards.RunBillingHandler{Streams: d.Streams, Lines: lines, Reader: reader, Settings: settings, Clock: d.Clock, WaitFor: waitHead},
+		Billing:   cmdcards.RunBillingHandler{Streams: d.Streams, Lines: lines, Reader: reader, Settings: settings, Clock: d.Clock, WaitFor: waitHead, Workers: BillingWorkers},
 		Reader:    reader,
 		Invoices:  projcards.InvoiceReader{Streams: d.Streams, Lines: lines, StreamOf: cmdcards.InvoiceStream},
 		Holidays:  jpholiday.Calendar{},
