@@ -213,6 +213,50 @@ func BenchmarkBillingRun(b *testing.B) {
 	cancel()
 	<-done
 
+	// The raw floor of a run, in the same run: read the month's usage rows
+	// (one query) and COPY as many canonical line texts (October's stored
+	// lines) into a table shaped like invoice_lines, from one connection.
+	pool := a.Pool
+	var lines [][]any
+	lr, err := pool.Query(context.Background(), `SELECT document, part, seq, line FROM invoice_lines ORDER BY document, part, seq`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for lr.Next() {
+		var d, pt, l string
+		var sq int32
+		if err := lr.Scan(&d, &pt, &sq, &l); err != nil {
+			b.Fatal(err)
+		}
+		lines = append(lines, []any{d + "-raw", pt, sq, l})
+	}
+	lr.Close()
+	if _, err := pool.Exec(context.Background(), `CREATE TABLE raw_lines (LIKE invoice_lines INCLUDING INDEXES)`); err != nil {
+		b.Fatal(err)
+	}
+	t1 := time.Now()
+	ur, err := pool.Query(context.Background(), `SELECT record_id, operator, card, vehicle, entry_ic, entry_at, exit_ic, exit_at, toll FROM usage_records
+		WHERE usage_date BETWEEN '2026-11-01' AND '2026-11-30' ORDER BY card, entry_at`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	read := 0
+	for ur.Next() {
+		var id, op, cd, veh, in, outIC string
+		var tin, tout time.Time
+		var toll int64
+		if err := ur.Scan(&id, &op, &cd, &veh, &in, &tin, &outIC, &tout, &toll); err != nil {
+			b.Fatal(err)
+		}
+		read++
+	}
+	ur.Close()
+	if _, err := pool.CopyFrom(context.Background(), pgx.Identifier{"raw_lines"}, []string{"document", "part", "seq", "line"}, pgx.CopyFromRows(lines)); err != nil {
+		b.Fatal(err)
+	}
+	raw := time.Since(t1)
+	b.Logf("raw floor: read %d usage rows and COPY %d line texts in %s (load average %s)", read, len(lines), raw.Round(time.Millisecond), loadavg())
+
 	// November, by the gantry binary in a process of its own.
 	bin := filepath.Join(b.TempDir(), "gantry")
 	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/gantry").CombinedOutput(); err != nil {
@@ -240,11 +284,12 @@ func BenchmarkBillingRun(b *testing.B) {
 		b.Fatalf("an event holds %d bytes", biggest)
 	}
 	rssKB, _ := strconv.ParseFloat(rss, 64)
+	b.ReportMetric(inProcess.Seconds()/raw.Seconds(), "run/raw-floor")
 	b.ReportMetric(inProcess.Seconds(), "s/in-process-run")
 	b.ReportMetric(float64(nUsage)/inProcess.Seconds(), "usage-rows/s")
 	b.ReportMetric(rssKB/1024, "MB-peak-RSS(binary)")
-	b.Logf("in-process run (October): %s; binary run (November): wall %s, user %ss, sys %ss, peak RSS %s kB; largest event %d bytes; load average %s",
-		inProcess.Round(time.Millisecond), wall, user, sys, rss, biggest, loadavg())
+	b.Logf("in-process run (October): %s, %.1f× the raw floor; binary run (November): wall %s, user %ss, sys %ss, peak RSS %s kB; largest event %d bytes; load average %s",
+		inProcess.Round(time.Millisecond), inProcess.Seconds()/raw.Seconds(), wall, user, sys, rss, biggest, loadavg())
 }
 
 func timeField(s, re string) string {
