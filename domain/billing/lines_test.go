@@ -5,10 +5,13 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/billing"
 	"github.com/gantry-etc/gantry/domain/card"
 	"github.com/gantry-etc/gantry/domain/domaintest"
+	"github.com/gantry-etc/gantry/domain/money"
 )
 
 // TestInvoiceCommitsToLines: the issued event stores a commitment (count,
@@ -103,3 +106,30 @@ func usage1(id string) billing.UsageRecord {
 	return usage(id, 1, vehicle, "2026-11-04 08:00:00", "2026-11-04 08:40:00", 1250)
 }
 
+// TestCanonicalLineIsEncodingJSON: the reflection-free encoder writes
+// exactly encoding/json's bytes (the definition), for plain, Japanese,
+// escaped and odd values, zero and non-zero optional fields, any zone.
+func TestCanonicalLineIsEncodingJSON(t *testing.T) {
+	odd := []string{"", "plain", "東京IC", `a"b`, `back\slash`, "<tag>&amp;", "tab\there", "nl\n", "\x01ctl", "\x7fdel", "line\u2028sep", "para\u2029", "bad\xffutf8", "emoji 🚗", "ｶﾀｶﾅ"}
+	zones := []*time.Location{time.UTC, time.FixedZone("", 9*3600), time.FixedZone("X", -5*3600)}
+	n := 0
+	for i, s := range odd {
+		for j, z := range zones {
+			at := time.Date(2026, 11, 1+i, j, 7, 9, i*1000, z)
+			l := billing.Line{Key: "toll:" + s, Kind: billing.KindToll, Operator: s, RecordID: s, EntryIC: s, ExitIC: s,
+				Amount: money.Yen(i*j - 3), TaxRate: billing.TaxRate(j)}
+			if j > 0 {
+				l.EntryAt, l.ExitAt, l.UsageDate, l.Reason = at, at.Add(time.Hour+time.Nanosecond), domain.DateOf(at), card.IssueReason(s)
+				l.Card = num(int64(i + 1))
+				l.Vehicle = vehicle
+			}
+			if got, want := string(billing.CanonicalLine(l)), string(billing.ReferenceCanonical(l)); got != want {
+				t.Errorf("line %d/%d:\n got %s\nwant %s", i, j, got, want)
+			}
+			n++
+		}
+	}
+	if n != len(odd)*len(zones) {
+		t.Fatal("not every case ran")
+	}
+}
