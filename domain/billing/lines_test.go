@@ -110,7 +110,7 @@ func usage1(id string) billing.UsageRecord {
 // exactly encoding/json's bytes (the definition), for plain, Japanese,
 // escaped and odd values, zero and non-zero optional fields, any zone.
 func TestCanonicalLineIsEncodingJSON(t *testing.T) {
-	odd := []string{"", "plain", "東京IC", `a"b`, `back\slash`, "<tag>&amp;", "tab\there", "nl\n", "\x01ctl", "\x7fdel", "line\u2028sep", "para\u2029", "bad\xffutf8", "emoji 🚗", "ｶﾀｶﾅ"}
+	odd := []string{"", "plain", "東京IC", `a"b`, `back\slash`, "<tag>&amp;", "A&B", "x>y", "q<", "tab\there", "nl\n", "\x01ctl", "\x7fdel", "line\u2028sep", "para\u2029", "bad\xffutf8", "emoji 🚗", "ｶﾀｶﾅ"}
 	zones := []*time.Location{time.UTC, time.FixedZone("", 9*3600), time.FixedZone("X", -5*3600)}
 	n := 0
 	for i, s := range odd {
