@@ -78,7 +78,7 @@ type DocumentLines struct {
 var ErrLinesAltered = errors.New("billing: stored invoice lines do not match the event's commitment")
 
 // CanonicalLine is the canonical bytes of one line (see above).
-func CanonicalLine(l Line) []byte { return appendCanonical(nil, l) }
+func CanonicalLine(l Line) []byte { return appendCanonical(make([]byte, 0, 384), l) }
 
 // appendCanonical appends exactly what encoding/json writes for l (with its
 // times in Japan time), without reflection: a billing run encodes every
