@@ -133,7 +133,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected es.ExpectedV
 func (s *Store) append(ctx context.Context, stream string, expected es.ExpectedVersion, commandID string, meta []byte, events []es.EventData) (es.AppendResult, error) {
 	args := s.appendArgs(stream, expected, commandID, meta, events)
 	if work := es.InTxFrom(ctx); work != nil {
-		return s.appendInTx(ctx, stream, expected, args, work)
+		return s.appendWithWork(ctx, stream, expected, args, work)
 	}
 	var out appendOutcome
 	if s.group != nil {
@@ -148,10 +148,10 @@ func (s *Store) append(ctx context.Context, stream string, expected es.ExpectedV
 	return res, err
 }
 
-// appendInTx is an append carrying work for its transaction (es.InTx): a
+// appendWithWork is an append carrying work for its transaction (es.InTx): a
 // transaction of its own, outside group commit, with the work run after
 // gantry_append and before the commit.
-func (s *Store) appendInTx(ctx context.Context, stream string, expected es.ExpectedVersion, args []any, work es.InTx) (es.AppendResult, error) {
+func (s *Store) appendWithWork(ctx context.Context, stream string, expected es.ExpectedVersion, args []any, work es.InTx) (es.AppendResult, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return es.AppendResult{}, translate(err)
@@ -245,6 +245,25 @@ func (s *Store) AppendMany(ctx context.Context, md es.Metadata, appends ...es.St
 		return nil, translate(err)
 	}
 	defer tx.Rollback(ctx)
+	out, err := s.appendInTx(ctx, tx, md, meta, appends)
+	if err != nil {
+		return nil, err
+	}
+	if work := es.InTxFrom(ctx); work != nil && !out[0].Duplicate {
+		if err := work(ctx, tx); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, translate(err)
+	}
+	s.wake()
+	return out, nil
+}
+
+// appendInTx runs one gantry_append per stream in tx (AppendMany,
+// AppendWithin); the first conflict is returned and tx must be rolled back.
+func (s *Store) appendInTx(ctx context.Context, tx pgx.Tx, md es.Metadata, meta []byte, appends []es.StreamAppend) ([]es.AppendResult, error) {
 	out := make([]es.AppendResult, 0, len(appends))
 	for _, a := range appends {
 		if a.Stream == "" || len(a.Events) == 0 {
@@ -269,15 +288,6 @@ func (s *Store) AppendMany(ctx context.Context, md es.Metadata, appends ...es.St
 		}
 		out = append(out, res)
 	}
-	if work := es.InTxFrom(ctx); work != nil && !out[0].Duplicate {
-		if err := work(ctx, tx); err != nil {
-			return nil, err
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, translate(err)
-	}
-	s.wake()
 	return out, nil
 }
 
