@@ -89,6 +89,17 @@ func (f *setupFeature) Handlers() []bus.Handler {
 
 func (f *setupFeature) Routes(s *api.Server) { f.api.Routes(s) }
 
+// Prepare seals the signed consent PDFs stored in plaintext before
+// migration 06000 (gantry privacy seal-legacy), so that no installation
+// keeps them waiting for an operator; with none left it is one query.
+func (f *setupFeature) Prepare(ctx context.Context) error {
+	sealed, deleted, err := postgres.ConsentDocuments{Pool: f.d.Pool, Sealer: f.d.Sealer}.SealLegacy(ctx)
+	if sealed+deleted > 0 {
+		f.d.Log.Info("legacy consent PDFs sealed", "sealed", sealed, "deleted", deleted)
+	}
+	return err
+}
+
 func (f *setupFeature) Jobs() []Job {
 	views := proj.Reader{Pool: f.d.Pool, Keys: f.d.Sealer}
 	expire := cmds.ExpireDue(views, cmds.ExpireHandler{Streams: f.d.Streams, Clock: f.d.Clock, Shredder: f.d.Sealer})
