@@ -47,7 +47,7 @@ func (h ApplyHandler) Handle(ctx context.Context, cmd Apply) (Applied, error) {
 	if _, err := application.New().Complete(application.Complete{ID: id, Details: cmd.Details, Acceptances: cmd.Acceptances, Units: cmd.Units, PasscodeHash: "x"}, now); err != nil {
 		return Applied{}, err
 	}
-	hash, err := h.Hasher.Hash(pass)
+	hash, err := h.Hasher.HashSecret(pass)
 	if err != nil {
 		return Applied{}, err
 	}

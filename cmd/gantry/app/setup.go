@@ -56,7 +56,7 @@ func newSetupFeature(d Deps) (Feature, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &setupapi.API{Streams: d.Streams, Clock: d.Clock, Hasher: cmds.Hasher{Cost: int(cost)},
+	a := &setupapi.API{Streams: d.Streams, Clock: d.Clock, Hasher: cmds.Hasher{Cost: int(cost), Key: d.Config.secretKey()},
 		Renderer: r, Verifier: setupapi.CodeKey(d.Config.codeKey()), PublicURL: strings.TrimRight(d.Config.PublicURL, "/"),
 		Views: proj.Reader{Pool: d.Pool, Keys: d.Sealer}, Privacy: privacy.Reader{Pool: d.Pool}, Accounts: postgres.StaffAccounts{Pool: d.Pool}, Documents: postgres.ConsentDocuments{Pool: d.Pool, Sealer: d.Sealer},
 		PasswordPolicy: passwordpolicy.Policy{}}
