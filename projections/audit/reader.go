@@ -35,6 +35,9 @@ type Reader struct {
 	Pool  *pgxpool.Pool
 	Store StreamReader
 	Codec *es.Codec
+	// Prover proves events against the newest signed checkpoint (nil:
+	// no transparency log).
+	Prover InclusionProver
 }
 
 // EventView is one recorded event as an auditor sees it.

@@ -189,6 +189,15 @@ func TestWebJourney(t *testing.T) {
 	if !strings.Contains(timeline, "st-web") || !strings.Contains(timeline, "store_staff") {
 		t.Fatalf("the timeline does not name the store staff who received it:\n%s", timeline)
 	}
+	// Each event's proof status against the newest signed checkpoint: the
+	// application's first event is long signed, so its inclusion proof
+	// checked against the signed root.
+	if n := text(t, au, "#checkpoint-size"); n == "" || n == "0" {
+		t.Fatalf("checkpoint size = %q", n)
+	}
+	if p := text(t, au, "#proof-1"); !strings.Contains(p, "証明済み") || !strings.Contains(p, "エントリ") {
+		t.Fatalf("proof status of the first event = %q", p)
+	}
 	if st := text(t, au, "#state"); !strings.Contains(st, appID) {
 		t.Fatalf("state as of 2026-04-01 = %q", st)
 	}
