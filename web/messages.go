@@ -46,6 +46,7 @@ var messages = map[string]string{
 	"missing_reason":          "閲覧の理由を入力してください。監査のための閲覧はすべて理由とともに記録されます。",
 	"reason_too_long":         "理由は500文字以内で入力してください。",
 	"stream_not_found":        "このIDのストリームはありません。application-…、consent-…、setup-…、certificate-…、invoice-… の形式です。",
+	"unknown_store":           "このコードのセットアップ店はありません。店舗のQRコードをもう一度読み取るか、店舗を指定せずに申請してください。",
 	"link_expired":            "ダウンロードリンクの有効期限が切れています。店舗にリンクの再送を依頼してください。",
 }
 

@@ -50,12 +50,14 @@ var staticFS embed.FS
 // Site holds what the pages need; cmd/gantry/app builds it from the same
 // parts as the setup API.
 type Site struct {
-	Tokens    *api.Tokens
-	Streams   commands.Streams
-	Clock     commands.Clock
-	Hasher    cmds.Hasher
-	Views     proj.Reader
-	Accounts  accounts.StaffFinder
+	Tokens   *api.Tokens
+	Streams  commands.Streams
+	Clock    commands.Clock
+	Hasher   cmds.Hasher
+	Views    proj.Reader
+	Accounts accounts.StaffFinder
+	// Stores checks the store named by a QR link (an existing store code).
+	Stores    cmds.Stores
 	Documents cmds.DocumentStore
 	Renderer  interface {
 		Render(c certificate.Content, code, verifyURL string) ([]byte, error)

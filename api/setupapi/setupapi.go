@@ -35,6 +35,7 @@ type API struct {
 	Accounts interface {
 		accounts.StaffWriter
 		accounts.StaffFinder
+		cmds.Stores
 	}
 	Documents cmds.DocumentStore
 	// Bootstrap is an operator admin from configuration ("id:password"),

@@ -33,8 +33,13 @@ func TestWebJourney(t *testing.T) {
 	b := browser(t)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 
-	// The customer, on a phone, opens the store's QR URL.
+	// The store S001 exists (its staff account made it).
+	e.staff("st-web", "S001", "store_staff")
+
+	// The customer, on a phone, opens the store's QR URL (a QR naming no
+	// store shows the error beside the store).
 	phone := tab(t, b, 390, 844, true)
+	run(t, phone, "open a form naming no store", chromedp.Navigate(e.srv.URL+"/apply?store=S999"), chromedp.WaitVisible(css("#f-store-err")))
 	run(t, phone, "open the form", chromedp.Navigate(e.srv.URL+"/apply?store=S001"), chromedp.WaitVisible(css("#f-applicant-name")))
 	if got := text(t, phone, "#store-name"); got != "S001" {
 		t.Fatalf("store prefilled = %q, want S001", got)
@@ -97,13 +102,16 @@ func TestWebJourney(t *testing.T) {
 	shot(t, phone, dir, "05-status-phone")
 
 	// The store, on a PC.
-	e.staff("st-web", "S001", "store_staff")
 	pc := tab(t, b, 1280, 900, false)
 	run(t, pc, "staff login page", chromedp.Navigate(e.srv.URL+"/store"), chromedp.WaitVisible(css("#f-staff_id")))
 	accessible(t, pc, axe, "staff login")
 	run(t, pc, "staff login",
 		chromedp.SetValue(css("#f-staff_id"), "st-web"), chromedp.SetValue(css("#f-password"), "pass-st-web-long"),
 		chromedp.Click(css("main form button[type=submit]")), chromedp.WaitVisible(css("#h-receive")))
+	// The application named S001 by its QR link: it awaits reception here.
+	if aw := text(t, pc, "#awaiting"); !strings.Contains(aw, appID) || !strings.Contains(aw, "QRの店舗 S001") {
+		t.Fatalf("the store's awaiting list does not show the application with its store:\n%s", aw)
+	}
 	// A wrong passcode shows beside the passcode field.
 	run(t, pc, "wrong passcode",
 		chromedp.SetValue(css("#f-application_id"), appID), chromedp.SetValue(css("#f-passcode"), "wrong-pass"),

@@ -33,7 +33,7 @@ func (a *App) mountWeb() error {
 	}
 	sa := sf.api
 	a.Web = &web.Site{Tokens: a.API.Tokens(), Streams: sa.Streams, Clock: sa.Clock, Hasher: sa.Hasher, Views: sa.Views,
-		Accounts: sa.Accounts, Documents: sa.Documents, Renderer: sa.Renderer, Codes: sa.Verifier, PublicURL: sa.PublicURL,
+		Accounts: sa.Accounts, Stores: sa.Accounts, Documents: sa.Documents, Renderer: sa.Renderer, Codes: sa.Verifier, PublicURL: sa.PublicURL,
 		WaitFor: sf.d.WaitFor, Log: a.Log, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"),
 		BootstrapID: sa.BootstrapID, BootstrapPassword: sa.BootstrapPassword, LoginDummyHash: sa.DummyHash}
 	if cf != nil {
