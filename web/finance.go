@@ -28,12 +28,16 @@ type financePage struct {
 	Invoices  []projcards.DocumentRow
 	Contracts []projcards.ContractRow
 	Cards     []projcards.CardRow
-	Chart     template.HTML
-	Billing   *form
-	Outcomes  []cmdcards.BillingOutcome
-	Upload    *form
-	Imported  *cmdcards.UsageImportResult
-	Problems  []cmdcards.UsageLineProblem
+	// Renewals is the "renewals due" filter of the cards: the window of
+	// months in which the renewal notice falls due.
+	Renewals      *form
+	RenewalsAsked bool
+	Chart         template.HTML
+	Billing       *form
+	Outcomes      []cmdcards.BillingOutcome
+	Upload        *form
+	Imported      *cmdcards.UsageImportResult
+	Problems      []cmdcards.UsageLineProblem
 }
 
 // financeHome: usage upload, billing run, invoice search (issue-date range,
@@ -48,8 +52,7 @@ func (s *Site) financeWith(c echo.Context, code int, pg financePage) error {
 	r := s.Cards.Reader
 	pg.Search = newForm()
 	pg.Search.read(c, "issued_from", "issued_to", "min_total", "max_total", "customer")
-	q := c.QueryParams()
-	if len(q) > 0 {
+	if searched(pg.Search) {
 		pg.Searched = true
 		f := projcards.DocumentFilter{IssuedFrom: pg.Search.V("issued_from"), IssuedTo: pg.Search.V("issued_to"), Customer: pg.Search.V("customer")}
 		var bad bool
@@ -92,7 +95,24 @@ func (s *Site) financeWith(c echo.Context, code int, pg financePage) error {
 	if pg.Contracts, err = r.Contracts(ctx, ""); err != nil {
 		return err
 	}
-	if pg.Cards, err = r.Cards(ctx, projcards.CardFilter{}); err != nil {
+	pg.Renewals = newForm()
+	pg.Renewals.read(c, "notice_from", "notice_to")
+	cf := projcards.CardFilter{}
+	if pg.RenewalsAsked = searched(pg.Renewals); pg.RenewalsAsked {
+		for _, n := range []string{"notice_from", "notice_to"} {
+			if v := pg.Renewals.V(n); v != "" {
+				if _, err := money.ParseYearMonth(v); err != nil {
+					pg.Renewals.Errors[n] = "月を YYYY-MM の形式で入力してください。"
+				}
+			}
+		}
+		if len(pg.Renewals.Errors) == 0 {
+			cf.NoticeFrom, cf.NoticeTo = pg.Renewals.V("notice_from"), pg.Renewals.V("notice_to")
+		} else {
+			pg.RenewalsAsked = false
+		}
+	}
+	if pg.Cards, err = r.Cards(ctx, cf); err != nil {
 		return err
 	}
 	totals, err := r.Totals(ctx, "")
@@ -101,6 +121,16 @@ func (s *Site) financeWith(c echo.Context, code int, pg financePage) error {
 	}
 	pg.Chart = totalsChart(totals)
 	return s.render(c, code, "finance", pg)
+}
+
+// searched reports whether any of the form's fields was sent.
+func searched(f *form) bool {
+	for _, v := range f.Values {
+		if v != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // financeUsage imports a usage file; a rejected file shows its report, one
