@@ -51,7 +51,7 @@ var messages = map[string]string{
 }
 
 // message is the Japanese text of err for a person (the domain's detail
-// when the code has no translation).
+// when the code has no translation; the English pages show messagesEN).
 func message(err error) string {
 	var de *domain.Error
 	if errors.As(err, &de) {
@@ -67,5 +67,5 @@ func message(err error) string {
 	if p.Detail != "" {
 		return p.Detail
 	}
-	return "処理できませんでした。 (The request could not be processed.)"
+	return "処理できませんでした。"
 }
