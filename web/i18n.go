@@ -4,13 +4,13 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-	"golang.org/x/text/language"
 )
 
 // The pages are in Japanese; English labels are available (issue 12):
-// ?lang=en or ?lang=ja chooses and is kept in a cookie, otherwise the
-// browser's Accept-Language decides between the two, and Japanese is the
-// default. Templates mark text with {{t "日本語"}}; the English set looks
+// ?lang=en or ?lang=ja chooses and is kept in a cookie. Japanese is the
+// default whatever the browser's Accept-Language says: store PCs and
+// shared terminals are often set up in English, and the Japanese pages
+// are the reference. Templates mark text with {{t "日本語"}}; the English set looks
 // the Japanese text up in english below (a text without a row stays
 // Japanese). Error messages are translated the same way: the Japanese
 // message of a code maps to its English row in messagesEN.
@@ -19,9 +19,6 @@ const (
 	langEN     = "en"
 	langCookie = "gantry_lang"
 )
-
-// languages are the page languages, Japanese first (the default).
-var languages = language.NewMatcher([]language.Tag{language.Japanese, language.English})
 
 // lang is the request's page language; a ?lang= choice is kept in a
 // cookie for the next pages.
@@ -33,13 +30,6 @@ func (s *Site) lang(c echo.Context) string {
 	}
 	if ck, err := c.Cookie(langCookie); err == nil && (ck.Value == langEN || ck.Value == langJA) {
 		return ck.Value
-	}
-	tags, _, _ := language.ParseAcceptLanguage(c.Request().Header.Get("Accept-Language"))
-	if len(tags) == 0 {
-		return langJA
-	}
-	if _, i, conf := languages.Match(tags...); i == 1 && conf >= language.High {
-		return langEN
 	}
 	return langJA
 }

@@ -77,9 +77,9 @@ func TestLanguageChoice(t *testing.T) {
 	}{
 		{"default", "", "", "", "ja"},
 		{"browser in Japanese", "", "", "ja-JP,ja;q=0.9,en;q=0.8", "ja"},
-		{"browser in English", "", "", "en-US,en;q=0.9", "en"},
+		{"browser in English: still Japanese", "", "", "en-US,en;q=0.9", "ja"},
 		{"browser in French", "", "", "fr-FR", "ja"},
-		{"cookie wins over the browser", "", "ja", "en-US", "ja"},
+		{"cookie", "", "en", "ja-JP", "en"},
 		{"chosen on the link", "lang=en", "ja", "ja-JP", "en"},
 		{"unknown choice ignored", "lang=xx", "", "", "ja"},
 	} {
