@@ -6,7 +6,6 @@
 package stationapi
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -30,7 +29,6 @@ type API struct {
 	Revoke     cmds.RevokeCardHandler
 	SetupCard  cmds.SetupCardHandler
 	Identity   cmds.JPKICheckHandler
-	WaitFor    func(ctx context.Context, pos es.Position) error
 	// Limit guards the public card routes (challenge, login) per client;
 	// nil: no limit. Over the limit: 429.
 	Limit echo.MiddlewareFunc
@@ -186,12 +184,9 @@ type StepResponse struct {
 	Version int64  `json:"version"`
 }
 
+// stepDone answers as soon as the step is committed; it does not wait for
+// the views (the answer carries Gantry-Position for a read that needs them).
 func (a *API) stepDone(c echo.Context, res es.AppendResult) error {
-	if a.WaitFor != nil && res.Position != (es.Position{}) {
-		ctx, cancel := context.WithTimeout(c.Request().Context(), 5*time.Second)
-		_ = a.WaitFor(ctx, res.Position)
-		cancel()
-	}
 	api.SetVersion(c, res.LastVersion)
 	return c.JSON(http.StatusOK, StepResponse{SetupID: c.Param("id"), Version: res.LastVersion})
 }

@@ -70,7 +70,7 @@ func (h SetupCardHandler) Record(ctx context.Context, cmd SetupCardRecord) ([]by
 	if s.NextStep() != setup.StepCard {
 		return nil, ErrNotAtCardStep.Withf("", "The setup is at step %s; the setup card is written after the vehicle and OBU data.", s.NextStep())
 	}
-	return cardauth.SealRecord(recordOf(s, h.Clock.Now()), h.Key), nil
+	return cardauth.SealRecord(recordOf(s, h.Clock.Now()), func(body []byte) []byte { return ed25519.Sign(h.Key, body) }), nil
 }
 
 func recordOf(s *setup.Setup, at time.Time) cardauth.SetupRecord {
@@ -107,7 +107,9 @@ func (h SetupCardHandler) Write(ctx context.Context, cmd WriteSetupCard) (es.App
 	if err != nil {
 		return es.AppendResult{}, err
 	}
-	rec, err := cardauth.OpenRecord(cmd.ReadBack, h.Key.Public().(ed25519.PublicKey))
+	rec, err := cardauth.OpenRecord(cmd.ReadBack, func(body, sig []byte) bool {
+		return ed25519.Verify(h.Key.Public().(ed25519.PublicKey), body, sig)
+	})
 	if errors.Is(err, cardauth.ErrNotGantryRecord) {
 		return es.AppendResult{}, ErrNotOurRecord.With("record", "")
 	}

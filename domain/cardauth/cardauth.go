@@ -4,10 +4,7 @@
 // library only.
 package cardauth
 
-import (
-	"crypto/sha256"
-	"crypto/x509"
-)
+import "crypto/sha256"
 
 // Purposes of a one-time challenge. They are stored: never change them.
 const (
@@ -38,7 +35,3 @@ var sha256DigestInfoPrefix = []byte{0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x
 func DigestInfo(d [32]byte) []byte {
 	return append(append([]byte{}, sha256DigestInfoPrefix...), d[:]...)
 }
-
-// JPKISignatureAlgorithm is how the server checks a JPKI signature over
-// Digest(PurposeJPKI, nonce).
-const JPKISignatureAlgorithm = x509.SHA256WithRSA

@@ -18,8 +18,11 @@ func TestRecordSealedAndOpened(t *testing.T) {
 	otherPub, _, _ := ed25519.GenerateKey(rand.Reader)
 	r := cardauth.SetupRecord{SetupID: "SU-1", StoreID: "S1", OBUNumber: "1234567890123456789", OBUKind: "ETC2.0", Plate: "品川 300 あ 12-34",
 		TypeDesignationNumber: "12345", CategoryNumber: "0001", IssuedAt: time.Date(2026, 4, 1, 1, 0, 0, 0, time.UTC)}
-	b := cardauth.SealRecord(r, key)
-	got, err := cardauth.OpenRecord(b, pub)
+	verifier := func(pub ed25519.PublicKey) func(body, sig []byte) bool {
+		return func(body, sig []byte) bool { return ed25519.Verify(pub, body, sig) }
+	}
+	b := cardauth.SealRecord(r, func(body []byte) []byte { return ed25519.Sign(key, body) })
+	got, err := cardauth.OpenRecord(b, verifier(pub))
 	r.Format = cardauth.RecordFormat
 	if err != nil || got != r {
 		t.Fatalf("opened %+v %v", got, err)
@@ -29,7 +32,7 @@ func TestRecordSealedAndOpened(t *testing.T) {
 		b   []byte
 		pub ed25519.PublicKey
 	}{"tampered": {tampered, pub}, "other_key": {b, otherPub}, "truncated": {b[:len(b)-2], pub}, "no_signature": {b[:bytes.IndexByte(b, '\n')], pub}} {
-		if _, err := cardauth.OpenRecord(c.b, c.pub); !errors.Is(err, cardauth.ErrNotGantryRecord) {
+		if _, err := cardauth.OpenRecord(c.b, verifier(c.pub)); !errors.Is(err, cardauth.ErrNotGantryRecord) {
 			t.Errorf("%s: %v, want ErrNotGantryRecord", name, err)
 		}
 	}

@@ -124,7 +124,6 @@ func newStationFeature(d Deps) (Feature, error) {
 		Revoke:     cmds.RevokeCardHandler{DB: d.Pool, Clock: d.Clock},
 		SetupCard:  cmds.SetupCardHandler{Streams: d.Streams, Clock: d.Clock, Key: ed25519.NewKeyFromSeed(seed)},
 		Identity:   ident,
-		WaitFor:    d.WaitFor,
 	}}, nil
 }
 
