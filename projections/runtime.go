@@ -54,6 +54,23 @@ type Selective interface {
 	EventTypes() []string
 }
 
+// Raw is a Projector that needs the stored events only (the transparency
+// log's sequencer): the runtime hands it every event undecoded, Payload
+// nil, so no decoding is spent on it and no undecodable event stops it.
+type Raw interface {
+	Projector
+	RawEvents()
+}
+
+// rawEvents wraps batch as events without payloads.
+func rawEvents(batch []es.RecordedEvent) []es.Event {
+	out := make([]es.Event, len(batch))
+	for i, b := range batch {
+		out[i] = es.Event{RecordedEvent: b}
+	}
+	return out
+}
+
 // TypesOf lists the event types of zero values, for EventTypes.
 func TypesOf(events ...domain.Event) []string {
 	out := make([]string, len(events))
@@ -328,7 +345,12 @@ func (r *Runner) follow(ctx context.Context, p Projector, pos es.Position, gen i
 			return err
 		}
 		to := batch[len(batch)-1].Position
-		evs, err := decodeWanted(ctx, r.codec, batch, want)
+		var evs []es.Event
+		if _, raw := p.(Raw); raw {
+			evs = rawEvents(batch)
+		} else {
+			evs, err = decodeWanted(ctx, r.codec, batch, want)
+		}
 		if err != nil {
 			var de *es.DecodeError
 			if errors.As(err, &de) {

@@ -528,3 +528,48 @@ func TestLeadershipOneActiveFailoverWithinSeconds(t *testing.T) {
 		t.Fatalf("applied %d + %d, want at least 400", a, b)
 	}
 }
+
+// rawCounter is a Raw projector: it counts the events it is handed and
+// records whether any came decoded.
+type rawCounter struct {
+	seen    atomic.Int64
+	decoded atomic.Int64
+}
+
+func (*rawCounter) Name() string                        { return "raw_counter" }
+func (*rawCounter) Setup(context.Context, pgx.Tx) error { return nil }
+func (*rawCounter) RawEvents()                          {}
+func (c *rawCounter) Apply(_ context.Context, _ pgx.Tx, evs []es.Event) error {
+	for _, e := range evs {
+		if e.Payload != nil {
+			c.decoded.Add(1)
+		}
+	}
+	c.seen.Add(int64(len(evs)))
+	return nil
+}
+
+// TestRawProjectorGetsEveryEventUndecoded: a Raw projector (the
+// transparency log's sequencer) is handed every event with its stored bytes
+// and no payload, and an event no codec can decode does not stop it.
+func TestRawProjectorGetsEveryEventUndecoded(t *testing.T) {
+	e := newEnv(t)
+	e.tick(t, "a", 1, 3)
+	if _, err := e.store.Append(context.Background(), "a", 3, es.Metadata{}, es.EventData{ID: es.NewEventID(), Type: "test.from_the_future", SchemaVersion: 1, Data: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	head := e.tick(t, "a", 5, 6)
+	p := &rawCounter{}
+	r := projections.NewRunner(e.pool, e.store, e.codec, quiet(), p)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go r.Run(ctx)
+	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer wcancel()
+	if err := r.WaitFor(wctx, head); err != nil {
+		t.Fatalf("the raw projector did not pass the undecodable event: %v", err)
+	}
+	if p.seen.Load() != 6 || p.decoded.Load() != 0 {
+		t.Fatalf("handed %d events, %d decoded; want 6, none decoded", p.seen.Load(), p.decoded.Load())
+	}
+}

@@ -1,11 +1,14 @@
 package tlog
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -26,6 +29,10 @@ var ErrNoCheckpoint = &domain.Error{Kind: domain.KindConflict, Code: "no_checkpo
 type Exporter struct {
 	Pool        *pgxpool.Pool
 	VerifierKey string
+	// Progress, when set, is told how far through the checkpoint's tree
+	// the export has got (entries scanned of total), after each exported
+	// event and at the end.
+	Progress func(scanned, total int64)
 }
 
 // ExportSummary is what an export wrote.
@@ -92,15 +99,51 @@ func (x Exporter) Export(ctx context.Context, q ExportQuery, w io.Writer) (Expor
 		} else if again, err := canonicalOfRecord(rec); err != nil || !bytes.Equal(again, canonical) {
 			ev.Canonical = canonical
 		}
+		if x.Progress != nil {
+			x.Progress(idx+1, c.Size)
+		}
 		return bw.json(eventFileName(idx), ev)
 	})
 	if err != nil {
 		return sum, err
 	}
+	if x.Progress != nil {
+		x.Progress(c.Size, c.Size)
+	}
 	if err := bw.json(fileEnd, BundleEnd{Events: sum.Events}); err != nil {
 		return sum, err
 	}
 	return sum, bw.close()
+}
+
+// ExportFile writes the bundle to a temporary file beside path and renames
+// it to path only once complete and synced: an interrupted (Ctrl-C: ctx
+// cancelled) or failed export leaves no half-written bundle, and a file
+// already at path is not touched.
+func (x Exporter) ExportFile(ctx context.Context, q ExportQuery, path string) (ExportSummary, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".partial-*")
+	if err != nil {
+		return ExportSummary{}, err
+	}
+	defer os.Remove(f.Name()) // after the rename there is nothing left to remove
+	bw := bufio.NewWriterSize(f, 1<<20)
+	sum, err := x.Export(ctx, q, bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		return sum, err
+	}
+	return sum, os.Rename(f.Name(), path)
 }
 
 func (x Exporter) each(ctx context.Context, size int64, q ExportQuery, fn func(idx int64, entry, canonical []byte, rec BundleRecord) error) error {

@@ -46,6 +46,7 @@ type Publisher struct {
 	last     *Checkpoint
 	loaded   bool
 	lastErr  error
+	refusals int64              // signatures refused: the stored tree did not extend a signed checkpoint
 	OnSigned func(c Checkpoint) // called after a checkpoint is stored and written (tests, benchmarks)
 }
 
@@ -91,6 +92,9 @@ func (p *Publisher) SignOnce(ctx context.Context) (Checkpoint, bool, error) {
 	c, signed, err := p.signOnce(ctx)
 	p.mu.Lock()
 	p.lastErr = err
+	if errors.Is(err, ErrInconsistent) {
+		p.refusals++
+	}
 	p.mu.Unlock()
 	return c, signed, err
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	xtlog "golang.org/x/mod/sumdb/tlog"
 
 	"github.com/gantry-etc/gantry/adapters/postgres"
@@ -230,6 +231,9 @@ func TestSequencerBuildsTheTreeOfEveryEventAndSignsConsistently(t *testing.T) {
 	if err := xtlog.CheckTree(tp, c2.Size, c2.Root, c.Size, c.Root); err != nil {
 		t.Fatalf("consistency: %v", err)
 	}
+	if m := gather(t, e.pub); m["gantry_log_signer_refusals_total"] != 0 || m["gantry_log_signer_refusing"] != 0 || m["gantry_log_signed_tree_size"] != 305 {
+		t.Fatalf("metrics after signing: %v", m)
+	}
 	// A tree that does not extend what was signed is never signed: alter
 	// the stored root of the first 256 entries.
 	// (level 8, index 0: kept with entry 255, the 9th hash of its row).
@@ -244,6 +248,34 @@ func TestSequencerBuildsTheTreeOfEveryEventAndSignsConsistently(t *testing.T) {
 	if _, signed, err := e.pub.SignOnce(e.ctx); !errors.Is(err, tlog.ErrInconsistent) || signed {
 		t.Fatalf("signed a tree inconsistent with the last checkpoint: signed=%v err=%v", signed, err)
 	}
+	// Each refusal is counted; the newest signed checkpoint stays.
+	_, _, _ = e.pub.SignOnce(e.ctx)
+	if m := gather(t, e.pub); m["gantry_log_signer_refusals_total"] != 2 || m["gantry_log_signer_refusing"] != 1 || m["gantry_log_signed_tree_size"] != 305 ||
+		m["gantry_log_last_signed_age_seconds"] < 0 || m["gantry_log_last_signed_age_seconds"] > 60 {
+		t.Fatalf("metrics after refusals: %v", m)
+	}
+}
+
+// gather collects the signer's metrics.
+func gather(t *testing.T, p *tlog.Publisher) map[string]float64 {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(tlog.NewMetrics(p))
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			if m.GetCounter() != nil {
+				out[mf.GetName()] = m.GetCounter().GetValue()
+			} else {
+				out[mf.GetName()] = m.GetGauge().GetValue()
+			}
+		}
+	}
+	return out
 }
 
 type readerTiles struct {

@@ -11,7 +11,6 @@ import (
 	"io"
 	"runtime"
 	"strings"
-	"sync"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -145,18 +144,29 @@ func VerifyBundle(r io.Reader, chk BundleCheck) (BundleReport, error) {
 	}
 	_ = bw.json(fileQuery, hdr)
 
-	// Event files are read in order, checked in parallel in batches, and
-	// re-encoded in order.
+	// Event files stream through a pipeline: this goroutine's reader reads
+	// them in order into chunks, workers on every core check the chunks,
+	// and the chunks are re-encoded here in order. No stage waits for a
+	// whole batch of another, so reading the tar, checking proofs and
+	// re-encoding overlap.
+	stop := make(chan struct{})
+	defer close(stop)
+	order, endc := readEventChunks(stop, func() (string, []byte, error) { return next(fileEnd) }, func() error {
+		if _, err := tr.Next(); err != io.EOF {
+			return &BundleError{Err: fmt.Errorf("data after %s", fileEnd)}
+		}
+		_, err := io.Copy(io.Discard, in)
+		return err
+	}, c)
 	last := int64(-1)
-	var batch []eventFile
-	flush := func() error {
-		checkEvents(batch, c)
-		for _, f := range batch {
+	for ch := range order {
+		<-ch.done
+		for _, f := range ch.files {
 			if f.err != nil {
-				return &BundleError{File: f.name, Err: f.err}
+				return rep, &BundleError{File: f.name, Err: f.err}
 			}
 			if f.name != eventFileName(f.index) || f.index <= last || f.index >= c.Size {
-				return &BundleError{File: f.name, Err: fmt.Errorf("index %d is out of order or outside the tree of %d entries", f.index, c.Size)}
+				return rep, &BundleError{File: f.name, Err: fmt.Errorf("index %d is out of order or outside the tree of %d entries", f.index, c.Size)}
 			}
 			last = f.index
 			// The file must be exactly the encoding of the checked entry,
@@ -165,42 +175,19 @@ func VerifyBundle(r io.Reader, chk BundleCheck) (BundleReport, error) {
 			_ = bw.file(f.name, f.want)
 			rep.Events++
 		}
-		batch = batch[:0]
-		return nil
 	}
-	for {
-		name, data, err := next(fileEnd)
-		if err != nil {
-			return rep, err
-		}
-		if name != fileEnd {
-			batch = append(batch, eventFile{name: name, data: data})
-			if len(batch) == 512 {
-				if err := flush(); err != nil {
-					return rep, err
-				}
-			}
-			continue
-		}
-		if err := flush(); err != nil {
-			return rep, err
-		}
-		var end BundleEnd
-		if err := strict(data, &end); err != nil {
-			return fail(name, "%v", err)
-		}
-		if end.Events != rep.Events {
-			return fail(name, "says %d events, the bundle has %d", end.Events, rep.Events)
-		}
-		_ = bw.json(fileEnd, end)
-		break
+	end := <-endc
+	if end.err != nil {
+		return rep, end.err
 	}
-	if _, err := tr.Next(); err != io.EOF {
-		return fail("", "data after %s", fileEnd)
+	var endFile BundleEnd
+	if err := strict(end.data, &endFile); err != nil {
+		return fail(fileEnd, "%v", err)
 	}
-	if _, err := io.Copy(io.Discard, in); err != nil {
-		return rep, err
+	if endFile.Events != rep.Events {
+		return fail(fileEnd, "says %d events, the bundle has %d", endFile.Events, rep.Events)
 	}
+	_ = bw.json(fileEnd, endFile)
 	_ = bw.close()
 	if !bytes.Equal(orig.Sum(nil), again.Sum(nil)) {
 		return fail("", "the tar's bytes are not the canonical encoding of its verified content (an edited byte in a header, a padding block, a JSON file's form, or a readable record that is not its canonical record)")
@@ -229,32 +216,100 @@ type eventFile struct {
 	err   error
 }
 
-// checkEvents decodes and checks the files on every core.
-func checkEvents(files []eventFile, c Checkpoint) {
-	var wg sync.WaitGroup
+// eventChunk is a run of event files, checked together by one worker.
+type eventChunk struct {
+	files []eventFile
+	done  chan struct{} // closed when every file is checked
+}
+
+// chunkEnd is how the reading ended: end.json's bytes, or an error.
+type chunkEnd struct {
+	data []byte
+	err  error
+}
+
+const chunkFiles = 256
+
+// readEventChunks reads event files with next until end.json, in chunks,
+// then runs after; it returns the chunks in order (each checked by a
+// worker on one of every core) and then how it ended. Closing stop ends
+// every goroutine it started.
+func readEventChunks(stop <-chan struct{}, next func() (string, []byte, error), after func() error, c Checkpoint) (<-chan *eventChunk, <-chan chunkEnd) {
 	workers := runtime.GOMAXPROCS(0)
+	order := make(chan *eventChunk, 2*workers)
+	work := make(chan *eventChunk, 2*workers)
+	endc := make(chan chunkEnd, 1)
 	for w := 0; w < workers; w++ {
-		wg.Add(1)
 		go func() {
-			defer wg.Done()
-			for i := w; i < len(files); i += workers {
-				f := &files[i]
-				var ev BundleEvent
-				// Unknown fields or trailing bytes need no check here: the
-				// file is compared byte for byte with its re-encoding.
-				if f.err = json.Unmarshal(f.data, &ev); f.err != nil {
-					continue
-				}
-				f.index = ev.Index
-				want, err := checkEvent(ev, c)
-				if f.err = err; err != nil {
-					continue
-				}
-				f.want, f.err = marshalLine(want)
+			for ch := range work {
+				checkEvents(ch.files, c)
+				close(ch.done)
 			}
 		}()
 	}
-	wg.Wait()
+	go func() {
+		defer close(order)
+		defer close(work)
+		cur := &eventChunk{done: make(chan struct{})}
+		send := func() bool {
+			for _, q := range []chan *eventChunk{order, work} {
+				select {
+				case q <- cur:
+				case <-stop:
+					return false
+				}
+			}
+			cur = &eventChunk{done: make(chan struct{})}
+			return true
+		}
+		for {
+			select {
+			case <-stop: // the verifier has failed and returned: read no further
+				return
+			default:
+			}
+			name, data, err := next()
+			if err != nil {
+				if len(cur.files) > 0 && !send() {
+					return
+				}
+				endc <- chunkEnd{err: err}
+				return
+			}
+			if name == fileEnd {
+				if len(cur.files) > 0 && !send() {
+					return
+				}
+				endc <- chunkEnd{data: data, err: after()}
+				return
+			}
+			cur.files = append(cur.files, eventFile{name: name, data: data})
+			if len(cur.files) == chunkFiles && !send() {
+				return
+			}
+		}
+	}()
+	return order, endc
+}
+
+// checkEvents decodes and checks files.
+func checkEvents(files []eventFile, c Checkpoint) {
+	for i := range files {
+		f := &files[i]
+		var ev BundleEvent
+		// Unknown fields or trailing bytes need no check here: the file is
+		// compared byte for byte with its re-encoding.
+		if f.err = json.Unmarshal(f.data, &ev); f.err != nil {
+			continue
+		}
+		f.data = nil
+		f.index = ev.Index
+		want, err := checkEvent(ev, c)
+		if f.err = err; err != nil {
+			continue
+		}
+		f.want, f.err = marshalLine(want)
+	}
 }
 
 // checkEvent checks one event file and returns what it must be: the same

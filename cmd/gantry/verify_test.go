@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -198,12 +200,20 @@ func TestAuditExportAndVerifyCommands(t *testing.T) {
 	e.verify(t) // sets the environment
 	path := t.TempDir() + "/bundle.tar"
 	var out bytes.Buffer
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var logged bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logged, nil))
 	if err := run(e.ctx, []string{"audit", "export", "--subject", "C1", "-o", path}, &out, log); err != nil {
 		t.Fatalf("audit export: %v\n%s", err, out.String())
 	}
 	if !strings.Contains(out.String(), "4 events") {
 		t.Fatalf("export said: %s", out.String())
+	}
+	// Progress (not a terminal: log lines), through the whole tree.
+	if !strings.Contains(logged.String(), `msg=done what="log entries" done=12`) || !strings.Contains(logged.String(), "total=12") {
+		t.Fatalf("no progress of the export's 12 log entries logged:\n%s", logged.String())
+	}
+	if des, _ := os.ReadDir(filepath.Dir(path)); len(des) != 1 {
+		t.Fatalf("%d files beside the bundle, want only the bundle", len(des))
 	}
 	s, _ := tlog.NewSigner(app.TestLogKey)
 	out.Reset()

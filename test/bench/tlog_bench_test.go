@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -41,6 +42,52 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// pgCPU is the CPU time of the PostgreSQL cluster at GANTRY_PG_DIR (the
+// postmaster, its live backends, and the backends that have ended, which
+// the postmaster reaped), or 0 when it cannot be read. With cpuTime it
+// shows what a phase cost both sides, whatever else the machine ran.
+func pgCPU() time.Duration {
+	pid, err := os.ReadFile(filepath.Join(os.Getenv("GANTRY_PG_DIR"), "data", "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	pm := strings.SplitN(string(pid), "\n", 2)[0]
+	// Fields after the command (which may hold spaces): state ppid ... utime(14) stime(15) cutime(16) cstime(17).
+	fields := func(stat string) []string {
+		if i := strings.LastIndexByte(stat, ')'); i >= 0 {
+			return strings.Fields(stat[i+1:])
+		}
+		return nil
+	}
+	ticks := func(f []string, from, to int) int64 {
+		var t int64
+		for i := from; i <= to && i-3 < len(f); i++ {
+			v, _ := strconv.ParseInt(f[i-3], 10, 64)
+			t += v
+		}
+		return t
+	}
+	var total int64
+	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		f := fields(string(b))
+		if len(f) < 15 {
+			continue
+		}
+		switch {
+		case filepath.Base(filepath.Dir(p)) == pm:
+			total += ticks(f, 14, 17)
+		case f[1] == pm:
+			total += ticks(f, 14, 15)
+		}
+	}
+	return time.Duration(total) * 10 * time.Millisecond // USER_HZ 100
+}
+
 // prefill appends n events, 500 per append, with actor store "S1".
 func prefill(b *testing.B, store es.Store, codec *es.Codec, n int) {
 	ctx := context.Background()
@@ -58,7 +105,7 @@ func prefill(b *testing.B, store es.Store, codec *es.Codec, n int) {
 
 // sequence runs the sequencer until it has the head; it answers the time taken.
 func sequence(b *testing.B, pool *pgxpool.Pool, store projections.Source, codec *es.Codec) time.Duration {
-	return catchUp(b, pool, store, codec, tlog.Sequencer{})
+	return catchUp(b, pool, store, codec, tlog.NewSequencer())
 }
 
 // catchUp runs projector p until it has the head; it answers the time taken.
@@ -88,9 +135,17 @@ func BenchmarkSequencerCatchUp(b *testing.B) {
 	pool, _, store, codec := setup(b)
 	n := envInt("TLOG_BENCH_EVENTS", 200_000)
 	prefill(b, store, codec, n)
+	cpu0, pg0 := cpuTime(), pgCPU()
 	plain := catchUp(b, pool, store, codec, sumProjector{})
+	cpu1, pg1 := cpuTime(), pgCPU()
 	took := sequence(b, pool, store, codec)
+	cpu2, pg2 := cpuTime(), pgCPU()
 	b.ReportMetric(float64(n/500*500)/plain.Seconds(), "projector_events/s")
+	b.ReportMetric(plain.Seconds()/took.Seconds(), "ratio_to_projector")
+	b.ReportMetric((cpu1 - cpu0).Seconds(), "projector_gantry_cpu_s")
+	b.ReportMetric((pg1 - pg0).Seconds(), "projector_pg_cpu_s")
+	b.ReportMetric((cpu2 - cpu1).Seconds(), "sequencer_gantry_cpu_s")
+	b.ReportMetric((pg2 - pg1).Seconds(), "sequencer_pg_cpu_s")
 	var size int64
 	_ = pool.QueryRow(context.Background(), `SELECT count(*) FROM tlog_entries`).Scan(&size)
 	if size != int64(n/500*500) {
@@ -127,7 +182,7 @@ func BenchmarkCheckpointLatency(b *testing.B) {
 		}{time.Now(), c.Size})
 		mu.Unlock()
 	}}
-	r := projections.NewRunner(pool, store, codec, slog.New(slog.NewTextHandler(io.Discard, nil)), tlog.Sequencer{})
+	r := projections.NewRunner(pool, store, codec, slog.New(slog.NewTextHandler(io.Discard, nil)), tlog.NewSequencer())
 	rctx, cancel := context.WithCancel(ctx)
 	var bg sync.WaitGroup
 	bg.Add(2)

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -207,14 +208,20 @@ func TestSignerRefusesAnInconsistentTree(t *testing.T) {
 	c := &tlogclient.Client{URL: e.srv.URL + "/v1/log"}
 	signer, _ := tlog.NewSigner(app.TestLogKey)
 	before := awaitCheckpoint(t, c, signer.VerifierKey(), int64(e.eventCount()))
+	ops := httptest.NewServer(e.a.API.OpsHandler())
+	defer ops.Close()
+	// /metrics: nothing refused, the newest checkpoint's size and age.
+	m := metricsOf(t, ops.URL)
+	if m["gantry_log_signer_refusals_total"] != 0 || m["gantry_log_signer_refusing"] != 0 ||
+		m["gantry_log_signed_tree_size"] < float64(before.Tree.N) || m["gantry_log_last_signed_age_seconds"] < 0 {
+		t.Fatalf("signer metrics before the rewrite: %v", m)
+	}
 	if _, err := e.a.Pool.Exec(context.Background(), `UPDATE tlog_entries SET hashes = decode(repeat('00', length(hashes)), 'hex')`); err != nil {
 		t.Fatal(err)
 	}
 	e.apply()
 	// The reason is on the operators' listener; the public /healthz only
 	// says unavailable.
-	ops := httptest.NewServer(e.a.API.OpsHandler())
-	defer ops.Close()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		code, body := getBody(t, ops.URL+"/healthz")
@@ -233,6 +240,34 @@ func TestSignerRefusesAnInconsistentTree(t *testing.T) {
 	if err != nil || after.Tree != before.Tree {
 		t.Fatalf("a checkpoint was signed after the tree was rewritten: %+v then %+v (%v)", before.Tree, after.Tree, err)
 	}
+	// /metrics counts the refusals and says the signer is refusing; the
+	// newest signed size stays the one before the rewrite.
+	m = metricsOf(t, ops.URL)
+	if m["gantry_log_signer_refusals_total"] < 1 || m["gantry_log_signer_refusing"] != 1 || m["gantry_log_signed_tree_size"] != float64(after.Tree.N) {
+		t.Fatalf("signer metrics after the refusal: %v", m)
+	}
+}
+
+// metricsOf reads the gantry_log_* samples of the ops /metrics.
+func metricsOf(t *testing.T, ops string) map[string]float64 {
+	t.Helper()
+	code, body := getBody(t, ops+"/metrics")
+	if code != 200 {
+		t.Fatalf("/metrics: %d", code)
+	}
+	out := map[string]float64{}
+	for _, line := range strings.Split(body, "\n") {
+		name, value, ok := strings.Cut(line, " ")
+		if !ok || !strings.HasPrefix(name, "gantry_log_") {
+			continue
+		}
+		v, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			t.Fatalf("/metrics line %q: %v", line, err)
+		}
+		out[name] = v
+	}
+	return out
 }
 
 func getBody(t *testing.T, url string) (int, string) {

@@ -96,6 +96,9 @@ func Build(cfg Config, clock commands.Clock, log *slog.Logger) (*App, error) {
 		projs = append(projs, f.Projectors()...)
 		handlers = append(handlers, f.Handlers()...)
 		a.Jobs = append(a.Jobs, f.Jobs()...)
+		if m, ok := f.(interface{ Collectors() []prometheus.Collector }); ok {
+			a.Metrics.MustRegister(m.Collectors()...)
+		}
 	}
 	a.Bus, err = bus.New(bus.Config{Backend: cfg.Bus, NATSURL: cfg.NATSURL, Pool: pool, Store: a.Store, Codec: a.Codec, Log: log, Metrics: a.Metrics,
 		RetryInterval: cfg.BusRetry, MaxRetryInterval: cfg.BusRetryMax}, handlers)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/gantry-etc/gantry/adapters/bus"
 	"github.com/gantry-etc/gantry/adapters/tlog"
 	"github.com/gantry-etc/gantry/api"
@@ -48,7 +50,13 @@ func newLogFeature(d Deps) (Feature, error) {
 func (f *LogFeature) Events(*es.Registry) {}
 
 func (f *LogFeature) Projectors() []projections.Projector {
-	return []projections.Projector{tlog.Sequencer{}}
+	return []projections.Projector{tlog.NewSequencer()}
+}
+
+// Collectors are the signer's metrics (refusals, newest checkpoint's size
+// and age).
+func (f *LogFeature) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{tlog.NewMetrics(f.Publisher)}
 }
 
 func (f *LogFeature) Handlers() []bus.Handler { return nil }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gantry-etc/gantry/adapters/progress"
 	"github.com/gantry-etc/gantry/adapters/tlog"
 	"github.com/gantry-etc/gantry/domain"
 )
@@ -120,17 +121,21 @@ func AuditExportCLI(ctx context.Context, a *App, args []string, out io.Writer) e
 	if l == nil {
 		return errors.New("the transparency log is not wired")
 	}
-	w, closeW := out, func() error { return nil }
-	if *file != "" {
-		f, err := os.Create(*file)
-		if err != nil {
-			return err
-		}
-		w, closeW = f, f.Close
+	bar := progress.New(os.Stderr, a.Log, "log entries", 0, 5*time.Second)
+	x := l.Exporter
+	x.Progress = func(scanned, total int64) {
+		bar.SetTotal(total)
+		bar.Set(scanned)
 	}
-	sum, err := l.Exporter.Export(ctx, q, w)
-	if cerr := closeW(); err == nil {
-		err = cerr
+	var sum tlog.ExportSummary
+	if *file == "" {
+		sum, err = x.Export(ctx, q, out)
+	} else {
+		sum, err = x.ExportFile(ctx, q, *file)
+	}
+	bar.Finish()
+	if ctx.Err() != nil {
+		return fmt.Errorf("audit export stopped: %w; no bundle written", ctx.Err())
 	}
 	if err != nil {
 		return err
