@@ -334,9 +334,9 @@ func (s *Site) financeReport(c echo.Context) error {
 	return s.render(c, http.StatusOK, "report", pg)
 }
 
+// runPage is a billing run's page.
 type runPage struct {
 	Run      *run
-	Month    string
 	Progress Progress
 	Outcomes []cmdcards.BillingOutcome
 	Error    string
