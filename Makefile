@@ -27,6 +27,8 @@ test: db
 bench: db
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/bench/ | tee .local/bench.txt
 	$(GO) test -count=1 -run '^$$' -bench AuditHistory -benchtime 300x -timeout 30m ./projections/audit/ | tee -a .local/bench.txt
+	$(GO) test -count=1 -run '^$$' -bench UsageImport -benchtime 3x -timeout 30m ./adapters/cardsdb/ | tee -a .local/bench.txt
+	$(GO) test -count=1 -run '^$$' -bench PrinterSink -benchtime 1x -timeout 30m ./adapters/edi/ | tee -a .local/bench.txt
 
 stop-db:
 	@scripts/pg.sh stop

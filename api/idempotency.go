@@ -307,6 +307,35 @@ func ReadBody(c echo.Context) ([]byte, error) {
 	return b, nil
 }
 
+// StreamedBody is a request body read as a stream by a handler (routes
+// with Op.Stream). It remembers a failed read, so the handler can answer
+// it as such (413 past the route's limit, 400 otherwise) rather than as an
+// error of its command.
+type StreamedBody struct {
+	r   io.Reader
+	err error
+}
+
+// BodyStream returns c's body as a StreamedBody.
+func BodyStream(c echo.Context) *StreamedBody { return &StreamedBody{r: c.Request().Body} }
+
+func (b *StreamedBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) && b.err == nil {
+		b.err = err
+	}
+	return n, err
+}
+
+// Problem is the problem of a failed read of the body, when one failed;
+// otherwise err unchanged.
+func (b *StreamedBody) Problem(err error) error {
+	if err != nil && b.err != nil {
+		return bodyError(b.err)
+	}
+	return err
+}
+
 // readAfter makes a query wait until the views have applied the position a
 // command answered (?after= or Gantry-After), at most MaxWait; past that it
 // answers 503 with Retry-After (the views are behind; nothing is wrong with

@@ -149,11 +149,7 @@ func (s *Site) financeUsage(c echo.Context) error {
 		return err
 	}
 	defer fd.Close()
-	data, err := io.ReadAll(io.LimitReader(fd, maxUsageFile))
-	if err != nil {
-		return err
-	}
-	res, err := s.Cards.Usage.Handle(actor(c), cmdcards.ImportUsage{Name: fh.Filename, Data: data})
+	res, err := s.Cards.Usage.Handle(actor(c), cmdcards.ImportUsage{Name: fh.Filename, Body: io.LimitReader(fd, maxUsageFile)})
 	var fe *cmdcards.UsageFileError
 	switch {
 	case errors.As(err, &fe):

@@ -2,117 +2,179 @@ package cardsdb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/gantry-etc/gantry/commands"
 	"github.com/gantry-etc/gantry/commands/cards"
+	es "github.com/gantry-etc/gantry/commands/eventstore"
 	"github.com/gantry-etc/gantry/domain/billing"
 )
 
-// UsageStore loads usage records into usage_records in one transaction
-// (cards.UsageStore; the load measured by BenchmarkUsageImport).
+// UsageStore runs a usage import as ONE transaction of the event store
+// (cards.UsageStore): the records go into usage_records chunk by chunk as
+// the file is read, and usage.file_imported is appended in the same
+// transaction (commands.AppendWithin over postgres.Store.AppendWithin), so
+// records and event commit together or not at all.
 //
-// Rows whose card was never issued (no card-<number> stream in the event
-// store) are left out and reported. The rest are COPied straight into
-// usage_records; when some record is there already (a re-import, or an
-// overlapping file), that COPY is rolled back to a savepoint and the rows go
-// through a staging table and INSERT … ON CONFLICT DO NOTHING instead, which
-// skips the known ones. Any error rolls everything back.
-type UsageStore struct{ Pool *pgxpool.Pool }
+// Per chunk (see usageLoader.Load): rows whose card was never issued (no
+// card-<number> stream) are left out and reported; then one query asks
+// whether any of the chunk's (operator, record id) is already in
+// usage_records (an earlier file, or an earlier chunk of this one). If none
+// is, the chunk is COPied straight into usage_records; otherwise it goes
+// through a temporary staging table and INSERT … ON CONFLICT DO NOTHING,
+// which skips the known ones. No savepoints: a long import keeps one
+// transaction ID. A concurrent import of overlapping records may still
+// collide at COPY; that import then fails whole and can be sent again.
+type UsageStore struct {
+	Streams commands.Streams
+	Store   commands.TxStore[pgx.Tx]
+}
 
-var usageColumns = []string{"operator", "record_id", "card", "vehicle", "entry_ic", "entry_at", "exit_ic", "exit_at", "toll", "usage_date", "file_sha256"}
+// Import implements cards.UsageStore.
+func (s UsageStore) Import(ctx context.Context, fill func(ctx context.Context, l cards.UsageLoader) ([]commands.StreamEvents, error)) ([]es.AppendResult, error) {
+	return commands.AppendWithin(ctx, s.Streams, s.Store, func(ctx context.Context, tx pgx.Tx) ([]commands.StreamEvents, error) {
+		return fill(ctx, NewUsageLoader(tx))
+	})
+}
+
+// usageColumns leave out file_sha256 (not known while the file streams) and
+// import_tx (its default is the importing transaction's ID, the commit part
+// of the usage.file_imported event's position; migration 02100).
+var usageColumns = []string{"operator", "record_id", "card", "vehicle", "entry_ic", "entry_at", "exit_ic", "exit_at", "toll", "usage_date"}
 
 // UsageColumns are the columns of usage_records the loader fills, in order
 // (for benchmarks that compare with a raw COPY).
 func UsageColumns() []string { return slices.Clone(usageColumns) }
 
-// LoadUsage loads records; see UsageStore.
-func (l UsageStore) LoadUsage(ctx context.Context, records []billing.UsageRecord, hash string) (cards.UsageLoad, error) {
-	var res cards.UsageLoad
-	tx, err := l.Pool.Begin(ctx)
-	if err != nil {
-		return res, err
-	}
-	defer tx.Rollback(ctx)
-	known, err := knownCards(ctx, tx, records)
-	if err != nil {
-		return res, err
-	}
-	rows := make([]billing.UsageRecord, 0, len(records))
-	unknown := map[string]bool{}
-	for _, u := range records {
-		if c := u.Card().String(); known[c] {
-			rows = append(rows, u)
-		} else if !unknown[c] {
-			unknown[c] = true
-			res.UnknownCards = append(res.UnknownCards, c)
-		}
-	}
-	slices.Sort(res.UnknownCards)
-	if _, err := tx.Exec(ctx, `SAVEPOINT usage_copy`); err != nil {
-		return res, err
-	}
-	n, err := tx.CopyFrom(ctx, pgx.Identifier{"usage_records"}, usageColumns, UsageRows(rows, hash))
-	var pgErr *pgconn.PgError
-	switch {
-	case err == nil:
-		res.Imported = int(n)
-	case errors.As(err, &pgErr) && pgErr.Code == "23505":
-		if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT usage_copy`); err != nil {
-			return res, err
-		}
-		if res.Imported, err = insertNew(ctx, tx, rows, hash); err != nil {
-			return res, err
-		}
-	default:
-		return res, fmt.Errorf("usage import: copy: %w", err)
-	}
-	res.AlreadyKnown = len(rows) - res.Imported
-	return res, tx.Commit(ctx)
+// NewUsageLoader loads records in tx (cards.UsageLoader).
+func NewUsageLoader(tx pgx.Tx) *UsageLoader {
+	return &UsageLoader{tx: tx, known: map[string]bool{}}
 }
 
-// knownCards answers which of the records' card numbers were ever issued:
-// those whose card stream exists in the event store.
-func knownCards(ctx context.Context, tx pgx.Tx, records []billing.UsageRecord) (map[string]bool, error) {
-	seen := map[string]bool{}
+// UsageLoader is one import's loader inside its transaction.
+type UsageLoader struct {
+	tx      pgx.Tx
+	known   map[string]bool // card number → issued, for cards seen so far
+	res     cards.UsageLoad
+	staging bool
+	rows    []billing.UsageRecord
+}
+
+// Result implements cards.UsageLoader.
+func (l *UsageLoader) Result() cards.UsageLoad {
+	r := l.res
+	r.UnknownCards = slices.Clone(l.res.UnknownCards)
+	slices.Sort(r.UnknownCards)
+	return r
+}
+
+// Load implements cards.UsageLoader.
+func (l *UsageLoader) Load(ctx context.Context, records []billing.UsageRecord) error {
+	if err := l.learnCards(ctx, records); err != nil {
+		return err
+	}
+	rows := l.rows[:0]
+	for _, u := range records {
+		if l.known[u.Card().String()] {
+			rows = append(rows, u)
+		}
+	}
+	l.rows = rows
+	if len(rows) == 0 {
+		return nil
+	}
+	ops, ids := make([]string, len(rows)), make([]string, len(rows))
+	for i, u := range rows {
+		ops[i], ids[i] = u.Operator(), u.RecordID()
+	}
+	var seen bool
+	if err := l.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM usage_records u JOIN unnest($1::text[], $2::text[]) AS k(operator, record_id)
+		ON u.operator = k.operator AND u.record_id = k.record_id)`, ops, ids).Scan(&seen); err != nil {
+		return fmt.Errorf("usage import: %w", err)
+	}
+	if !seen && !repeats(rows) {
+		n, err := l.tx.CopyFrom(ctx, pgx.Identifier{"usage_records"}, usageColumns, UsageRows(rows))
+		if err != nil {
+			return fmt.Errorf("usage import: copy: %w", err)
+		}
+		l.res.Imported += int(n)
+		return nil
+	}
+	n, err := l.insertNew(ctx, rows)
+	if err != nil {
+		return err
+	}
+	l.res.Imported += n
+	l.res.AlreadyKnown += len(rows) - n
+	return nil
+}
+
+// repeats reports whether one (operator, record id) occurs twice in rows.
+func repeats(rows []billing.UsageRecord) bool {
+	seen := make(map[[2]string]struct{}, len(rows))
+	for _, u := range rows {
+		k := [2]string{u.Operator(), u.RecordID()}
+		if _, ok := seen[k]; ok {
+			return true
+		}
+		seen[k] = struct{}{}
+	}
+	return false
+}
+
+// learnCards looks up, in one query, the cards of records not seen before:
+// a card is known when its card stream exists in the event store.
+func (l *UsageLoader) learnCards(ctx context.Context, records []billing.UsageRecord) error {
 	var streams []string
 	for _, u := range records {
-		if c := u.Card().String(); !seen[c] {
-			seen[c] = true
+		c := u.Card().String()
+		if _, ok := l.known[c]; !ok {
+			l.known[c] = false
 			streams = append(streams, "card-"+c)
 		}
 	}
-	rows, err := tx.Query(ctx, `SELECT stream_id FROM events WHERE stream_id = ANY($1) AND version = 1`, streams)
+	if len(streams) == 0 {
+		return nil
+	}
+	rows, err := l.tx.Query(ctx, `SELECT stream_id FROM events WHERE stream_id = ANY($1) AND version = 1`, streams)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	found, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, err
+		return err
 	}
-	known := make(map[string]bool, len(found))
 	for _, s := range found {
-		known[strings.TrimPrefix(s, "card-")] = true
+		l.known[strings.TrimPrefix(s, "card-")] = true
 	}
-	return known, nil
+	for _, s := range streams {
+		if c := strings.TrimPrefix(s, "card-"); !l.known[c] {
+			l.res.UnknownCards = append(l.res.UnknownCards, c)
+		}
+	}
+	return nil
 }
 
 // insertNew loads rows through a staging table, skipping records imported
 // before (or twice in this file); it returns how many were new.
-func insertNew(ctx context.Context, tx pgx.Tx, rows []billing.UsageRecord, hash string) (int, error) {
-	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE usage_staging (LIKE usage_records) ON COMMIT DROP`); err != nil {
+func (l *UsageLoader) insertNew(ctx context.Context, rows []billing.UsageRecord) (int, error) {
+	if !l.staging {
+		if _, err := l.tx.Exec(ctx, `CREATE TEMP TABLE usage_staging (LIKE usage_records) ON COMMIT DROP`); err != nil {
+			return 0, err
+		}
+		l.staging = true
+	} else if _, err := l.tx.Exec(ctx, `TRUNCATE usage_staging`); err != nil {
 		return 0, err
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"usage_staging"}, usageColumns, UsageRows(rows, hash)); err != nil {
+	if _, err := l.tx.CopyFrom(ctx, pgx.Identifier{"usage_staging"}, usageColumns, UsageRows(rows)); err != nil {
 		return 0, fmt.Errorf("usage import: copy: %w", err)
 	}
-	tag, err := tx.Exec(ctx, `INSERT INTO usage_records SELECT * FROM usage_staging ON CONFLICT DO NOTHING`)
+	cols := strings.Join(usageColumns, ", ")
+	tag, err := l.tx.Exec(ctx, `INSERT INTO usage_records (`+cols+`) SELECT `+cols+` FROM usage_staging ON CONFLICT DO NOTHING`)
 	if err != nil {
 		return 0, err
 	}
@@ -120,7 +182,7 @@ func insertNew(ctx context.Context, tx pgx.Tx, rows []billing.UsageRecord, hash 
 }
 
 // UsageRows streams records as rows of UsageColumns for COPY.
-func UsageRows(rows []billing.UsageRecord, hash string) pgx.CopyFromSource {
+func UsageRows(rows []billing.UsageRecord) pgx.CopyFromSource {
 	i := 0
 	return pgx.CopyFromFunc(func() ([]any, error) {
 		if i >= len(rows) {
@@ -129,6 +191,6 @@ func UsageRows(rows []billing.UsageRecord, hash string) pgx.CopyFromSource {
 		u := rows[i]
 		i++
 		return []any{u.Operator(), u.RecordID(), u.Card().String(), u.Vehicle().String(), u.EntryIC(), u.EntryAt(), u.ExitIC(), u.ExitAt(),
-			int64(u.Toll()), u.UsageDate().Start(), hash}, nil
+			int64(u.Toll()), u.UsageDate().Start()}, nil
 	})
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -22,76 +24,127 @@ func PrinterFileName(day domain.Date) string {
 }
 
 // PrinterSink writes card issuance records (カード発行情報) into one batch
-// file per day in Dir. Each record is first recorded in printer_edi (card
-// number is the key, so a re-delivered event adds nothing), then the day's
-// file is rewritten whole from the table into a temp file and renamed over
-// the old one. A crash between the two steps is repaired by the re-delivery:
-// the file is rewritten again. Each card therefore appears exactly once.
+// file per day in Dir, appending one line per card: the cost of a card does
+// not grow with the day's file (BenchmarkPrinterSink).
 //
-// File layout: UTF-8 CSV, no header, one line per card:
-// alphabet name, vehicle registration number, card type, card number,
-// expiry YYYY/MM; lines in card-number order.
+// Each record is first recorded in printer_edi (card number is the key, so
+// a re-delivered event adds nothing), then its line is appended to the
+// day's file and fsynced, then the row is marked written. A crash before
+// the mark leaves the row unmarked; the event's re-delivery (the bus
+// delivers at least once) then repairs the file: a torn last line is cut
+// off, and the card's line is appended unless the file has it already.
+// Each card therefore appears exactly once, as a whole line.
+//
+// Callers serialise Write per Dir (one writer per file; the cards feature
+// holds a mutex).
+//
+// File layout: UTF-8 CSV, no header, one line per card, in the order the
+// cards were issued: alphabet name, vehicle registration number, card
+// type, card number, expiry YYYY/MM.
 type PrinterSink struct {
 	Pool *pgxpool.Pool
 	Dir  string
 }
 
-// Write records r (issued by event id on day) and rewrites day's file.
+// Write records r (issued by event id on day) and appends it to its day's
+// file.
 func (s PrinterSink) Write(ctx context.Context, eventID uuid.UUID, day domain.Date, r card.PrinterRecord) error {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	_ = w.Write(r.Fields())
 	w.Flush()
-	if _, err := s.Pool.Exec(ctx, `INSERT INTO printer_edi (card, day, line, event_id) VALUES ($1,$2,$3,$4) ON CONFLICT (card) DO NOTHING`,
-		r.CardNumber, day.String(), buf.String(), eventID); err != nil {
-		return err
-	}
-	var d time.Time
-	if err := s.Pool.QueryRow(ctx, `SELECT day FROM printer_edi WHERE card = $1`, r.CardNumber).Scan(&d); err != nil {
-		return err
-	}
-	return s.rewrite(ctx, domain.Date{Year: d.Year(), Month: d.Month(), Day: d.Day()})
-}
-
-func (s PrinterSink) rewrite(ctx context.Context, day domain.Date) error {
-	rows, err := s.Pool.Query(ctx, `SELECT line FROM printer_edi WHERE day = $1 ORDER BY card`, day.String())
+	tag, err := s.Pool.Exec(ctx, `INSERT INTO printer_edi (card, day, line, event_id) VALUES ($1,$2,$3,$4) ON CONFLICT (card) DO NOTHING`,
+		r.CardNumber, day.String(), buf.String(), eventID)
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	for rows.Next() {
-		var l string
-		if err := rows.Scan(&l); err != nil {
-			rows.Close()
-			return err
-		}
-		buf.WriteString(l)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	fresh := tag.RowsAffected() == 1
+	var (
+		d       time.Time
+		line    string
+		written bool
+	)
+	if err := s.Pool.QueryRow(ctx, `SELECT day, line, written FROM printer_edi WHERE card = $1`, r.CardNumber).Scan(&d, &line, &written); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
-		return err
+	if written {
+		return nil
 	}
-	tmp, err := os.CreateTemp(s.Dir, ".printer-*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(s.Dir, PrinterFileName(day))); err != nil {
+	path := filepath.Join(s.Dir, PrinterFileName(domain.Date{Year: d.Year(), Month: d.Month(), Day: d.Day()}))
+	if err := appendLine(path, []byte(line), !fresh); err != nil {
 		return fmt.Errorf("printer EDI: %w", err)
 	}
-	return nil
+	_, err = s.Pool.Exec(ctx, `UPDATE printer_edi SET written = true WHERE card = $1`, r.CardNumber)
+	return err
+}
+
+// appendLine appends line (ending in a newline) to the file at path and
+// fsyncs it. With repair (a record seen before but not marked written), a
+// torn last line is cut off first and nothing is appended when the file
+// holds the line already.
+func appendLine(path string, line []byte, repair bool) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	if !repair {
+		// A torn line left by a crash of another card's write is cut off
+		// first (its re-delivery appends it again): one byte read.
+		torn, err := tornEnd(f)
+		if err != nil {
+			return errors.Join(err, f.Close())
+		}
+		repair = torn
+	}
+	if repair {
+		done, err := repairFile(f, line)
+		if err != nil || done {
+			return errors.Join(err, f.Close())
+		}
+	}
+	if _, err := f.Write(line); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// tornEnd reports whether f's last byte is not a line end.
+func tornEnd(f *os.File) (bool, error) {
+	st, err := f.Stat()
+	if err != nil || st.Size() == 0 {
+		return false, err
+	}
+	var b [1]byte
+	if _, err := f.ReadAt(b[:], st.Size()-1); err != nil {
+		return false, err
+	}
+	return b[0] != '\n', nil
+}
+
+// repairFile cuts a torn last line off f and reports whether f holds line.
+func repairFile(f *os.File, line []byte) (bool, error) {
+	data, err := io.ReadAll(io.NewSectionReader(f, 0, 1<<62))
+	if err != nil {
+		return false, err
+	}
+	if end := bytes.LastIndexByte(data, '\n') + 1; end < len(data) {
+		if err := f.Truncate(int64(end)); err != nil {
+			return false, err
+		}
+		data = data[:end]
+	}
+	for _, l := range bytes.SplitAfter(data, []byte("\n")) {
+		if bytes.Equal(l, line) {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -213,6 +213,20 @@ func (s *Store) AppendMany(ctx context.Context, md es.Metadata, appends ...es.St
 		return nil, translate(err)
 	}
 	defer tx.Rollback(ctx)
+	out, err := s.appendInTx(ctx, tx, md, meta, appends)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, translate(err)
+	}
+	s.wake()
+	return out, nil
+}
+
+// appendInTx runs one gantry_append per stream in tx (AppendMany,
+// AppendWithin); the first conflict is returned and tx must be rolled back.
+func (s *Store) appendInTx(ctx context.Context, tx pgx.Tx, md es.Metadata, meta []byte, appends []es.StreamAppend) ([]es.AppendResult, error) {
 	out := make([]es.AppendResult, 0, len(appends))
 	for _, a := range appends {
 		if a.Stream == "" || len(a.Events) == 0 {
@@ -237,10 +251,6 @@ func (s *Store) AppendMany(ctx context.Context, md es.Metadata, appends ...es.St
 		}
 		out = append(out, res)
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, translate(err)
-	}
-	s.wake()
 	return out, nil
 }
 

@@ -173,19 +173,14 @@ func (s *Service) conclude(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.Conclude.Handle(api.Actor(c), cmdcards.ConcludeContract{Application: app, ExpectedVersion: ifMatch})
+	// Answered from the command's own decision, not the view: no wait on
+	// projections (Gantry-Position is the token for reads that need them).
+	k, res, err := s.Conclude.HandleContract(api.Actor(c), cmdcards.ConcludeContract{Application: app, ExpectedVersion: ifMatch})
 	if err != nil {
 		return err
 	}
-	if err := s.WaitFor(c.Request().Context(), res.Position); err != nil {
-		return err
-	}
 	api.SetVersion(c, res.LastVersion)
-	rows, err := s.Reader.Contracts(c.Request().Context(), app.Contract.String())
-	if err != nil || len(rows) == 0 {
-		return errors.Join(err, contract.ErrContractNotFound)
-	}
-	return c.JSON(http.StatusCreated, rows[0])
+	return c.JSON(http.StatusCreated, projcards.ContractRowOf(k))
 }
 
 func (s *Service) getContract(c echo.Context) error {
@@ -217,15 +212,16 @@ type ReissueRequest struct {
 	CardType string `json:"card_type,omitempty"`
 }
 
-func (s *Service) cardAnswer(c echo.Context, n card.CardNumber, res es.AppendResult) error {
-	if err := s.WaitFor(c.Request().Context(), res.Position); err != nil {
+// cardAnswer answers a card issue, renewal or reissue with the new card as
+// the command decided it (its own events, not the cards view): no wait on
+// projections, so a long transaction elsewhere on the server does not stall
+// it. Gantry-Position (set by the command middleware) is the token for a
+// read that needs the views to show it.
+func (s *Service) cardAnswer(c echo.Context, k *card.Card, err error) error {
+	if err != nil {
 		return err
 	}
-	rows, err := s.Reader.Cards(c.Request().Context(), projcards.CardFilter{Card: n.String()})
-	if err != nil || len(rows) == 0 {
-		return errors.Join(err, card.ErrCardNotFound)
-	}
-	return c.JSON(http.StatusCreated, rows[0])
+	return c.JSON(http.StatusCreated, projcards.CardRowOf(k))
 }
 
 func (s *Service) issue(c echo.Context) error {
@@ -245,11 +241,8 @@ func (s *Service) issue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	num, res, err := s.Issue.Handle(api.Actor(c), cmdcards.IssueCard{Contract: n, Vehicle: v, Type: t})
-	if err != nil {
-		return err
-	}
-	return s.cardAnswer(c, num, res)
+	k, _, err := s.Issue.HandleCard(api.Actor(c), cmdcards.IssueCard{Contract: n, Vehicle: v, Type: t})
+	return s.cardAnswer(c, k, err)
 }
 
 func optType(s string) (card.Type, error) {
@@ -289,11 +282,8 @@ func (s *Service) renew(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	num, res, err := s.Renew.Handle(api.Actor(c), cmdcards.RenewCard{Card: r.old, Type: r.newType, ExpectedVersion: r.ifMatch})
-	if err != nil {
-		return err
-	}
-	return s.cardAnswer(c, num, res)
+	k, _, err := s.Renew.HandleCard(api.Actor(c), cmdcards.RenewCard{Card: r.old, Type: r.newType, ExpectedVersion: r.ifMatch})
+	return s.cardAnswer(c, k, err)
 }
 
 func (s *Service) reissue(c echo.Context) error {
@@ -305,11 +295,8 @@ func (s *Service) reissue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	num, res, err := s.Reissue.Handle(api.Actor(c), cmdcards.ReissueCard{Card: r.old, Reason: req.Reason, Type: r.newType, ExpectedVersion: r.ifMatch})
-	if err != nil {
-		return err
-	}
-	return s.cardAnswer(c, num, res)
+	k, _, err := s.Reissue.HandleCard(api.Actor(c), cmdcards.ReissueCard{Card: r.old, Reason: req.Reason, Type: r.newType, ExpectedVersion: r.ifMatch})
+	return s.cardAnswer(c, k, err)
 }
 
 func (s *Service) getCard(c echo.Context) error {
@@ -348,14 +335,13 @@ func UsageFileProblem(err error) error {
 }
 
 func (s *Service) importUsage(c echo.Context) error {
-	data, err := api.ReadBody(c)
-	if err != nil {
-		return err
-	}
 	name := c.QueryParam("name")
-	res, err := s.Usage.Handle(api.Actor(c), cmdcards.ImportUsage{Name: name, Data: data})
+	// The body streams through the import (its limit stays: past
+	// UsageFileLimit the read fails and nothing is written).
+	body := api.BodyStream(c)
+	res, err := s.Usage.Handle(api.Actor(c), cmdcards.ImportUsage{Name: name, Body: body})
 	if err != nil {
-		return UsageFileProblem(err)
+		return UsageFileProblem(body.Problem(err))
 	}
 	return c.JSON(http.StatusOK, res)
 }

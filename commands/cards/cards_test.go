@@ -2,7 +2,10 @@ package cards_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -302,43 +305,100 @@ func TestRenewalNotices(t *testing.T) {
 	thenTypes(t, s, cmdcards.CardStream(num(1)), card.EventIssued, card.EventRenewalNoticeRecorded)
 }
 
-// fakeUsage is cards.UsageParser and cards.UsageStore.
+// fakeUsage is cards.UsageReader, cards.UsageStore and cards.UsageLoader.
+// Its Import is one transaction over the fake streams: loads count as
+// committed only when the append succeeds.
 type fakeUsage struct {
-	parseErr error
-	loads    int
+	streams   *fakeStreams
+	parseErr  error
+	chunks    [][]billing.UsageRecord
+	loads     int // records loaded in transactions still open or committed
+	committed int
 }
 
-func (f *fakeUsage) ParseUsage([]byte) (string, []billing.UsageRecord, error) {
-	return "UTF-8", nil, f.parseErr
+func (f *fakeUsage) ReadUsage(r io.Reader, each func([]billing.UsageRecord) error) (string, int, error) {
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return "", 0, err
+	}
+	rows := 0
+	for _, c := range f.chunks {
+		if err := each(c); err != nil {
+			return "", 0, err
+		}
+		rows += len(c)
+	}
+	return "UTF-8", rows, f.parseErr
 }
 
-func (f *fakeUsage) LoadUsage(context.Context, []billing.UsageRecord, string) (cmdcards.UsageLoad, error) {
-	f.loads++
-	return cmdcards.UsageLoad{Imported: 0, UnknownCards: []string{"4111111111111111"}}, nil
+func (f *fakeUsage) Load(_ context.Context, records []billing.UsageRecord) error {
+	f.loads += len(records)
+	return nil
+}
+
+func (f *fakeUsage) Result() cmdcards.UsageLoad {
+	return cmdcards.UsageLoad{Imported: f.loads, UnknownCards: []string{"4111111111111111"}}
+}
+
+func (f *fakeUsage) Import(ctx context.Context, fill func(context.Context, cmdcards.UsageLoader) ([]commands.StreamEvents, error)) ([]es.AppendResult, error) {
+	f.loads = 0
+	parts, err := fill(ctx, f)
+	if err == nil {
+		var res []es.AppendResult
+		if res, err = f.streams.AppendMany(ctx, parts...); err == nil {
+			f.committed += f.loads
+			return res, nil
+		}
+	}
+	f.loads = 0 // rolled back
+	return nil, err
 }
 
 func TestImportUsage(t *testing.T) {
+	rec := usageRecord(t)
 	t.Run("bad_file_loads_and_records_nothing", func(t *testing.T) {
-		s, u := newStreams(), &fakeUsage{parseErr: &cmdcards.UsageFileError{Encoding: "UTF-8", Problems: []cmdcards.UsageLineProblem{{Line: 2, Field: "toll", Reason: "x"}}}}
-		_, err := cmdcards.ImportUsageHandler{Streams: s, Parser: u, Store: u, Clock: clockAt("2026-11-05")}.Handle(ctx, cmdcards.ImportUsage{Name: "f.csv", Data: []byte("x")})
+		s := newStreams()
+		u := &fakeUsage{streams: s, chunks: [][]billing.UsageRecord{{rec}}, parseErr: &cmdcards.UsageFileError{Encoding: "UTF-8", Problems: []cmdcards.UsageLineProblem{{Line: 2, Field: "toll", Reason: "x"}}}}
+		_, err := cmdcards.ImportUsageHandler{Streams: s, Reader: u, Store: u, Clock: clockAt("2026-11-05")}.Handle(ctx, cmdcards.ImportUsage{Name: "f.csv", Body: strings.NewReader("x")})
 		var fe *cmdcards.UsageFileError
-		if !errors.As(err, &fe) || u.loads != 0 || len(s.appends) != 0 {
-			t.Fatalf("err %v, loads %d, appends %v", err, u.loads, s.appends)
+		if !errors.As(err, &fe) || u.committed != 0 || len(s.appends) != 0 {
+			t.Fatalf("err %v, committed %d, appends %v", err, u.committed, s.appends)
 		}
 	})
 	t.Run("same_file_twice_loads_once", func(t *testing.T) {
-		s, u := newStreams(), &fakeUsage{}
-		h := cmdcards.ImportUsageHandler{Streams: s, Parser: u, Store: u, Clock: clockAt("2026-11-05")}
-		first, err := h.Handle(ctx, cmdcards.ImportUsage{Name: "f.csv", Data: []byte("x")})
-		if err != nil || first.Duplicate || len(first.UnknownCards) != 1 {
-			t.Fatalf("first %+v %v", first, err)
+		s := newStreams()
+		u := &fakeUsage{streams: s, chunks: [][]billing.UsageRecord{{rec, rec}, {rec}}}
+		var progress []int
+		h := cmdcards.ImportUsageHandler{Streams: s, Reader: u, Store: u, Clock: clockAt("2026-11-05")}
+		first, err := h.Handle(ctx, cmdcards.ImportUsage{Name: "f.csv", Body: strings.NewReader("x"), Progress: func(n int) { progress = append(progress, n) }})
+		if err != nil || first.Duplicate || first.Rows != 3 || first.Imported != 3 || len(first.UnknownCards) != 1 || !slices.Equal(progress, []int{2, 3}) {
+			t.Fatalf("first %+v %v, progress %v", first, err, progress)
 		}
-		second, err := h.Handle(ctx, cmdcards.ImportUsage{Name: "f.csv", Data: []byte("x")})
-		if err != nil || !second.Duplicate || u.loads != 1 {
-			t.Fatalf("second %+v %v, loads %d", second, err, u.loads)
+		if want := sha256.Sum256([]byte("x")); first.SHA256 != hex.EncodeToString(want[:]) {
+			t.Fatalf("sha256 %s", first.SHA256)
+		}
+		second, err := h.Handle(ctx, cmdcards.ImportUsage{Name: "f.csv", Body: strings.NewReader("x")})
+		if err != nil || !second.Duplicate || u.committed != 3 {
+			t.Fatalf("second %+v %v, committed %d", second, err, u.committed)
 		}
 		thenTypes(t, s, cmdcards.UsageFileStream(first.SHA256), billing.EventUsageFileImported)
 	})
+	t.Run("cancelled_import_writes_nothing", func(t *testing.T) {
+		s := newStreams()
+		u := &fakeUsage{streams: s, chunks: [][]billing.UsageRecord{{rec}}}
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		_, err := cmdcards.ImportUsageHandler{Streams: s, Reader: u, Store: u, Clock: clockAt("2026-11-05")}.Handle(cancelled, cmdcards.ImportUsage{Name: "f.csv", Body: strings.NewReader("x")})
+		if !errors.Is(err, context.Canceled) || u.committed != 0 || len(s.appends) != 0 {
+			t.Fatalf("err %v, committed %d, appends %v", err, u.committed, s.appends)
+		}
+	})
+}
+
+func usageRecord(t *testing.T) billing.UsageRecord {
+	t.Helper()
+	at := time.Date(2026, 11, 4, 8, 0, 0, 0, domain.Tokyo)
+	return domaintest.Must(billing.NewUsageRecord(billing.UsageFields{RecordID: "R-1", Operator: "NEXCO-E", Card: num(1).String(),
+		Vehicle: "品川 300 あ 12-34", EntryIC: "東京", EntryAt: at, ExitIC: "厚木", ExitAt: at.Add(40 * time.Minute), Toll: 1000}))
 }
 
 // thenErr checks err against want: the domain error with an actionable

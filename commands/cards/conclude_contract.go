@@ -27,25 +27,49 @@ type ConcludeContractHandler struct {
 }
 
 func (h ConcludeContractHandler) Handle(ctx context.Context, cmd ConcludeContract) (es.AppendResult, error) {
+	_, res, err := h.HandleContract(ctx, cmd)
+	return res, err
+}
+
+// HandleContract runs cmd like Handle and answers the concluded contract as
+// the command's own events make it: the caller can answer at once, without
+// waiting for a view.
+func (h ConcludeContractHandler) HandleContract(ctx context.Context, cmd ConcludeContract) (*contract.Contract, es.AppendResult, error) {
 	stream := ContractStream(cmd.Application.Contract)
 	var c contract.Contract
 	v, err := h.Streams.Load(ctx, stream, c.Apply)
 	if err != nil {
-		return es.AppendResult{}, err
+		return nil, es.AppendResult{}, err
 	}
 	if err := commands.CheckIfMatch(stream, cmd.ExpectedVersion, v); err != nil {
-		return es.AppendResult{}, err
+		return nil, es.AppendResult{}, err
 	}
 	if c.Concluded() {
-		return es.AppendResult{}, contract.ErrContractExists.Withf("contract", "Contract %s was already concluded on %s.", c.Number(), c.ConcludedOn())
+		return nil, es.AppendResult{}, contract.ErrContractExists.Withf("contract", "Contract %s was already concluded on %s.", c.Number(), c.ConcludedOn())
 	}
 	lease, err := h.Leases.Lookup(ctx, cmd.Application.Contract)
 	if err != nil {
-		return es.AppendResult{}, err
+		return nil, es.AppendResult{}, err
 	}
 	evs, err := c.Conclude(cmd.Application, lease, domain.DateOf(h.Clock.Now()))
 	if err != nil {
-		return es.AppendResult{}, err
+		return nil, es.AppendResult{}, err
 	}
-	return h.Streams.Append(ctx, stream, v, evs...)
+	res, err := h.Streams.Append(ctx, stream, v, evs...)
+	if err != nil {
+		return nil, es.AppendResult{}, err
+	}
+	if res.Duplicate {
+		// A retry of a concluded command: answer what the log holds
+		// (the whole stream, its own events included).
+		var first contract.Contract
+		if _, err := h.Streams.Load(commands.WithCommand(ctx, nil), stream, first.Apply); err != nil {
+			return nil, es.AppendResult{}, err
+		}
+		return &first, res, nil
+	}
+	for _, e := range evs {
+		c.Apply(e)
+	}
+	return &c, res, nil
 }

@@ -34,24 +34,35 @@ type IssueCardHandler struct {
 }
 
 func (h IssueCardHandler) Handle(ctx context.Context, cmd IssueCard) (card.CardNumber, es.AppendResult, error) {
-	if n, res, ok, err := replayed(ctx, h.Streams, h.Numbers); ok || err != nil {
-		return n, res, err
+	c, res, err := h.HandleCard(ctx, cmd)
+	if err != nil {
+		return card.CardNumber{}, es.AppendResult{}, err
+	}
+	return c.Number(), res, nil
+}
+
+// HandleCard runs cmd like Handle and answers the new card as the command
+// decided it (its own events applied; a replay reads them from the card's
+// stream): the caller can answer at once, without waiting for a view.
+func (h IssueCardHandler) HandleCard(ctx context.Context, cmd IssueCard) (*card.Card, es.AppendResult, error) {
+	if c, res, ok, err := replayed(ctx, h.Streams, h.Numbers); ok || err != nil {
+		return c, res, err
 	}
 	var k contract.Contract
 	if _, err := h.Streams.Load(ctx, ContractStream(cmd.Contract), k.Apply); err != nil {
-		return card.CardNumber{}, es.AppendResult{}, err
+		return nil, es.AppendResult{}, err
 	}
 	if !k.Concluded() {
-		return card.CardNumber{}, es.AppendResult{}, contract.ErrContractNotFound.Withf("contract", "No ETC service contract has been concluded for lease %s.", cmd.Contract)
+		return nil, es.AppendResult{}, contract.ErrContractNotFound.Withf("contract", "No ETC service contract has been concluded for lease %s.", cmd.Contract)
 	}
 	lease, err := h.Leases.Lookup(ctx, cmd.Contract)
 	if err != nil {
-		return card.CardNumber{}, es.AppendResult{}, err
+		return nil, es.AppendResult{}, err
 	}
 	var claim card.VehicleClaim
 	claimVersion, err := h.Streams.Load(ctx, VehicleStream(cmd.Vehicle), claim.Apply)
 	if err != nil {
-		return card.CardNumber{}, es.AppendResult{}, err
+		return nil, es.AppendResult{}, err
 	}
 	today := domain.DateOf(h.Clock.Now())
 	req := card.IssueRequest{Contract: cmd.Contract, AlphaName: k.AlphaName(), Vehicle: cmd.Vehicle, Type: cmd.Type}
@@ -59,29 +70,29 @@ func (h IssueCardHandler) Handle(ctx context.Context, cmd IssueCard) (card.CardN
 	req.Card = placeholder
 	var none card.Card
 	if _, err := none.Issue(req, lease, !claim.InUse().IsZero(), today); err != nil {
-		return card.CardNumber{}, es.AppendResult{}, err
+		return nil, es.AppendResult{}, err
 	}
 	n, err := h.Numbers.Next(ctx, commands.MetadataFrom(ctx).CommandID)
 	if err != nil {
-		return card.CardNumber{}, es.AppendResult{}, err
+		return nil, es.AppendResult{}, err
 	}
 	req.Card = n
 	var c card.Card
 	evs, err := c.Issue(req, lease, false, today)
 	if err != nil {
-		return card.CardNumber{}, es.AppendResult{}, err
+		return nil, es.AppendResult{}, err
 	}
 	claimed, err := claim.Claim(cmd.Vehicle, n)
 	if err != nil {
-		return card.CardNumber{}, es.AppendResult{}, err
+		return nil, es.AppendResult{}, err
 	}
 	res, err := h.Streams.AppendMany(ctx,
 		commands.StreamEvents{Stream: CardStream(n), Expected: int64(es.NoStream), Events: evs},
 		commands.StreamEvents{Stream: VehicleStream(cmd.Vehicle), Expected: claimVersion, Events: claimed})
 	if err != nil {
-		return card.CardNumber{}, es.AppendResult{}, claimConflict(err, cmd.Vehicle)
+		return nil, es.AppendResult{}, claimConflict(err, cmd.Vehicle)
 	}
-	return n, last(res), nil
+	return decided(evs), last(res), nil
 }
 
 // placeholder is a valid card number for the first decision, before a real

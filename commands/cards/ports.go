@@ -63,27 +63,39 @@ type CardNumbers interface {
 
 // replayed answers a command that already committed: when the command ID
 // was given a card number and that card's stream exists, the command's
-// decision is in the log and it returns that card (Duplicate set) instead
-// of deciding again on the state it changed itself. A retry after a crash
-// at any point before the commit finds no stream and decides anew.
-func replayed(ctx context.Context, s EventStreams, numbers CardNumbers) (card.CardNumber, es.AppendResult, bool, error) {
+// decision is in the log and it returns that card as its stream holds it
+// (Duplicate set) instead of deciding again on the state it changed itself.
+// A retry after a crash at any point before the commit finds no stream and
+// decides anew.
+func replayed(ctx context.Context, s EventStreams, numbers CardNumbers) (*card.Card, es.AppendResult, bool, error) {
 	id := commands.MetadataFrom(ctx).CommandID
 	if id == "" {
-		return card.CardNumber{}, es.AppendResult{}, false, nil
+		return nil, es.AppendResult{}, false, nil
 	}
 	n, ok, err := numbers.Given(ctx, id)
 	if err != nil || !ok {
-		return card.CardNumber{}, es.AppendResult{}, false, err
+		return nil, es.AppendResult{}, false, err
 	}
 	// The whole stream, the command's own events included (a keyed Load
 	// would stop before them).
-	v, err := s.Load(commands.WithCommand(ctx, nil), CardStream(n), func(domain.Event) {})
+	c := new(card.Card)
+	v, err := s.Load(commands.WithCommand(ctx, nil), CardStream(n), c.Apply)
 	if err != nil || v == 0 {
-		return card.CardNumber{}, es.AppendResult{}, false, err
+		return nil, es.AppendResult{}, false, err
 	}
 	res := es.AppendResult{StreamID: CardStream(n), FirstVersion: 1, LastVersion: v, Duplicate: true}
 	commands.Replay(ctx, res)
-	return n, res, true, nil
+	return c, res, true, nil
+}
+
+// decided is the new card as a command's own events make it: what the
+// command answers, without reading any view.
+func decided(events []domain.Event) *card.Card {
+	c := new(card.Card)
+	for _, e := range events {
+		c.Apply(e)
+	}
+	return c
 }
 
 // DueCards finds the cards a scheduled job has to look at, from the card

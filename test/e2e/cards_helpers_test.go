@@ -30,6 +30,10 @@ type cardsEnv struct {
 	admin string
 	fin   string
 	inbox *smtptest.Inbox
+	// last is the Gantry-Position of the last command answered; GETs send
+	// it back (Gantry-After), as a client that reads its own writes does:
+	// card commands answer without waiting for the views.
+	last string
 }
 
 const leaseCSV = "contract,customer_name,start,end,vehicles\n" +
@@ -110,11 +114,17 @@ func (e *cardsEnv) do(method, path, token string, body any, out any) (int, []byt
 	req, _ := http.NewRequest(method, e.srv.URL+path, rd)
 	req.Header.Set("Content-Type", ct)
 	req.Header.Set("Authorization", "Bearer "+token)
+	if method == http.MethodGet && e.last != "" {
+		req.Header.Set(api.HeaderAfter, e.last)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	if p := resp.Header.Get(api.HeaderPosition); p != "" {
+		e.last = p
+	}
 	data, _ := io.ReadAll(resp.Body)
 	if out != nil && resp.StatusCode < 300 {
 		if err := json.Unmarshal(data, out); err != nil {

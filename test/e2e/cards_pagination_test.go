@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/gantry-etc/gantry/api"
 )
 
 // The card and invoice lists page like every list: ?limit= up to 500,
@@ -28,6 +30,7 @@ func TestCardsListsPage(t *testing.T) {
 			token = e.fin
 		}
 		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set(api.HeaderAfter, e.last) // the cards issued above
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/gantry-etc/gantry/adapters/bus"
 	"github.com/gantry-etc/gantry/adapters/cardsdb"
 	"github.com/gantry-etc/gantry/adapters/edi"
@@ -15,6 +17,7 @@ import (
 	"github.com/gantry-etc/gantry/adapters/mail"
 	"github.com/gantry-etc/gantry/api"
 	"github.com/gantry-etc/gantry/api/cardsapi"
+	"github.com/gantry-etc/gantry/commands"
 	cmdcards "github.com/gantry-etc/gantry/commands/cards"
 	es "github.com/gantry-etc/gantry/commands/eventstore"
 	"github.com/gantry-etc/gantry/domain"
@@ -100,6 +103,12 @@ func newCardsFeature(d Deps) (Feature, error) {
 		leases = lease.NewHTTPClient(u, 5*time.Second)
 	}
 	numbers := cardsdb.Numbers{Pool: d.Pool, Prefix: prefix}
+	// A usage file's records commit with its event: the store must append
+	// within the import's transaction (adapters/postgres.Store does).
+	txStore, ok := d.Streams.Store.(commands.TxStore[pgx.Tx])
+	if !ok {
+		return nil, fmt.Errorf("cards: the event store %T cannot append within a transaction, which the usage import needs", d.Streams.Store)
+	}
 	reader := projcards.Reader{Pool: d.Pool}
 	waitHead := func(ctx context.Context) error {
 		var head es.Position
@@ -114,7 +123,7 @@ func newCardsFeature(d Deps) (Feature, error) {
 		Issue:     cmdcards.IssueCardHandler{Streams: d.Streams, Leases: leases, Numbers: numbers, Clock: d.Clock},
 		Renew:     cmdcards.RenewCardHandler{Streams: d.Streams, Leases: leases, Numbers: numbers, Clock: d.Clock},
 		Reissue:   cmdcards.ReissueCardHandler{Streams: d.Streams, Numbers: numbers, Clock: d.Clock},
-		Usage:     cmdcards.ImportUsageHandler{Streams: d.Streams, Parser: edi.UsageParser{}, Store: cardsdb.UsageStore{Pool: d.Pool}, Clock: d.Clock},
+		Usage:     cmdcards.ImportUsageHandler{Streams: d.Streams, Reader: edi.UsageReader{}, Store: cardsdb.UsageStore{Streams: d.Streams, Store: txStore}, Clock: d.Clock},
 		Billing:   cmdcards.RunBillingHandler{Streams: d.Streams, Reader: reader, Settings: settings, Clock: d.Clock, WaitFor: waitHead},
 		Reader:    reader,
 		Invoices:  projcards.InvoiceReader{Streams: d.Streams, StreamOf: cmdcards.InvoiceStream},

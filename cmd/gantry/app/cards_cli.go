@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/gantry-etc/gantry/adapters/lease"
@@ -56,11 +57,23 @@ func CardsCLI(ctx context.Context, a *App, args []string, out io.Writer) error {
 		if len(args) != 3 {
 			return errors.New("usage: gantry usage import FILE")
 		}
-		data, err := os.ReadFile(args[2])
+		in, err := os.Open(args[2])
 		if err != nil {
 			return err
 		}
-		res, err := f.Service.Usage.Handle(ctx, cmdcards.ImportUsage{Name: filepath.Base(args[2]), Data: data})
+		defer in.Close()
+		var size int64
+		if st, err := in.Stat(); err == nil {
+			size = st.Size()
+		}
+		// Progress on stderr (a bar on a terminal, log lines otherwise), in
+		// bytes of the file read; Ctrl-C cancels ctx, which rolls the one
+		// transaction back: nothing is written.
+		bar := progress.New(os.Stderr, a.Log, "bytes", size, 5*time.Second)
+		body := &countingReader{r: in}
+		res, err := f.Service.Usage.Handle(ctx, cmdcards.ImportUsage{Name: filepath.Base(args[2]), Body: body,
+			Progress: func(int) { bar.Set(body.n.Load()) }})
+		bar.Finish()
 		var fe *cmdcards.UsageFileError
 		if errors.As(err, &fe) {
 			fmt.Fprintln(out, fe.Error())
@@ -96,6 +109,18 @@ func CardsCLI(ctx context.Context, a *App, args []string, out io.Writer) error {
 		return printJSON(out, res)
 	}
 	return errors.New(CardsCLIUsage)
+}
+
+// countingReader counts the bytes read through it (for progress).
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 func printJSON(out io.Writer, v any) error {
