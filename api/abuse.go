@@ -22,6 +22,17 @@ type AbuseConfig struct {
 	Revocations Revocations
 	// Now is the wall clock of the rate limiter (default time.Now).
 	Now func() time.Time
+	// RateStore keeps the rate limits' buckets; nil: in this process's
+	// memory (per instance). adapters/postgres.RateLimits shares them
+	// between the instances on one database (GANTRY_REPLICAS=on).
+	RateStore RateStore
+}
+
+// RateStore spends tokens of the rate limits' buckets, one bucket per key.
+type RateStore interface {
+	// Take spends one token of key's bucket (rate r); when there is none
+	// it spends nothing and answers how long until there is one.
+	Take(ctx context.Context, key string, r Rate) (ok bool, wait time.Duration, err error)
 }
 
 // Revocations is the token deny-list (adapters/postgres.Revocations).
@@ -38,6 +49,7 @@ type Revocations interface {
 type abuse struct {
 	limits  map[string]Rates
 	limiter *limiter
+	rates   RateStore
 	revoked Revocations
 }
 
@@ -51,6 +63,10 @@ func (s *Server) initAbuse(cfg AbuseConfig) {
 		n = 100_000
 	}
 	s.limiter = newLimiter(n, cfg.Now)
+	s.rates = cfg.RateStore
+	if s.rates == nil {
+		s.rates = s.limiter
+	}
 	s.revoked = cfg.Revocations
 	s.echo.IPExtractor = IPExtractor(cfg.TrustedProxies)
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -143,6 +144,12 @@ func (l *limiter) take(key string, r Rate) (ok bool, wait time.Duration) {
 	return true, 0
 }
 
+// Take implements RateStore in this process's memory.
+func (l *limiter) Take(_ context.Context, key string, r Rate) (bool, time.Duration, error) {
+	ok, wait := l.take(key, r)
+	return ok, wait, nil
+}
+
 func (l *limiter) evict(now time.Time) {
 	type fill struct {
 		key  string
@@ -192,7 +199,10 @@ func (s *Server) rateLimit(l Limit) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			rates := s.limits[l.Class]
 			addr := c.RealIP()
-			if ok, wait := s.limiter.take(l.Class+"|addr|"+addr, rates.Addr); !ok {
+			ctx := c.Request().Context()
+			if ok, wait, err := s.rates.Take(ctx, l.Class+"|addr|"+addr, rates.Addr); err != nil {
+				return err
+			} else if !ok {
 				return &TooManyRequests{Wait: wait, Detail: fmt.Sprintf("Too many requests from your address; wait %s seconds and try again.", retryAfter(wait))}
 			}
 			if l.Target == nil || rates.Target.N <= 0 {
@@ -208,7 +218,9 @@ func (s *Server) rateLimit(l Limit) echo.MiddlewareFunc {
 				req.Body = readCloser{io.MultiReader(bytes.NewReader(body), req.Body), req.Body}
 			}
 			if t := l.Target(c, body); t != "" {
-				if ok, wait := s.limiter.take(l.Class+"|target|"+t, rates.Target); !ok {
+				if ok, wait, err := s.rates.Take(ctx, l.Class+"|target|"+t, rates.Target); err != nil {
+					return err
+				} else if !ok {
 					return &TooManyRequests{Wait: wait, Detail: fmt.Sprintf("Too many attempts for this ID; wait %s seconds and try again.", retryAfter(wait))}
 				}
 			}

@@ -166,6 +166,37 @@ func (s Streams) AppendMany(ctx context.Context, parts ...StreamEvents) ([]es.Ap
 	return res, nil
 }
 
+// AppendInTx appends events to one stream like Append and runs write (a
+// document the events reference) in the same transaction: both commit or
+// neither does (es.TxAppender). A store without that ability refuses with
+// es.ErrNoTxWrite and writes nothing.
+func (s Streams) AppendInTx(ctx context.Context, stream string, expected int64, write es.TxWrite, events ...domain.Event) (es.AppendResult, error) {
+	ta, ok := s.Store.(es.TxAppender)
+	if !ok {
+		return es.AppendResult{}, es.ErrNoTxWrite
+	}
+	if len(events) == 0 {
+		return es.AppendResult{}, errors.New("commands: a side write needs an event to commit with")
+	}
+	data, err := s.Codec.Encode(ctx, events...)
+	if err != nil {
+		return es.AppendResult{}, err
+	}
+	md := MetadataFrom(ctx)
+	cmd := CommandFrom(ctx)
+	if cmd.keyed() {
+		md.CommandID = cmd.id() // the store records ID@stream, as AppendMany does
+	}
+	res, err := ta.AppendManyInTx(ctx, md, write, es.StreamAppend{Stream: stream, Expected: es.ExpectedVersion(expected), Events: data})
+	if err != nil {
+		return es.AppendResult{}, s.reused(ctx, cmd, stream, expected, err)
+	}
+	if cmd != nil {
+		cmd.appended(res[0])
+	}
+	return res[0], nil
+}
+
 // ErrPrecondition: the caller's If-Match version is not the stream's version.
 var ErrPrecondition = errors.New("commands: the resource changed since you read it")
 

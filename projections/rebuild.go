@@ -91,15 +91,32 @@ func rebuild(ctx context.Context, pool *pgxpool.Pool, src Source, codec *es.Code
 		n += int64(len(evs))
 		return nil
 	}
+	// Batches are read one ahead: PostgreSQL reads the next while this
+	// process decodes and applies the current one.
+	type read struct {
+		batch []es.RecordedEvent
+		err   error
+	}
+	fetch := func(from es.Position) <-chan read {
+		ch := make(chan read, 1)
+		go func() {
+			b, err := src.ReadAllTypes(ctx, from, 5000, types)
+			ch <- read{b, err}
+		}()
+		return ch
+	}
 	pos := es.Start
+	pending := fetch(pos)
 	for {
-		batch, err := src.ReadAllTypes(ctx, pos, 5000, types)
+		r := <-pending
+		batch, err := r.batch, r.err
 		if err != nil {
 			return pos, err
 		}
 		if len(batch) == 0 {
 			break
 		}
+		pending = fetch(batch[len(batch)-1].Position)
 		err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, `SET LOCAL search_path TO `+ident(next)+`, public`); err != nil {
 				return err

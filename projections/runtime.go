@@ -338,9 +338,11 @@ func (e *FailedError) Unwrap() error { return e.Err }
 
 func (r *Runner) follow(ctx context.Context, p Projector, pos es.Position, gen int) error {
 	types, want := wanted(p)
-	sub := r.src.SubscribeTypes(ctx, pos, types)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := readAhead(ctx, r.src.SubscribeTypes(ctx, pos, types))
 	for {
-		batch, err := sub.Next(ctx)
+		batch, err := next()
 		if err != nil {
 			return err
 		}
@@ -376,6 +378,40 @@ func (r *Runner) follow(ctx context.Context, p Projector, pos es.Position, gen i
 		pos = to
 		r.set(p.Name(), func(s *Status) { s.State, s.Error, s.Position = StateRunning, "", pos })
 		r.signal()
+	}
+}
+
+// readAhead reads the subscription's batches one ahead: the next batch is
+// fetched (PostgreSQL's work) while the current one is decoded and applied
+// (this process's), which on a catch-up keeps both busy. Cancelling ctx
+// stops it; the batch it holds then is dropped (the caller starts again
+// from its checkpoint).
+func readAhead(ctx context.Context, sub es.Subscription) func() ([]es.RecordedEvent, error) {
+	type result struct {
+		batch []es.RecordedEvent
+		err   error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		for {
+			batch, err := sub.Next(ctx)
+			select {
+			case ch <- result{batch, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return func() ([]es.RecordedEvent, error) {
+		select {
+		case r := <-ch:
+			return r.batch, r.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 }
 

@@ -14,10 +14,15 @@ import (
 	"github.com/gantry-etc/gantry/test/pgtest"
 )
 
-// Appends that share a transaction stay independent: in each round, 24
+// Appends that share a transaction stay independent: in each round, 12
 // writers append to streams of their own (all must succeed) while 8 race to
 // create one shared stream (exactly one wins, the others get a typed
-// conflict), and a re-sent command returns its first result. With several
+// conflict), 4 send the same command at once and 4 re-send a command that
+// committed before the round (each gets the first result), and 4 append
+// with a stale expected version (a typed conflict with the actual version,
+// nothing written). The appends of a round share batches (one
+// gantry_append_batch statement each), so conflicts and duplicates are
+// answered inside a batch without disturbing its neighbours. With several
 // transactions in flight, racing batches also meet unique violations, which
 // roll a batch back and send its appends one by one.
 func TestGroupCommitKeepsAppendsIndependent(t *testing.T) {
@@ -33,13 +38,20 @@ func groupCommitRounds(t *testing.T, inFlight int) {
 	ev := func() es.EventData {
 		return es.EventData{ID: uuid.Must(uuid.NewV7()), Type: "test.happened", SchemaVersion: 1, Data: []byte(`{"n":1}`)}
 	}
+	ownTx := map[string]bool{}
 	for round := range 10 {
 		shared := fmt.Sprintf("shared-%d", round)
+		pre := fmt.Sprintf("pre-%d", round)
+		preCmd, err := store.Append(ctx, pre, es.NoStream, es.Metadata{CommandID: "pre-" + pre}, ev())
+		if err != nil {
+			t.Fatal(err)
+		}
 		var (
 			wg              sync.WaitGroup
 			mu              sync.Mutex
 			wins, conflicts int
 			own, duplicates int
+			stale, resent   int
 			positions       = map[es.Position]bool{}
 			firstOfCommand  es.AppendResult
 			commandOutcomes []es.AppendResult
@@ -77,6 +89,26 @@ func groupCommitRounds(t *testing.T, inFlight int) {
 					} else {
 						firstOfCommand = res
 					}
+				case w < 16:
+					// pre has one event; expecting 5 is stale.
+					_, err := store.Append(ctx, pre+fmt.Sprint("-", w), es.ExpectedVersion(5), es.Metadata{}, ev())
+					var wv *es.WrongVersionError
+					mu.Lock()
+					defer mu.Unlock()
+					if !errors.As(err, &wv) || wv.Actual != 0 || wv.Expected != 5 {
+						t.Errorf("stale append: %v", err)
+						return
+					}
+					stale++
+				case w < 20:
+					res, err := store.Append(ctx, pre, es.ExpectedVersion(0), es.Metadata{CommandID: "pre-" + pre}, ev())
+					mu.Lock()
+					defer mu.Unlock()
+					if err != nil || !res.Duplicate || res.Position != preCmd.Position || res.LastVersion != 1 {
+						t.Errorf("re-sent command: %+v %v, first %+v", res, err, preCmd)
+						return
+					}
+					resent++
 				default:
 					res, err := store.Append(ctx, fmt.Sprintf("own-%d-%d", round, w), es.NoStream, es.Metadata{}, ev(), ev())
 					mu.Lock()
@@ -89,13 +121,14 @@ func groupCommitRounds(t *testing.T, inFlight int) {
 						t.Errorf("position %v given twice", res.Position)
 					}
 					positions[res.Position] = true
+					ownTx[fmt.Sprint(res.Position.Commit)] = true
 					own++
 				}
 			}()
 		}
 		wg.Wait()
-		if wins != 1 || conflicts != 7 || own != 20 || duplicates != 3 {
-			t.Fatalf("round %d: wins %d conflicts %d own %d duplicates %d", round, wins, conflicts, own, duplicates)
+		if wins != 1 || conflicts != 7 || own != 12 || duplicates != 3 || stale != 4 || resent != 4 {
+			t.Fatalf("round %d: wins %d conflicts %d own %d duplicates %d stale %d re-sent %d", round, wins, conflicts, own, duplicates, stale, resent)
 		}
 		for _, r := range commandOutcomes {
 			if r.FirstVersion != firstOfCommand.FirstVersion || r.Position != firstOfCommand.Position {
@@ -107,7 +140,10 @@ func groupCommitRounds(t *testing.T, inFlight int) {
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	if want := 10 * (1 + 1 + 20*2); n != want {
+	if len(ownTx) >= 10*12 {
+		t.Fatalf("120 appends to own streams took %d transactions: no batch was shared", len(ownTx))
+	}
+	if want := 10 * (1 + 1 + 1 + 12*2); n != want {
 		t.Fatalf("%d events stored, want %d", n, want)
 	}
 	r, err := postgres.Verify(ctx, pool)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -21,7 +22,18 @@ func (r Revocations) Revoke(ctx context.Context, jti string, expires time.Time) 
 
 // RevokeSubject denies every token of subject issued at or before at.
 func (r Revocations) RevokeSubject(ctx context.Context, subject string, at time.Time) error {
-	_, err := r.Pool.Exec(ctx, `INSERT INTO token_subject_revocations (subject, not_before) VALUES ($1, $2)
+	return r.revokeSubject(ctx, r.Pool, subject, at)
+}
+
+// execer is a pool or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// revokeSubject writes the subject's not-before time through q (a
+// transaction, when it commits with another change).
+func (Revocations) revokeSubject(ctx context.Context, q execer, subject string, at time.Time) error {
+	_, err := q.Exec(ctx, `INSERT INTO token_subject_revocations (subject, not_before) VALUES ($1, $2)
 		ON CONFLICT (subject) DO UPDATE SET not_before = greatest(token_subject_revocations.not_before, EXCLUDED.not_before)`, subject, at)
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gantry-etc/gantry/commands/accounts"
@@ -65,6 +66,57 @@ func (s StaffAccounts) FindStaff(ctx context.Context, staffID string) (a account
 	return a, true, nil
 }
 
+// ChangeStaff implements accounts.StaffChanger: the account row is locked,
+// decided on, updated with version+1, and the staff's tokens are denied up
+// to revokeAt, in one transaction.
+func (s StaffAccounts) ChangeStaff(ctx context.Context, staffID string, expected int64, revokeAt time.Time,
+	decide func(accounts.StaffAccount) (accounts.StaffAccount, bool, error)) (accounts.StaffAccount, int64, error) {
+	var out accounts.StaffAccount
+	var version int64
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		var store *string
+		err := tx.QueryRow(ctx, `SELECT staff_id, store_id, role, password_hash, version FROM setup_staff_accounts WHERE staff_id=$1 FOR UPDATE`, staffID).
+			Scan(&out.StaffID, &store, &out.Role, &out.PasswordHash, &version)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return accounts.ErrUnknownStaff
+		}
+		if err != nil {
+			return err
+		}
+		if store != nil {
+			out.StoreID = *store
+		}
+		if expected >= 0 && expected != version {
+			return &es.WrongVersionError{Stream: accounts.StaffStream(staffID), Expected: es.ExpectedVersion(expected), Actual: version}
+		}
+		next, changed, err := decide(out)
+		if err != nil || !changed {
+			return err
+		}
+		var nextStore any
+		if next.StoreID != "" {
+			nextStore = next.StoreID
+		}
+		if err := tx.QueryRow(ctx, `UPDATE setup_staff_accounts SET role=$2, store_id=$3, version=version+1 WHERE staff_id=$1 RETURNING version`,
+			staffID, next.Role, nextStore).Scan(&version); err != nil {
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.Code == "23503" {
+				return accounts.ErrUnknownStore
+			}
+			return err
+		}
+		if err := (Revocations{}).revokeSubject(ctx, tx, accounts.StaffTokenSubject(staffID), revokeAt); err != nil {
+			return err
+		}
+		out = next
+		return nil
+	})
+	if err != nil {
+		return accounts.StaffAccount{}, 0, translate(err)
+	}
+	return out, version, nil
+}
+
 // ConsentDocuments keeps signed proxy-consent PDFs for the consent's 5
 // years (table setup_consent_documents): the ports DocumentStore and
 // DocumentDeleter of commands/setup. A PDF rests only sealed under the
@@ -76,17 +128,23 @@ type ConsentDocuments struct {
 	Sealer *es.Sealer
 }
 
-// PutConsentPDF seals and stores a signed consent PDF and returns its
-// reference, the SHA-256 of the plain PDF. A retry stores nothing new.
-func (d ConsentDocuments) PutConsentPDF(ctx context.Context, consentID string, pdf []byte) (string, error) {
+// ConsentPDFWrite seals a signed consent PDF and returns its reference, the
+// SHA-256 of the plain PDF, and the write that stores it, to be run in the
+// transaction of the consent event's append (es.TxAppender), so that the
+// PDF and its event commit together or not at all. A retry stores nothing
+// new (keyed by consent and content). A shredded consent gives
+// es.ErrShredded.
+func (d ConsentDocuments) ConsentPDFWrite(ctx context.Context, consentID string, pdf []byte) (string, es.TxWrite, error) {
 	h := sha256.Sum256(pdf)
 	ref := "sha256:" + hex.EncodeToString(h[:])
 	sealed, err := d.Sealer.SealValue(ctx, consentID, pdf)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	_, err = d.Pool.Exec(ctx, `INSERT INTO setup_consent_documents (consent_id, sha256, pdf, sealed) VALUES ($1,$2,$3,true) ON CONFLICT (consent_id, sha256) DO NOTHING`, consentID, ref, sealed)
-	return ref, err
+	write := func(ctx context.Context, tx es.TxExec) error {
+		return tx.Exec(ctx, `INSERT INTO setup_consent_documents (consent_id, sha256, pdf, sealed) VALUES ($1,$2,$3,true) ON CONFLICT (consent_id, sha256) DO NOTHING`, consentID, ref, sealed)
+	}
+	return ref, write, nil
 }
 
 // SealLegacy seals the PDFs stored in plaintext before sealing existed
@@ -141,8 +199,10 @@ func (d ConsentDocuments) SealLegacy(ctx context.Context) (sealed, deleted int, 
 }
 
 // PurgeOrphans deletes the PDFs stored more than grace ago whose consent
-// event does not reference them (the append after the store failed, or
-// another store's append won the consent ID). It reads the event log, not
+// event does not reference them. Since PDFs are written in their event's
+// transaction (ConsentPDFWrite) none arises any more; it removes those left
+// by the earlier design, which stored a PDF before its append (a failed
+// append, or another store's append won the consent ID). It reads the event log, not
 // a view, so a lagging projector never makes a live PDF look orphaned.
 func (d ConsentDocuments) PurgeOrphans(ctx context.Context, grace time.Duration) (int64, error) {
 	tag, err := d.Pool.Exec(ctx, `DELETE FROM setup_consent_documents d WHERE stored_at < now() - make_interval(secs => $1)

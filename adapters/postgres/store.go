@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	es "github.com/gantry-etc/gantry/commands/eventstore"
@@ -131,12 +133,12 @@ func (s *Store) Append(ctx context.Context, stream string, expected es.ExpectedV
 }
 
 func (s *Store) append(ctx context.Context, stream string, expected es.ExpectedVersion, commandID string, meta []byte, events []es.EventData) (es.AppendResult, error) {
-	args := s.appendArgs(stream, expected, commandID, meta, events)
+	c := s.newCall(stream, expected, commandID, meta, events)
 	var out appendOutcome
 	if s.group != nil {
-		out = s.group.submit(ctx, args)
+		out = s.group.submit(ctx, c)
 	} else {
-		out.scan(s.pool.QueryRow(ctx, appendSQL, args...))
+		out.scan(s.pool.QueryRow(ctx, appendSQL, c.args()...))
 	}
 	res, err := s.outcome(ctx, s.pool, out, stream, expected)
 	if err == nil && !res.Duplicate {
@@ -145,28 +147,43 @@ func (s *Store) append(ctx context.Context, stream string, expected es.ExpectedV
 	return res, err
 }
 
-// appendArgs are the arguments of gantry_append; the canonical bytes of the
-// hash chain are computed here from the same values.
-func (s *Store) appendArgs(stream string, expected es.ExpectedVersion, commandID string, meta []byte, events []es.EventData) []any {
+// appendCall is one append as gantry_append (or one element of
+// gantry_append_batch) takes it, in types pgx encodes without reflection.
+// The canonical bytes of the hash chain are computed here from the same
+// values.
+type appendCall struct {
+	stream   string
+	expected int64
+	command  pgtype.Text
+	ids      []pgtype.UUID
+	types    []string
+	schemas  []int32
+	data     [][]byte
+	meta     []byte
+	recorded time.Time
+	canon    [][]byte
+}
+
+func (s *Store) newCall(stream string, expected es.ExpectedVersion, commandID string, meta []byte, events []es.EventData) *appendCall {
 	now := es.TruncateTime(s.clock.Now())
 	n := len(events)
-	ids := make([]any, n)
-	types := make([]string, n)
-	schemas := make([]int32, n)
-	data := make([]string, n)
-	canon := make([][]byte, n)
+	c := &appendCall{stream: stream, expected: int64(expected), command: pgtype.Text{String: commandID, Valid: commandID != ""},
+		ids: make([]pgtype.UUID, n), types: make([]string, n), schemas: make([]int32, n), data: make([][]byte, n),
+		meta: meta, recorded: now, canon: make([][]byte, n)}
 	for i, e := range events {
-		ids[i] = e.ID
-		types[i] = e.Type
-		schemas[i] = int32(e.SchemaVersion)
-		data[i] = string(e.Data)
-		canon[i] = es.Canonical(stream, int64(expected)+int64(i)+1, e.ID, e.Type, e.SchemaVersion, e.Data, meta, now)
+		c.ids[i] = pgtype.UUID{Bytes: e.ID, Valid: true}
+		c.types[i] = e.Type
+		c.schemas[i] = int32(e.SchemaVersion)
+		c.data[i] = e.Data
+		c.canon[i] = es.Canonical(stream, int64(expected)+int64(i)+1, e.ID, e.Type, e.SchemaVersion, e.Data, meta, now)
 	}
-	var cmd *string
-	if commandID != "" {
-		cmd = &commandID
-	}
-	return []any{stream, int64(expected), cmd, ids, types, schemas, data, string(meta), now, canon}
+	return c
+}
+
+// args are the arguments of gantry_append.
+func (c *appendCall) args() []any {
+	return []any{c.stream, c.expected, c.command, pgtype.FlatArray[pgtype.UUID](c.ids), c.types, c.schemas,
+		pgtype.FlatArray[[]byte](c.data), c.meta, c.recorded, pgtype.FlatArray[[]byte](c.canon)}
 }
 
 // outcome turns a gantry_append row (or its error) into the port's result.
@@ -244,7 +261,7 @@ func (s *Store) appendInTx(ctx context.Context, tx pgx.Tx, md es.Metadata, meta 
 			cmd = md.CommandID + "@" + a.Stream
 		}
 		var o appendOutcome
-		o.scan(tx.QueryRow(ctx, appendSQL, s.appendArgs(a.Stream, exp, cmd, meta, a.Events)...))
+		o.scan(tx.QueryRow(ctx, appendSQL, s.newCall(a.Stream, exp, cmd, meta, a.Events).args()...))
 		res, err := s.outcome(ctx, s.pool, o, a.Stream, a.Expected)
 		if err != nil {
 			return nil, err
@@ -294,20 +311,27 @@ const selectEvent = `SELECT event_id, stream_id, version, transaction_id::text, 
 
 func scanEvents(rows pgx.Rows) ([]es.RecordedEvent, error) {
 	defer rows.Close()
-	var out []es.RecordedEvent
+	var (
+		out  []es.RecordedEvent
+		prev *es.RecordedEvent
+	)
 	for rows.Next() {
 		e, err := scanOne(rows)
 		if err != nil {
 			return nil, err
 		}
-		if len(e.RawMetadata) == 2 { // "{}": nothing to decode (also skipped events)
-			out = append(out, e)
-			continue
-		}
-		if err := json.Unmarshal(e.RawMetadata, &e.Metadata); err != nil {
-			return nil, fmt.Errorf("event %s@%d (type %q): metadata cannot be decoded: %w", e.StreamID, e.Version, e.Type, err)
+		switch {
+		case len(e.RawMetadata) == 2: // "{}": nothing to decode (also skipped events)
+		case prev != nil && bytes.Equal(prev.RawMetadata, e.RawMetadata):
+			// The events of one append share their metadata: decode it once.
+			e.Metadata, e.RawMetadata = prev.Metadata, prev.RawMetadata
+		default:
+			if err := json.Unmarshal(e.RawMetadata, &e.Metadata); err != nil {
+				return nil, fmt.Errorf("event %s@%d (type %q): metadata cannot be decoded: %w", e.StreamID, e.Version, e.Type, err)
+			}
 		}
 		out = append(out, e)
+		prev = &out[len(out)-1]
 	}
 	return out, translate(rows.Err())
 }
@@ -365,8 +389,10 @@ func (s *Store) ReadAllTypes(ctx context.Context, from es.Position, max int, typ
 	if max <= 0 {
 		max = s.batchSize
 	}
-	// QueryExecModeExec plans each read with its real parameters: a cached
-	// generic plan made while the log was small would sort the whole log.
+	// QueryExecModeDescribeExec plans each read with its real parameters (a
+	// cached generic plan made while the log was small would sort the whole
+	// log) and, unlike QueryExecModeExec, gets the rows in binary: no text
+	// parsing of UUIDs, times and hex-encoded hashes on the client.
 	c, p := strconv.FormatUint(from.Commit, 10), int64(from.Prepare)
 	var (
 		rows pgx.Rows
@@ -376,7 +402,7 @@ func (s *Store) ReadAllTypes(ctx context.Context, from es.Position, max int, typ
 		rows, err = s.pool.Query(ctx, selectEvent+`
 WHERE (transaction_id, position) > ($1::text::xid8, $2)
   AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY events.transaction_id, events.position LIMIT $3`, pgx.QueryExecModeExec, c, p, max)
+ORDER BY events.transaction_id, events.position LIMIT $3`, pgx.QueryExecModeDescribeExec, c, p, max)
 	} else {
 		// The window is the next max readable events (an index scan of
 		// positions and types only); the rows fetched whole are the wanted
@@ -391,7 +417,7 @@ SELECT event_id, stream_id, version, transaction_id::text, position, type, schem
 FROM events WHERE ctid = ANY(ARRAY(
   SELECT c FROM w WHERE wanted
   UNION ALL (SELECT c FROM w ORDER BY t DESC, p DESC LIMIT 1)))
-ORDER BY events.transaction_id, events.position`, pgx.QueryExecModeExec, c, p, max, types)
+ORDER BY events.transaction_id, events.position`, pgx.QueryExecModeDescribeExec, c, p, max, types)
 	}
 	if err != nil {
 		return nil, translate(err)

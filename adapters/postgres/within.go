@@ -67,3 +67,26 @@ func (s *Store) AppendWithin(ctx context.Context, fn func(ctx context.Context, t
 	s.wake()
 	return out, nil
 }
+
+// AppendManyInTx implements eventstore.TxAppender on AppendWithin: write
+// runs in the append's transaction, so the rows it writes commit with the
+// events or not at all (a wrong version, a failed write or a re-sent
+// command keeps none of them).
+func (s *Store) AppendManyInTx(ctx context.Context, md es.Metadata, write es.TxWrite, appends ...es.StreamAppend) ([]es.AppendResult, error) {
+	return s.AppendWithin(ctx, func(ctx context.Context, tx pgx.Tx) (es.Metadata, []es.StreamAppend, error) {
+		if write != nil {
+			if err := write(ctx, pgxExec{tx}); err != nil {
+				return es.Metadata{}, nil, err
+			}
+		}
+		return md, appends, nil
+	})
+}
+
+// pgxExec runs a TxWrite's statements on the append's transaction.
+type pgxExec struct{ tx pgx.Tx }
+
+func (e pgxExec) Exec(ctx context.Context, sql string, args ...any) error {
+	_, err := e.tx.Exec(ctx, sql, args...)
+	return err
+}

@@ -130,3 +130,38 @@ func (a *API) createStaff(c echo.Context) error {
 	}
 	return c.JSON(http.StatusCreated, map[string]string{"staff_id": req.StaffID, "role": req.Role, "store_id": req.StoreID})
 }
+
+// StaffChange is the body of a staff account's role or store change; an
+// absent field stays as it is.
+type StaffChange struct {
+	Role    *string `json:"role,omitempty"`
+	StoreID *string `json:"store_id,omitempty"`
+}
+
+// StaffAccountResponse is a staff account as the operator sees it (its
+// version is the ETag).
+type StaffAccountResponse struct {
+	StaffID string `json:"staff_id"`
+	Role    string `json:"role"`
+	StoreID string `json:"store_id,omitempty"`
+}
+
+// changeStaff changes a staff account's role or store; the command revokes
+// the staff's tokens in the same transaction.
+func (a *API) changeStaff(c echo.Context) error {
+	var req StaffChange
+	if err := api.Bind(c, &req); err != nil {
+		return err
+	}
+	expected, err := api.IfMatch(c)
+	if err != nil {
+		return err
+	}
+	acc, v, err := accounts.ChangeStaffHandler{Accounts: a.Accounts, Clock: a.Clock}.Handle(c.Request().Context(), accounts.ChangeStaff{
+		StaffID: c.Param("id"), Role: req.Role, StoreID: req.StoreID, ExpectedVersion: expected})
+	if err != nil {
+		return err
+	}
+	api.SetVersion(c, v)
+	return c.JSON(http.StatusOK, StaffAccountResponse{StaffID: acc.StaffID, Role: acc.Role, StoreID: acc.StoreID})
+}

@@ -35,6 +35,7 @@ type API struct {
 	Accounts interface {
 		accounts.StaffWriter
 		accounts.StaffFinder
+		accounts.StaffChanger
 		cmds.Stores
 	}
 	Documents cmds.DocumentStore

@@ -255,6 +255,9 @@ func (s *Sealer) OpenJSONIn(ctx context.Context, ks *KeyScope, data []byte) ([]b
 	if !bytes.Contains(data, []byte(`"`+sealedKey+`"`)) {
 		return data, nil
 	}
+	if out, ok, err := s.openInPlace(ctx, ks, data); ok || err != nil {
+		return out, err
+	}
 	return s.rewrite(ctx, data, func(m map[string]any) (any, bool, error) {
 		raw, ok := m[sealedKey]
 		if !ok || len(m) != 1 {
@@ -279,6 +282,55 @@ func (s *Sealer) OpenJSONIn(ctx context.Context, ks *KeyScope, data []byte) ([]b
 		}
 		return map[string]any{domain.PersonalKey: map[string]any{"subject": n.Subject, "value": json.RawMessage(plain)}}, true, nil
 	})
+}
+
+// openInPlace is OpenJSONIn without decoding the whole event into a tree:
+// sealed values, written compactly by SealJSON as {"$sealed":{…}}, are
+// found in the bytes and replaced by their opened form, and the rest of
+// the event is kept as it is. The marker cannot occur inside a JSON
+// string (its quotes would be escaped). ok is false when the data is not
+// in that compact form (the caller then walks the tree).
+func (s *Sealer) openInPlace(ctx context.Context, ks *KeyScope, data []byte) (out []byte, ok bool, err error) {
+	marker := []byte(`{"` + sealedKey + `":`)
+	if bytes.Count(data, marker) != bytes.Count(data, []byte(`"`+sealedKey+`"`)) {
+		return nil, false, nil
+	}
+	out = make([]byte, 0, len(data)+len(data)/4)
+	rest := data
+	for {
+		i := bytes.Index(rest, marker)
+		if i < 0 {
+			return append(out, rest...), true, nil
+		}
+		out = append(out, rest[:i]...)
+		dec := json.NewDecoder(bytes.NewReader(rest[i+len(marker):]))
+		var n sealedNode
+		if err := dec.Decode(&n); err != nil {
+			return nil, false, nil
+		}
+		end := i + len(marker) + int(dec.InputOffset())
+		if end >= len(rest) || rest[end] != '}' {
+			return nil, false, nil // another member beside $sealed
+		}
+		rest = rest[end+1:]
+		subject, _ := json.Marshal(n.Subject)
+		a, err := s.openKey(ctx, ks, n.Subject)
+		if errors.Is(err, ErrShredded) || errors.Is(err, ErrNoKey) {
+			out = append(out, `{"`+domain.PersonalKey+`":{"erased":true,"subject":`...)
+			out = append(append(out, subject...), "}}"...)
+			continue
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		plain, err := a.Open(nil, n.Nonce, n.CT, []byte(n.Subject))
+		if err != nil {
+			return nil, false, fmt.Errorf("eventstore: sealed value does not open: %w", err)
+		}
+		out = append(out, `{"`+domain.PersonalKey+`":{"subject":`...)
+		out = append(append(out, subject...), `,"value":`...)
+		out = append(append(out, plain...), "}}"...)
+	}
 }
 
 // rewrite walks the JSON tree and replaces objects for which fn says so.

@@ -159,6 +159,35 @@ type Store interface {
 	Head(ctx context.Context) (Position, error)
 }
 
+// TxWrite is a side write that must commit in an append's transaction (a
+// document an event references): all of it with the events, or none. It
+// runs on the store's transaction through TxExec. Only a store that
+// implements TxAppender can run it.
+type TxWrite func(ctx context.Context, tx TxExec) error
+
+// TxExec is the part of the store's transaction a TxWrite may use: SQL
+// statements on the event store's database.
+type TxExec interface {
+	Exec(ctx context.Context, sql string, args ...any) error
+}
+
+// TxAppender is implemented by a store that can run a TxWrite inside an
+// append's transaction (adapters/postgres).
+//
+// AppendManyInTx appends like AppendMany and runs write in the same
+// transaction: the rows it writes commit with the events or not at all. A
+// wrong expected version or an error from write keeps nothing; a re-sent
+// command (Duplicate) keeps no second write, since the first committed with
+// its events. adapters/postgres builds it on Store.AppendWithin, the one
+// way a decision writes rows beside the log.
+type TxAppender interface {
+	AppendManyInTx(ctx context.Context, md Metadata, write TxWrite, appends ...StreamAppend) ([]AppendResult, error)
+}
+
+// ErrNoTxWrite: the store cannot run a side write in an append's
+// transaction (it does not implement TxAppender).
+var ErrNoTxWrite = errors.New("eventstore: this store cannot write a document in an append's transaction")
+
 // Subscription yields batches of the global log in order.
 type Subscription interface {
 	// Next blocks until at least one event after the last batch is committed

@@ -62,7 +62,7 @@ func (h ApplyHandler) Handle(ctx context.Context, cmd Apply) (Applied, error) {
 	if err := h.checkStore(ctx, cmd.Store); err != nil {
 		return Applied{}, err
 	}
-	hash, err := h.Hasher.Hash(pass)
+	hash, err := h.Hasher.HashSecret(pass)
 	if err != nil {
 		return Applied{}, err
 	}

@@ -19,15 +19,15 @@ type CustomerLoginHandler struct {
 	Streams EventStreams
 	Clock   commands.Clock
 	Hasher  application.PasscodeVerifier
-	// DummyHash is a hash of the configured cost that no passcode matches:
-	// an unknown application ID costs the same slow hash as a known one
-	// (NewCustomerLoginHandler makes it).
+	// DummyHash is a hash that no passcode matches: an unknown
+	// application ID costs the same hash as a known one
+	// (NewCustomerLoginHandler makes it). A Hasher with a key needs none.
 	DummyHash string
 }
 
 // NewCustomerLoginHandler returns the handler with its dummy hash made by h.
 func NewCustomerLoginHandler(st EventStreams, clock commands.Clock, h Hasher) (CustomerLoginHandler, error) {
-	d, err := h.Hash(NewLinkSecret(context.Background()))
+	d, err := h.HashSecret(NewLinkSecret(context.Background()))
 	if err != nil {
 		return CustomerLoginHandler{}, err
 	}
@@ -92,6 +92,11 @@ func (c *constantCost) Verify(hash, attempt string) bool {
 	}
 	c.done = true
 	if hash == "" {
+		// Passcodes have keyed hashes: an unknown application costs one
+		// HMAC, as a known one does (the DummyHash otherwise).
+		if k, ok := c.h.Hasher.(interface{ VerifyNothing(string) bool }); ok && k.VerifyNothing(attempt) {
+			return false
+		}
 		c.h.Hasher.Verify(c.h.DummyHash, attempt)
 		return false
 	}

@@ -63,6 +63,19 @@ func (f *fakeStreams) Append(_ context.Context, stream string, expected int64, e
 	return es.AppendResult{StreamID: stream, LastVersion: int64(len(f.streams[stream]))}, nil
 }
 
+// AppendInTx appends like Append and runs write first, as one
+// transaction: a failing write appends nothing, a wrong version runs no
+// write.
+func (f *fakeStreams) AppendInTx(ctx context.Context, stream string, expected int64, write es.TxWrite, evs ...domain.Event) (es.AppendResult, error) {
+	if err := f.check(stream, expected); err != nil {
+		return es.AppendResult{}, err
+	}
+	if err := write(ctx, nil); err != nil {
+		return es.AppendResult{}, err
+	}
+	return f.Append(ctx, stream, expected, evs...)
+}
+
 func (f *fakeStreams) AppendMany(ctx context.Context, parts ...commands.StreamEvents) ([]es.AppendResult, error) {
 	for _, p := range parts {
 		if err := f.check(p.Stream, p.Expected); err != nil {
@@ -92,15 +105,20 @@ type fakeDocuments struct {
 	failPut error
 }
 
-func (d *fakeDocuments) PutConsentPDF(_ context.Context, consentID string, pdf []byte) (string, error) {
-	if d.failPut != nil {
-		return "", d.failPut
+// ConsentPDFWrite returns a write that stores the PDF when the append's
+// transaction runs it (fakeStreams.AppendInTx).
+func (d *fakeDocuments) ConsentPDFWrite(_ context.Context, consentID string, pdf []byte) (string, es.TxWrite, error) {
+	write := func(context.Context, es.TxExec) error {
+		if d.failPut != nil {
+			return d.failPut
+		}
+		if d.stored == nil {
+			d.stored = map[string][]byte{}
+		}
+		d.stored[consentID] = pdf
+		return nil
 	}
-	if d.stored == nil {
-		d.stored = map[string][]byte{}
-	}
-	d.stored[consentID] = pdf
-	return "ref:" + consentID, nil
+	return "ref:" + consentID, write, nil
 }
 
 func (d *fakeDocuments) DeleteConsentPDF(_ context.Context, consentID string) error {

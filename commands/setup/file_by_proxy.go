@@ -57,7 +57,7 @@ func (h FileByProxyHandler) Handle(ctx context.Context, cmd FileByProxy) (Applie
 	}
 	pass := NewPasscode(ctx)
 	qr, _ := application.NewQR(id, pass)
-	if file.PasscodeHash, err = h.Hasher.Hash(pass); err != nil {
+	if file.PasscodeHash, err = h.Hasher.HashSecret(pass); err != nil {
 		return Applied{}, err
 	}
 	if evs, err = application.New().FileByProxy(file, now); err != nil {

@@ -11,8 +11,19 @@ import (
 )
 
 // DocumentStore keeps the signed consent PDF for its 5-year retention.
+// ConsentPDFWrite prepares (seals) the PDF and returns its reference and
+// the write that stores it; the write runs in the append's transaction, so
+// the PDF and the event that references it commit together or not at all.
 type DocumentStore interface {
-	PutConsentPDF(ctx context.Context, consentID string, pdf []byte) (ref string, err error)
+	ConsentPDFWrite(ctx context.Context, consentID string, pdf []byte) (ref string, write es.TxWrite, err error)
+}
+
+// ConsentStreams loads a consent's stream and appends its first event with
+// a side write in the same transaction (commands.Streams).
+type ConsentStreams interface {
+	Load(ctx context.Context, stream string, apply func(domain.Event)) (int64, error)
+	Append(ctx context.Context, stream string, expected int64, events ...domain.Event) (es.AppendResult, error)
+	AppendInTx(ctx context.Context, stream string, expected int64, write es.TxWrite, events ...domain.Event) (es.AppendResult, error)
 }
 
 // RecordConsent records a proxy consent (委任状) with its optional signed PDF.
@@ -26,15 +37,17 @@ var ErrNotAPDF = domain.Invalid("not_a_pdf", "signed_pdf must be a PDF file (bas
 
 // RecordConsentHandler records proxy consents.
 type RecordConsentHandler struct {
-	Streams   EventStreams
+	Streams   ConsentStreams
 	Clock     commands.Clock
 	Documents DocumentStore
 }
 
-// Handle validates the consent, stores the PDF (content-addressed: a retry
-// stores the same row), then appends the consent's first event. A consent ID
-// already recorded (by any store) is refused before the PDF is stored, so
-// nothing lands under another store's consent.
+// Handle validates the consent and appends the consent's first event with
+// its signed PDF in one transaction: a refused or failed append leaves no
+// PDF, and a PDF that fails to store leaves no event. A consent ID already
+// recorded (by any store) is refused before anything is sealed, and one
+// recorded by a racing store in between makes the append, and so the PDF's
+// row, fail with a version conflict.
 func (h RecordConsentHandler) Handle(ctx context.Context, cmd RecordConsent) (es.AppendResult, error) {
 	if len(cmd.SignedPDF) > 0 && !bytes.HasPrefix(cmd.SignedPDF, []byte("%PDF-")) {
 		return es.AppendResult{}, ErrNotAPDF
@@ -48,16 +61,21 @@ func (h RecordConsentHandler) Handle(ctx context.Context, cmd RecordConsent) (es
 	if _, err := c.Record(cmd.Consent, now); err != nil {
 		return es.AppendResult{}, err
 	}
-	if len(cmd.SignedPDF) > 0 {
-		ref, err := h.Documents.PutConsentPDF(ctx, cmd.Consent.ConsentID, cmd.SignedPDF)
+	if len(cmd.SignedPDF) == 0 {
+		evs, err := c.Record(cmd.Consent, now)
 		if err != nil {
 			return es.AppendResult{}, err
 		}
-		cmd.Consent.SignedPDF = ref
+		return h.Streams.Append(ctx, ConsentStream(cmd.Consent.ConsentID), v, evs...)
 	}
+	ref, write, err := h.Documents.ConsentPDFWrite(ctx, cmd.Consent.ConsentID, cmd.SignedPDF)
+	if err != nil {
+		return es.AppendResult{}, err
+	}
+	cmd.Consent.SignedPDF = ref
 	evs, err := c.Record(cmd.Consent, now)
 	if err != nil {
 		return es.AppendResult{}, err
 	}
-	return h.Streams.Append(ctx, ConsentStream(cmd.Consent.ConsentID), v, evs...)
+	return h.Streams.AppendInTx(ctx, ConsentStream(cmd.Consent.ConsentID), v, write, evs...)
 }

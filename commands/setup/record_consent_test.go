@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	es "github.com/gantry-etc/gantry/commands/eventstore"
 	cmds "github.com/gantry-etc/gantry/commands/setup"
 	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/application"
@@ -22,6 +23,19 @@ func consent() application.RecordConsent {
 	}
 }
 
+// consentRace gives another store's consent to the stream right after
+// the handler loaded it.
+type consentRace struct {
+	*fakeStreams
+	race []domain.Event
+}
+
+func (r consentRace) Load(ctx context.Context, stream string, apply func(domain.Event)) (int64, error) {
+	v, err := r.fakeStreams.Load(ctx, stream, apply)
+	r.fakeStreams.given(stream, r.race...)
+	return v, err
+}
+
 func TestRecordConsent(t *testing.T) {
 	now := domaintest.At("2026-04-01T10:00")
 	pdf := []byte("%PDF-1.7 signed")
@@ -37,6 +51,7 @@ func TestRecordConsent(t *testing.T) {
 		edit       func(*application.RecordConsent)
 		pdf        []byte
 		failPut    error
+		race       []domain.Event // appended by another store after the load
 		want       []domain.Event
 		wantErr    error
 		wantStored bool
@@ -47,6 +62,7 @@ func TestRecordConsent(t *testing.T) {
 		{name: "invalid_consent_is_refused_before_the_pdf_is_stored", edit: func(c *application.RecordConsent) { c.Applicant.Address = "" }, pdf: pdf, wantErr: application.ErrMissingAddress},
 		{name: "not_a_pdf_is_invalid", pdf: []byte("GIF89a"), wantErr: cmds.ErrNotAPDF},
 		{name: "pdf_store_down_appends_nothing", pdf: pdf, failPut: errStoreDown, wantErr: errStoreDown},
+		{name: "taken_id_between_load_and_append_stores_no_pdf", pdf: pdf, race: []domain.Event{recorded("")}, wantErr: es.ErrWrongExpectedVersion},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,8 +72,18 @@ func TestRecordConsent(t *testing.T) {
 			if tt.edit != nil {
 				tt.edit(&c)
 			}
-			_, err := cmds.RecordConsentHandler{Streams: st, Clock: commandsClock(now), Documents: docs}.Handle(context.Background(), cmds.RecordConsent{Consent: c, SignedPDF: tt.pdf})
+			var streams cmds.ConsentStreams = st
+			if tt.race != nil {
+				streams = consentRace{st, tt.race}
+			}
+			_, err := cmds.RecordConsentHandler{Streams: streams, Clock: commandsClock(now), Documents: docs}.Handle(context.Background(), cmds.RecordConsent{Consent: c, SignedPDF: tt.pdf})
 			got := st.appended[cmds.ConsentStream("C-0001")]
+			if tt.race != nil {
+				if !errors.Is(err, tt.wantErr) || len(docs.stored) != 0 {
+					t.Fatalf("err = %v, PDFs stored %d: want a conflict and none", err, len(docs.stored))
+				}
+				return
+			}
 			if errors.Is(tt.wantErr, errStoreDown) {
 				if !errors.Is(err, errStoreDown) || len(got) != 0 {
 					t.Fatalf("err = %v, appended %v", err, got)

@@ -14,7 +14,9 @@ package setup
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"strings"
 
@@ -43,10 +45,50 @@ type Shredder interface {
 	Shred(ctx context.Context, subject string) error
 }
 
-// Hasher makes and checks slow hashes of passcodes (bcrypt).
-type Hasher struct{ Cost int }
+// Hasher makes and checks hashes of secrets. Human passwords (staff) get a
+// slow hash, bcrypt (Hash). Secrets that Gantry draws itself (application
+// passcodes) get HMAC-SHA-256 under the server's Key (HashSecret): guessing
+// one needs the key, not only the stored hash, and online guesses are
+// locked out, so a slow hash would add nothing but CPU on every command.
+// Verify takes both forms, so the bcrypt hashes in older events ("$2…")
+// stay valid.
+type Hasher struct {
+	Cost int
+	// Key is the HMAC key of HashSecret (GANTRY_SECRET_KEY, or derived
+	// from the KEK). Without a key, HashSecret falls back to bcrypt.
+	Key []byte
+}
 
-// Hash returns the bcrypt hash of secret.
+// secretHashPrefix marks a keyed hash made by HashSecret.
+const secretHashPrefix = "hmac-sha256$"
+
+// HashSecret returns the keyed hash of a machine-generated secret:
+// "hmac-sha256$" and the base64 of HMAC-SHA-256(Key, secret).
+func (h Hasher) HashSecret(secret string) (string, error) {
+	if len(h.Key) == 0 {
+		return h.Hash(secret)
+	}
+	return secretHashPrefix + base64.RawStdEncoding.EncodeToString(h.mac(secret)), nil
+}
+
+func (h Hasher) mac(secret string) []byte {
+	m := hmac.New(sha256.New, h.Key)
+	m.Write([]byte(secret))
+	return m.Sum(nil)
+}
+
+// VerifyNothing spends what checking attempt against a keyed hash costs
+// (one HMAC) and matches nothing; false without a key (the caller then
+// spends a bcrypt check on a dummy hash instead).
+func (h Hasher) VerifyNothing(attempt string) bool {
+	if len(h.Key) == 0 {
+		return false
+	}
+	h.Verify(secretHashPrefix, attempt)
+	return true
+}
+
+// Hash returns the bcrypt hash of secret (human passwords).
 func (h Hasher) Hash(secret string) (string, error) {
 	cost := h.Cost
 	if cost == 0 {
@@ -56,8 +98,14 @@ func (h Hasher) Hash(secret string) (string, error) {
 	return string(b), err
 }
 
-// Verify reports whether attempt matches hash.
+// Verify reports whether attempt matches hash, a keyed hash of HashSecret
+// or a bcrypt hash ("$2…").
 func (h Hasher) Verify(hash, attempt string) bool {
+	if rest, ok := strings.CutPrefix(hash, secretHashPrefix); ok {
+		want, err := base64.RawStdEncoding.DecodeString(rest)
+		got := h.mac(attempt)
+		return err == nil && len(h.Key) > 0 && hmac.Equal(want, got)
+	}
 	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(attempt)) == nil
 }
 

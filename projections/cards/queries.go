@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	es "github.com/gantry-etc/gantry/commands/eventstore"
 	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/billing"
 	"github.com/gantry-etc/gantry/domain/card"
@@ -17,8 +18,67 @@ import (
 	"github.com/gantry-etc/gantry/projections"
 )
 
-// Reader answers queries from the views (and usage_records).
-type Reader struct{ Pool *pgxpool.Pool }
+// Reader answers queries from the views (and usage_records). The personal
+// values the cards view keeps sealed (customer names, plates) are opened
+// with the contracts' keys fetched fresh for each read (Keys), so a
+// destroyed key reads as erased at once, whichever process destroyed it.
+type Reader struct {
+	Pool *pgxpool.Pool
+	Keys KeyFetcher
+	// Claims finds the cards a vehicle was issued to; the view keeps no
+	// plate it could search by.
+	Claims VehicleCards
+}
+
+// KeyFetcher fetches the keys of data subjects in one read
+// (es.Sealer.Keys).
+type KeyFetcher interface {
+	Keys(ctx context.Context, subjects []string) (*es.Keyring, error)
+}
+
+// VehicleCards lists every card ever issued to a vehicle (its claim
+// stream, commands/cards).
+type VehicleCards interface {
+	CardsOf(ctx context.Context, v contract.VehicleNumber) ([]string, error)
+}
+
+// ClaimStreamCards implements VehicleCards from the vehicle's claim stream.
+type ClaimStreamCards struct {
+	Streams StreamLoader
+	// StreamOf names a vehicle's claim stream (commands/cards.VehicleStream).
+	StreamOf func(contract.VehicleNumber) string
+}
+
+// CardsOf lists the cards the vehicle's claim stream has claimed.
+func (c ClaimStreamCards) CardsOf(ctx context.Context, v contract.VehicleNumber) ([]string, error) {
+	var out []string
+	_, err := c.Streams.Load(ctx, c.StreamOf(v), func(e domain.Event) {
+		if cl, ok := e.(card.VehicleClaimed); ok {
+			out = append(out, cl.Card.String())
+		}
+	})
+	return out, err
+}
+
+// openAll opens each row's sealed value under its contract; erased rows
+// give "" (ok false).
+func (r Reader) openAll(ctx context.Context, contracts []string, sealed [][]byte) (plain [][]byte, err error) {
+	ring, err := r.Keys.Keys(ctx, contracts)
+	if err != nil {
+		return nil, err
+	}
+	plain = make([][]byte, len(sealed))
+	for i := range sealed {
+		p, ok, err := ring.Open(contracts[i], sealed[i])
+		if err != nil {
+			return nil, fmt.Errorf("cards view row of contract %s: %w", contracts[i], err)
+		}
+		if ok {
+			plain[i] = p
+		}
+	}
+	return plain, nil
+}
 
 var (
 	cardsT     = projections.Schema(CardsName) + ".cards"
@@ -26,11 +86,13 @@ var (
 	docsT      = projections.Schema(InvoicesName) + ".documents"
 )
 
-// ContractRow is a concluded contract.
+// ContractRow is a concluded contract. Erased: the contract's key is
+// destroyed, so its names read as "".
 type ContractRow struct {
 	Contract     string                    `json:"contract"`
 	CustomerName string                    `json:"customer_name"`
 	AlphaName    string                    `json:"alpha_name"`
+	Erased       bool                      `json:"erased,omitempty"`
 	LeaseStart   string                    `json:"lease_start"`
 	LeaseEnd     string                    `json:"lease_end"`
 	BusinessDays contract.BusinessCalendar `json:"business_days"`
@@ -39,31 +101,51 @@ type ContractRow struct {
 
 // Contracts lists contracts, all or one.
 func (r Reader) Contracts(ctx context.Context, only string) ([]ContractRow, error) {
-	rows, err := r.Pool.Query(ctx, `SELECT contract, customer_name, alpha_name, lease_start::text, lease_end::text, business_days, concluded_on::text
+	rows, err := r.Pool.Query(ctx, `SELECT contract, names, lease_start::text, lease_end::text, business_days, concluded_on::text
 		FROM `+contractsT+` WHERE $1 = '' OR contract = $1 ORDER BY contract`, only)
 	if err != nil {
 		return nil, err
 	}
 	out := []ContractRow{}
+	var subjects []string
+	var sealed [][]byte
 	for rows.Next() {
 		var c ContractRow
-		var cal []byte
-		if err := rows.Scan(&c.Contract, &c.CustomerName, &c.AlphaName, &c.LeaseStart, &c.LeaseEnd, &cal, &c.ConcludedOn); err != nil {
+		var cal, n []byte
+		if err := rows.Scan(&c.Contract, &n, &c.LeaseStart, &c.LeaseEnd, &cal, &c.ConcludedOn); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		_ = json.Unmarshal(cal, &c.BusinessDays)
 		out = append(out, c)
+		subjects, sealed = append(subjects, c.Contract), append(sealed, n)
 	}
 	rows.Close()
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	plain, err := r.openAll(ctx, subjects, sealed)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		var n names
+		if plain[i] == nil || json.Unmarshal(plain[i], &n) != nil {
+			out[i].Erased = true
+			continue
+		}
+		out[i].CustomerName, out[i].AlphaName = n.CustomerName, n.AlphaName
+	}
+	return out, nil
 }
 
-// CardRow is a card's status.
+// CardRow is a card's status. Vehicle is "" once the contract's key is
+// destroyed (Erased).
 type CardRow struct {
 	Card            string  `json:"card"`
 	Contract        string  `json:"contract"`
 	Vehicle         string  `json:"vehicle"`
+	Erased          bool    `json:"erased,omitempty"`
 	Type            string  `json:"card_type"`
 	Expiry          string  `json:"expiry"`
 	State           string  `json:"state"`
@@ -115,10 +197,19 @@ func (r Reader) Cards(ctx context.Context, f CardFilter) ([]CardRow, error) {
 // cards lists the cards after card number after (""), at most limit (0:
 // all).
 func (r Reader) cards(ctx context.Context, f CardFilter, after string, limit int) ([]CardRow, error) {
-	vk := ""
+	// The view keeps no plate to search by: a vehicle filter becomes the
+	// cards of the vehicle's claim stream (none for a malformed plate).
+	var ofVehicle []string
 	if f.Vehicle != "" {
-		if v, err := contract.ParseVehicleNumber(f.Vehicle); err == nil {
-			vk = v.Key()
+		v, err := contract.ParseVehicleNumber(f.Vehicle)
+		if err != nil {
+			return []CardRow{}, nil
+		}
+		if ofVehicle, err = r.Claims.CardsOf(ctx, v); err != nil {
+			return nil, err
+		}
+		if len(ofVehicle) == 0 {
+			return []CardRow{}, nil
 		}
 	}
 	expFrom, expTo, err := f.expiryWindow()
@@ -127,26 +218,40 @@ func (r Reader) cards(ctx context.Context, f CardFilter, after string, limit int
 	}
 	rows, err := r.Pool.Query(ctx, `SELECT card, contract, vehicle, card_type, expiry, state, first_issued_on::text, issued_on::text, reason, previous, successor,
 		ended_on::text, renewal_notice_on::text, version FROM `+cardsT+`
-		WHERE ($1 = '' OR card = $1) AND ($2 = '' OR contract = $2) AND ($3 = '' OR vehicle_key = $3) AND ($4 = '' OR state = $4)
+		WHERE ($1 = '' OR card = $1) AND ($2 = '' OR contract = $2) AND ($3::text[] IS NULL OR card = ANY($3)) AND ($4 = '' OR state = $4)
 		AND ($5 = '' OR (state = 'in_use' AND expiry <= $5)) AND ($6 = '' OR card > $6)
 		AND ($8 = '' OR (state = 'in_use' AND expiry >= $8)) AND ($9 = '' OR (state = 'in_use' AND expiry <= $9))
-		ORDER BY card LIMIT NULLIF($7, 0)`, f.Card, f.Contract, vk, f.State, f.RenewalDueBy, after, limit, expFrom, expTo)
+		ORDER BY card LIMIT NULLIF($7, 0)`, f.Card, f.Contract, ofVehicle, f.State, f.RenewalDueBy, after, limit, expFrom, expTo)
 	if err != nil {
 		return nil, err
 	}
 	out := []CardRow{}
+	var subjects []string
+	var sealed [][]byte
 	for rows.Next() {
 		var c CardRow
-		if err := rows.Scan(&c.Card, &c.Contract, &c.Vehicle, &c.Type, &c.Expiry, &c.State, &c.FirstIssuedOn, &c.IssuedOn, &c.Reason, &c.Previous, &c.Successor,
+		var v []byte
+		if err := rows.Scan(&c.Card, &c.Contract, &v, &c.Type, &c.Expiry, &c.State, &c.FirstIssuedOn, &c.IssuedOn, &c.Reason, &c.Previous, &c.Successor,
 			&c.EndedOn, &c.RenewalNoticeOn, &c.Version); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		c.StateLabel = card.State(c.State).Label()
 		out = append(out, c)
+		subjects, sealed = append(subjects, c.Contract), append(sealed, v)
 	}
 	rows.Close()
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	plain, err := r.openAll(ctx, subjects, sealed)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Vehicle, out[i].Erased = string(plain[i]), plain[i] == nil
+	}
+	return out, nil
 }
 
 // CardRecords are the billing facts of a contract's cards.

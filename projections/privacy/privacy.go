@@ -11,6 +11,7 @@ package privacy
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -44,6 +45,16 @@ type Place struct {
 	Erased   bool   `json:"erased"`
 }
 
+// plainStreams are the stream kinds of a contract whose events hold
+// personal values in plaintext (the domain keeps the corporate name and
+// the plates plain: they are printed on cards and on invoices kept seven
+// years), by stream prefix.
+var plainStreams = map[string]string{
+	"card":    "alphabet name and plate, plaintext in the events (not sealed; not erased by the key)",
+	"vehicle": "the plate, plaintext in the stream ID and events (not sealed; not erased by the key)",
+	"invoice": "customer's corporate name and plates, plaintext in the events (not sealed; not erased by the key)",
+}
+
 // Report lists the places of subject.
 func (r Reader) Report(ctx context.Context, subject string) (Report, error) {
 	rep := Report{Subject: subject, Key: "none", Places: []Place{}}
@@ -67,6 +78,9 @@ func (r Reader) Report(ctx context.Context, subject string) (Report, error) {
 			SELECT 'application-' || $1 AS s UNION SELECT 'consent-' || $1
 			UNION SELECT 'setup-' || c FROM `+r.opt(ctx, "proj_setup_setups.setups", "setup_id", "application_id")+`
 			UNION SELECT 'certificate-' || c FROM `+r.opt(ctx, "proj_setup_certificates.certificates", "number", "application_id")+`
+			UNION SELECT 'card-' || c FROM `+r.opt(ctx, "proj_cards.cards", "card", "contract")+`
+			UNION SELECT 'invoice-' || c FROM `+r.opt(ctx, "proj_invoices.documents", "number", "contract")+`
+			UNION SELECT DISTINCT stream_id FROM events WHERE stream_id LIKE 'vehicle-%' AND data->>'card' IN (SELECT c FROM `+r.opt(ctx, "proj_cards.cards", "card", "contract")+`)
 			UNION SELECT DISTINCT stream_id FROM events
 			WHERE jsonb_path_exists(data::jsonb, '$.** ? (@.subject == $s)', jsonb_build_object('s', $1::text)))
 		SELECT e.stream_id, count(*), count(*) FILTER (WHERE jsonb_path_exists(e.data::jsonb, '$.** ? (@.subject == $s)', jsonb_build_object('s', $1::text)))
@@ -85,6 +99,9 @@ func (r Reader) Report(ctx context.Context, subject string) (Report, error) {
 		p.Kind, p.Personal, p.Erased = "stream", "none", true
 		if sealed > 0 {
 			p.Personal, p.Erased = fmt.Sprintf("%d events with values sealed under the subject", sealed), rep.Erased
+		}
+		if plain, ok := plainStreams[strings.SplitN(p.Where, "-", 2)[0]]; ok {
+			p.Personal, p.Erased = plain, false
 		}
 		streams = append(streams, p.Where)
 		rep.Places = append(rep.Places, p)
@@ -106,7 +123,9 @@ func (r Reader) Report(ctx context.Context, subject string) (Report, error) {
 		{"read_model", "proj_setup_consents.consent_uses", "consent_id", "none (units used)", false},
 		{"read_model", "proj_setup_consents.consent_uses", "application_id", "none (units used)", false},
 		{"read_model", "proj_audit_consent_history.consent_history", "consent_id", "none (IDs, counts and dates)", false},
-		{"read_model", "proj_cards.contracts", "contract", "customer's name, plaintext (not sealed yet)", false},
+		{"read_model", "proj_cards.contracts", "contract", "customer's name and alphabet name, sealed", true},
+		{"read_model", "proj_cards.cards", "contract", "plates, sealed", true},
+		{"read_model", "proj_invoices.documents", "contract", "customer's corporate name, plaintext (invoices are kept 7 years; not sealed)", false},
 		{"document", "setup_consent_documents", "consent_id", "signed consent PDF, sealed", true},
 	} {
 		if !r.exists(ctx, q.table) {

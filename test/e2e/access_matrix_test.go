@@ -46,6 +46,7 @@ var accessPolicy = []struct{ allow, op, route string }{
 	{".......o", "unlockReception", "POST /v1/admin/applications/{id}/unlock"},
 	{".csdfuro", "logout", "POST /v1/auth/logout"},
 	{".......o", "revokeStaffTokens", "POST /v1/admin/staff/{id}/revoke-tokens"},
+	{".......o", "changeStaff", "PATCH /v1/admin/staff/{id}"},
 	{".......o", "privacyReport", "GET /v1/admin/privacy/{subject}"},
 
 	// Customer (and the public).

@@ -120,7 +120,7 @@ func Build(cfg Config, clock commands.Clock, log *slog.Logger) (*App, error) {
 		CommandKey:  commandKey(cfg.TokenKey),
 		WaitFor:     func(ctx context.Context, pos es.Position) error { return a.Runner.WaitFor(ctx, pos) },
 		Abuse: api.AbuseConfig{Limits: cfg.Security.Limits, TrustedProxies: cfg.Security.TrustedProxies,
-			Revocations: postgres.Revocations{Pool: pool}},
+			Revocations: postgres.Revocations{Pool: pool}, RateStore: rateStore(cfg, pool)},
 	})
 	for _, f := range a.Features {
 		f.Routes(a.API)
@@ -141,6 +141,18 @@ func (a *App) Horizon(ctx context.Context) (projections.Horizon, error) {
 
 // commandKey scopes Idempotency-Keys and derives what keyed commands
 // generate; it comes from the token key, so it needs no configuration.
+// rateStore shares the rate limits' buckets through PostgreSQL when several
+// instances serve one database (GANTRY_REPLICAS=on); nil keeps them in this
+// process's memory.
+func rateStore(cfg Config, pool *pgxpool.Pool) api.RateStore {
+	if !cfg.Replicas {
+		return nil
+	}
+	m := hmac.New(sha256.New, cfg.TokenKey)
+	m.Write([]byte("gantry rate limit keys v1"))
+	return &postgres.RateLimits{Pool: pool, Key: m.Sum(nil)}
+}
+
 func commandKey(tokenKey []byte) []byte {
 	m := hmac.New(sha256.New, tokenKey)
 	m.Write([]byte("gantry command keys v1"))

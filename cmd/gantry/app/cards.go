@@ -109,7 +109,7 @@ func newCardsFeature(d Deps) (Feature, error) {
 	if !ok {
 		return nil, fmt.Errorf("cards: the event store %T cannot append within a transaction, which the usage import needs", d.Streams.Store)
 	}
-	reader := projcards.Reader{Pool: d.Pool}
+	reader := projcards.Reader{Pool: d.Pool, Keys: d.Sealer, Claims: projcards.ClaimStreamCards{Streams: d.Streams, StreamOf: cmdcards.VehicleStream}}
 	waitHead := func(ctx context.Context) error {
 		var head es.Position
 		head, err := d.Streams.Store.Head(ctx)
@@ -152,7 +152,7 @@ func (f *CardsFeature) Prepare(ctx context.Context) error {
 }
 
 func (f *CardsFeature) Projectors() []projections.Projector {
-	return []projections.Projector{projcards.Cards{}, projcards.Invoices{}}
+	return []projections.Projector{projcards.Cards{Seal: f.d.Sealer}, projcards.Invoices{}}
 }
 
 func (f *CardsFeature) Handlers() []bus.Handler {

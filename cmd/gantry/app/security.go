@@ -22,6 +22,11 @@ type Security struct {
 	// unset, it is derived from the token key as before, so the codes of
 	// certificates already issued stay valid.
 	CodeKey []byte
+	// SecretKey is the HMAC key of the hashes of machine-drawn secrets
+	// (application passcodes; GANTRY_SECRET_KEY); unset, it is derived
+	// from the KEK. Changing it invalidates the passcodes of open
+	// applications (their customers must be sent new ones).
+	SecretKey []byte
 	// TrustedProxies may set X-Forwarded-For (GANTRY_TRUSTED_PROXIES,
 	// comma-separated addresses or CIDR ranges; default none).
 	TrustedProxies []*net.IPNet
@@ -54,6 +59,13 @@ func (s *Security) fromEnv() error {
 		}
 		s.CodeKey = k
 	}
+	if os.Getenv("GANTRY_SECRET_KEY") != "" {
+		k, err := key("GANTRY_SECRET_KEY")
+		if err != nil {
+			return err
+		}
+		s.SecretKey = k
+	}
 	var err error
 	if s.TrustedProxies, err = api.ParseTrustedProxies(os.Getenv("GANTRY_TRUSTED_PROXIES")); err != nil {
 		return err
@@ -85,6 +97,17 @@ func (c Config) codeKey() []byte {
 	}
 	m := hmac.New(sha256.New, c.TokenKey)
 	m.Write([]byte("gantry certificate verification v1"))
+	return m.Sum(nil)
+}
+
+// secretKey is the key of keyed passcode hashes: GANTRY_SECRET_KEY, or
+// HMAC-SHA256 of a fixed label under the KEK.
+func (c Config) secretKey() []byte {
+	if len(c.Security.SecretKey) > 0 {
+		return c.Security.SecretKey
+	}
+	m := hmac.New(sha256.New, c.KEK)
+	m.Write([]byte("gantry secret hash v1"))
 	return m.Sum(nil)
 }
 

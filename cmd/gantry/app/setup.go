@@ -56,7 +56,7 @@ func newSetupFeature(d Deps) (Feature, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &setupapi.API{Streams: d.Streams, Clock: d.Clock, Hasher: cmds.Hasher{Cost: int(cost)},
+	a := &setupapi.API{Streams: d.Streams, Clock: d.Clock, Hasher: cmds.Hasher{Cost: int(cost), Key: d.Config.secretKey()},
 		Renderer: r, Verifier: setupapi.CodeKey(d.Config.codeKey()), PublicURL: strings.TrimRight(d.Config.PublicURL, "/"),
 		Views: proj.Reader{Pool: d.Pool, Keys: d.Sealer}, Privacy: privacy.Reader{Pool: d.Pool}, Accounts: postgres.StaffAccounts{Pool: d.Pool}, Documents: postgres.ConsentDocuments{Pool: d.Pool, Sealer: d.Sealer},
 		PasswordPolicy: passwordpolicy.Policy{}}
@@ -88,6 +88,17 @@ func (f *setupFeature) Handlers() []bus.Handler {
 }
 
 func (f *setupFeature) Routes(s *api.Server) { f.api.Routes(s) }
+
+// Prepare seals the signed consent PDFs stored in plaintext before
+// migration 06000 (gantry privacy seal-legacy), so that no installation
+// keeps them waiting for an operator; with none left it is one query.
+func (f *setupFeature) Prepare(ctx context.Context) error {
+	sealed, deleted, err := postgres.ConsentDocuments{Pool: f.d.Pool, Sealer: f.d.Sealer}.SealLegacy(ctx)
+	if sealed+deleted > 0 {
+		f.d.Log.Info("legacy consent PDFs sealed", "sealed", sealed, "deleted", deleted)
+	}
+	return err
+}
 
 func (f *setupFeature) Jobs() []Job {
 	views := proj.Reader{Pool: f.d.Pool, Keys: f.d.Sealer}
