@@ -39,6 +39,9 @@ type Reader struct {
 	// invoice event commits to its lines, which are read from the line
 	// store and checked against it (billing.Hydrate).
 	Hydrate func(ctx context.Context, e domain.Event) (domain.Event, error)
+	// Prover proves events against the newest signed checkpoint (nil:
+	// no transparency log).
+	Prover InclusionProver
 }
 
 // EventView is one recorded event as an auditor sees it.
