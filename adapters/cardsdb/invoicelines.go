@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	es "github.com/gantry-etc/gantry/commands/eventstore"
@@ -15,30 +14,31 @@ import (
 // InvoiceLines is the invoice line store: table invoice_lines (migration
 // 02200), one row per detail line holding its canonical JSON
 // (billing.CanonicalLine). Keep writes them inside the append of the
-// invoice event (es.InTx, adapters/postgres runs it in its transaction);
+// invoice event (es.TxWrite, run in the append's transaction);
 // Lines reads them back. Rows are immutable (a trigger refuses changes).
 type InvoiceLines struct{ Pool *pgxpool.Pool }
 
 var invoiceLineColumns = []string{"document", "part", "seq", "line"}
 
-// Keep returns the work that COPies sets into invoice_lines in the append's
-// transaction.
-func (s InvoiceLines) Keep(sets ...billing.DocumentLines) es.InTx {
-	return func(ctx context.Context, tx any) error {
-		ptx, ok := tx.(pgx.Tx)
-		if !ok {
-			return fmt.Errorf("invoice lines: %w (got %T, want pgx.Tx)", es.ErrInTxUnsupported, tx)
+// Keep returns the write that stores sets in invoice_lines, run in the
+// append's transaction (es.TxWrite: one INSERT over arrays).
+func (s InvoiceLines) Keep(sets ...billing.DocumentLines) es.TxWrite {
+	var docs, parts, lines []string
+	var seqs []int32
+	for _, set := range sets {
+		for i, l := range set.Lines {
+			docs = append(docs, set.Document.String())
+			parts = append(parts, string(set.Part))
+			seqs = append(seqs, int32(i+1))
+			lines = append(lines, string(billing.CanonicalLine(l)))
 		}
-		var rows [][]any
-		for _, set := range sets {
-			for i, l := range set.Lines {
-				rows = append(rows, []any{set.Document.String(), string(set.Part), int32(i + 1), string(billing.CanonicalLine(l))})
-			}
-		}
-		if len(rows) == 0 {
+	}
+	return func(ctx context.Context, tx es.TxExec) error {
+		if len(docs) == 0 {
 			return nil
 		}
-		if _, err := ptx.CopyFrom(ctx, pgx.Identifier{"invoice_lines"}, invoiceLineColumns, pgx.CopyFromRows(rows)); err != nil {
+		if err := tx.Exec(ctx, `INSERT INTO invoice_lines (document, part, seq, line)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[])`, docs, parts, seqs, lines); err != nil {
 			return fmt.Errorf("invoice lines: %w", err)
 		}
 		return nil

@@ -134,9 +134,6 @@ func (s *Store) Append(ctx context.Context, stream string, expected es.ExpectedV
 
 func (s *Store) append(ctx context.Context, stream string, expected es.ExpectedVersion, commandID string, meta []byte, events []es.EventData) (es.AppendResult, error) {
 	c := s.newCall(stream, expected, commandID, meta, events)
-	if work := es.InTxFrom(ctx); work != nil {
-		return s.appendWithWork(ctx, stream, expected, c, work)
-	}
 	var out appendOutcome
 	if s.group != nil {
 		out = s.group.submit(ctx, c)
@@ -148,35 +145,6 @@ func (s *Store) append(ctx context.Context, stream string, expected es.ExpectedV
 		s.wake()
 	}
 	return res, err
-}
-
-// appendWithWork is an append carrying work for its transaction (es.InTx): a
-// transaction of its own, outside group commit, with the work run after
-// gantry_append and before the commit.
-func (s *Store) appendWithWork(ctx context.Context, stream string, expected es.ExpectedVersion, c *appendCall, work es.InTx) (es.AppendResult, error) {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return es.AppendResult{}, translate(err)
-	}
-	defer tx.Rollback(ctx)
-	var out appendOutcome
-	out.scan(tx.QueryRow(ctx, appendSQL, c.args()...))
-	res, err := s.outcome(ctx, s.pool, out, stream, expected)
-	if err != nil {
-		return res, err
-	}
-	if !res.Duplicate {
-		if err := work(ctx, tx); err != nil {
-			return es.AppendResult{}, err
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return es.AppendResult{}, translate(err)
-	}
-	if !res.Duplicate {
-		s.wake()
-	}
-	return res, nil
 }
 
 // appendCall is one append as gantry_append (or one element of
@@ -265,11 +233,6 @@ func (s *Store) AppendMany(ctx context.Context, md es.Metadata, appends ...es.St
 	out, err := s.appendInTx(ctx, tx, md, meta, appends)
 	if err != nil {
 		return nil, err
-	}
-	if work := es.InTxFrom(ctx); work != nil && !out[0].Duplicate {
-		if err := work(ctx, tx); err != nil {
-			return nil, err
-		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, translate(err)

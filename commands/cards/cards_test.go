@@ -437,8 +437,8 @@ func newStreams() *fakeStreams {
 	return &fakeStreams{streams: map[string][]domain.Event{}, lines: map[string][]billing.Line{}}
 }
 
-func (f *fakeStreams) Keep(sets ...billing.DocumentLines) es.InTx {
-	return func(context.Context, any) error {
+func (f *fakeStreams) Keep(sets ...billing.DocumentLines) es.TxWrite {
+	return func(context.Context, es.TxExec) error {
 		for _, s := range sets {
 			f.lines[s.Document.String()+"/"+string(s.Part)] = slices.Clone(s.Lines)
 		}
@@ -516,12 +516,17 @@ func (f *fakeStreams) AppendMany(ctx context.Context, parts ...commands.StreamEv
 		names = append(names, p.Stream)
 	}
 	f.appends = append(f.appends, names)
-	if work := es.InTxFrom(ctx); work != nil {
-		if err := work(ctx, nil); err != nil {
-			return nil, err
-		}
-	}
 	return out, nil
+}
+
+// AppendInTx appends like Append, then runs write (the fake's line store
+// ignores the transaction).
+func (f *fakeStreams) AppendInTx(ctx context.Context, stream string, expected int64, write es.TxWrite, evs ...domain.Event) (es.AppendResult, error) {
+	res, err := f.Append(ctx, stream, expected, evs...)
+	if err != nil || write == nil {
+		return res, err
+	}
+	return res, write(ctx, nil)
 }
 
 // events returns the events of stream.

@@ -24,9 +24,9 @@ type BillingFacts interface {
 // InvoiceLines is the invoice line store (adapters/cardsdb.InvoiceLines):
 // invoice events commit to their lines, which are kept here.
 type InvoiceLines interface {
-	// Keep returns the work that stores sets inside the append's
-	// transaction (es.WithInTx).
-	Keep(sets ...billing.DocumentLines) es.InTx
+	// Keep returns the write that stores sets inside the append's
+	// transaction (commands.Streams.AppendInTx).
+	Keep(sets ...billing.DocumentLines) es.TxWrite
 	// Lines reads one stored line set back, in order.
 	Lines(ctx context.Context, doc billing.InvoiceNumber, part billing.LinePart) ([]billing.Line, error)
 }
@@ -218,7 +218,7 @@ func (h RunBillingHandler) bill(ctx context.Context, row projcards.ContractRow, 
 				sets = append(sets, d.DetailLines()...)
 			}
 		}
-		res, err := h.Streams.Append(es.WithInTx(ctx, h.Lines.Keep(sets...)), stream, v, evs...)
+		res, err := h.Streams.AppendInTx(ctx, stream, v, h.Lines.Keep(sets...), evs...)
 		if err != nil {
 			return BillingOutcome{}, es.Position{}, err
 		}

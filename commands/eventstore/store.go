@@ -268,32 +268,3 @@ func NewEventID() uuid.UUID {
 	}
 	return id
 }
-
-// InTx is work that commits in the same transaction as an append, or not
-// at all: rows beside the log that belong to the decision (an invoice's
-// detail lines, an import's usage rows). One transaction for one decision.
-//
-// The store runs it after the append succeeded and before the commit, with
-// its own transaction handle as tx (adapters/postgres: pgx.Tx); the work
-// comes from an adapter of the same kind, so only adapters look inside tx.
-// It is not run when nothing is appended (a re-sent command ID), and an
-// error from it rolls the append back. A store that cannot run it refuses
-// the append with ErrInTxUnsupported.
-type InTx func(ctx context.Context, tx any) error
-
-// ErrInTxUnsupported: the store cannot run work in an append's transaction.
-var ErrInTxUnsupported = errors.New("eventstore: this store cannot write beside an append in its transaction")
-
-type inTxKey struct{}
-
-// WithInTx returns ctx carrying work for the appends made with it (Append
-// or AppendMany); see InTx.
-func WithInTx(ctx context.Context, work InTx) context.Context {
-	return context.WithValue(ctx, inTxKey{}, work)
-}
-
-// InTxFrom returns the work ctx carries, or nil.
-func InTxFrom(ctx context.Context) InTx {
-	w, _ := ctx.Value(inTxKey{}).(InTx)
-	return w
-}
