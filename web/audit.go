@@ -22,7 +22,16 @@ type auditPage struct {
 	// StateVersion is the stream's version at the instant.
 	StateVersion int64
 	StateNote    string
+	// Proof is the events' status against the newest signed checkpoint
+	// (HasProof false: no transparency log); ProofError says why they
+	// could not be proven.
+	Proof      projaudit.ProofStatus
+	HasProof   bool
+	ProofError string
 }
+
+// ProofOf is an event's proof status.
+func (p auditPage) ProofOf(version int64) projaudit.EventProof { return p.Proof.Events[version] }
 
 // auditHome: a stream's history as a timeline with its actors, and the
 // aggregate's state as of a date (end of that Tokyo day) chosen with a date
@@ -63,6 +72,17 @@ func (s *Site) auditHome(c echo.Context) error {
 		return s.render(c, http.StatusUnprocessableEntity, "audit", pg)
 	}
 	pg.Events, pg.More = page.Events, page.Next != 0
+	// Each event is proven against the newest signed checkpoint (an RFC
+	// 6962 inclusion proof checked against its signed root).
+	switch st, ok, err := s.Audit.Reader.Proofs(ctx, pg.Events); {
+	case err != nil:
+		if s.Log != nil {
+			s.Log.Error("audit page: inclusion proof failed", "stream", f.V("stream"), "err", err.Error())
+		}
+		pg.HasProof, pg.ProofError = true, err.Error()
+	case ok:
+		pg.Proof, pg.HasProof = st, true
+	}
 	at := asOf
 	if at.IsZero() {
 		at = s.Clock.Now()

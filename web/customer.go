@@ -64,6 +64,10 @@ func (s *Site) applyForm(c echo.Context) error {
 	f.Values["store"] = c.QueryParam("store")
 	f.Values["kind"] = "person"
 	f.Values["units"] = "1"
+	// A QR link naming no store shows the error beside the store at once.
+	if err := s.checkStore(c, f); err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, "apply", applicationPage{Form: f, Regulations: regulations, Action: "/apply/confirm"})
 }
 
@@ -76,11 +80,31 @@ func (s *Site) applyConfirm(c echo.Context) error {
 	if err := s.validate(f); err != nil {
 		return err
 	}
+	if err := s.checkStore(c, f); err != nil {
+		return err
+	}
 	page := applicationPage{Form: f, Regulations: regulations, Action: "/apply/confirm"}
 	if len(f.Errors) > 0 || f.Alert != "" {
 		return s.render(c, http.StatusUnprocessableEntity, "apply", page)
 	}
 	return s.render(c, http.StatusOK, "confirm", page)
+}
+
+// checkStore checks the store named by the QR link with the command's own
+// check (cmds.ApplyHandler's Stores port).
+func (s *Site) checkStore(c echo.Context, f *form) error {
+	store := f.V("store")
+	if store == "" {
+		return nil
+	}
+	ok, err := s.Stores.StoreExists(c.Request().Context(), store)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return f.fail(application.ErrUnknownStore.With("store", ""))
+	}
+	return nil
 }
 
 // validate runs the domain's decision on a preview application.
@@ -109,7 +133,7 @@ func (s *Site) applySubmit(c echo.Context) error {
 	d, acc, units, err := f.application()
 	if err == nil {
 		var out cmds.Applied
-		out, err = cmds.ApplyHandler{Streams: s.Streams, Clock: s.Clock, Hasher: s.Hasher}.Handle(actor(c), cmds.Apply{Details: d, Acceptances: acc, Units: units})
+		out, err = cmds.ApplyHandler{Streams: s.Streams, Clock: s.Clock, Hasher: s.Hasher, Stores: s.Stores}.Handle(actor(c), cmds.Apply{Details: d, Acceptances: acc, Units: units, Store: f.V("store")})
 		if err == nil {
 			s.wait(c.Request().Context(), out.Result)
 			png, err := qrcode.Encode(out.QR, qrcode.Medium, 256)

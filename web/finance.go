@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -28,12 +30,16 @@ type financePage struct {
 	Invoices  []projcards.DocumentRow
 	Contracts []projcards.ContractRow
 	Cards     []projcards.CardRow
-	Chart     template.HTML
-	Billing   *form
-	Outcomes  []cmdcards.BillingOutcome
-	Upload    *form
-	Imported  *cmdcards.UsageImportResult
-	Problems  []cmdcards.UsageLineProblem
+	// Renewals is the "renewals due" filter of the cards: the window of
+	// months in which the renewal notice falls due.
+	Renewals      *form
+	RenewalsAsked bool
+	Chart         template.HTML
+	Billing       *form
+	Outcomes      []cmdcards.BillingOutcome
+	Upload        *form
+	Imported      *cmdcards.UsageImportResult
+	Problems      []cmdcards.UsageLineProblem
 }
 
 // financeHome: usage upload, billing run, invoice search (issue-date range,
@@ -48,8 +54,7 @@ func (s *Site) financeWith(c echo.Context, code int, pg financePage) error {
 	r := s.Cards.Reader
 	pg.Search = newForm()
 	pg.Search.read(c, "issued_from", "issued_to", "min_total", "max_total", "customer")
-	q := c.QueryParams()
-	if len(q) > 0 {
+	if searched(pg.Search) {
 		pg.Searched = true
 		f := projcards.DocumentFilter{IssuedFrom: pg.Search.V("issued_from"), IssuedTo: pg.Search.V("issued_to"), Customer: pg.Search.V("customer")}
 		var bad bool
@@ -92,7 +97,24 @@ func (s *Site) financeWith(c echo.Context, code int, pg financePage) error {
 	if pg.Contracts, err = r.Contracts(ctx, ""); err != nil {
 		return err
 	}
-	if pg.Cards, err = r.Cards(ctx, projcards.CardFilter{}); err != nil {
+	pg.Renewals = newForm()
+	pg.Renewals.read(c, "notice_from", "notice_to")
+	cf := projcards.CardFilter{}
+	if pg.RenewalsAsked = searched(pg.Renewals); pg.RenewalsAsked {
+		for _, n := range []string{"notice_from", "notice_to"} {
+			if v := pg.Renewals.V(n); v != "" {
+				if _, err := money.ParseYearMonth(v); err != nil {
+					pg.Renewals.Errors[n] = "月を YYYY-MM の形式で入力してください。"
+				}
+			}
+		}
+		if len(pg.Renewals.Errors) == 0 {
+			cf.NoticeFrom, cf.NoticeTo = pg.Renewals.V("notice_from"), pg.Renewals.V("notice_to")
+		} else {
+			pg.RenewalsAsked = false
+		}
+	}
+	if pg.Cards, err = r.Cards(ctx, cf); err != nil {
 		return err
 	}
 	totals, err := r.Totals(ctx, "")
@@ -101,6 +123,16 @@ func (s *Site) financeWith(c echo.Context, code int, pg financePage) error {
 	}
 	pg.Chart = totalsChart(totals)
 	return s.render(c, code, "finance", pg)
+}
+
+// searched reports whether any of the form's fields was sent.
+func searched(f *form) bool {
+	for _, v := range f.Values {
+		if v != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // financeUsage imports a usage file; a rejected file shows its report, one
@@ -134,24 +166,30 @@ func (s *Site) financeUsage(c echo.Context) error {
 	return s.financeWith(c, http.StatusOK, pg)
 }
 
-// financeBilling runs billing for a month.
+// financeBilling starts a billing run for a month and sends the browser
+// to the run's page, which shows its progress (contracts done of all,
+// rate, time left) until it ends, then the outcome per contract.
 func (s *Site) financeBilling(c echo.Context) error {
 	pg := financePage{Billing: newForm(), Upload: newForm()}
 	pg.Billing.read(c, "month")
 	m, err := money.ParseYearMonth(pg.Billing.V("month"))
 	if err == nil {
-		var out []cmdcards.BillingOutcome
-		out, pos, e := s.Cards.Billing.Handle(actor(c), cmdcards.RunBilling{Month: m})
-		if e == nil {
-			if s.Cards.WaitFor != nil {
-				if err := s.Cards.WaitFor(c.Request().Context(), pos); err != nil {
-					return err
-				}
+		// Rates are measured in wall time, not the business clock.
+		x := s.runs.start("billing", principal(c).Subject, time.Now())
+		// The run outlives the request; each invoice is one append, so a
+		// run cut short (the process stopped) leaves whole invoices, and a
+		// re-run bills the rest.
+		ctx := context.WithoutCancel(actor(c))
+		go func() {
+			out, pos, err := s.Cards.Billing.Handle(ctx, cmdcards.RunBilling{Month: m, Progress: x.progress})
+			if err == nil && s.Cards.WaitFor != nil {
+				wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				err = s.Cards.WaitFor(wctx, pos)
+				cancel()
 			}
-			pg.Outcomes = out
-			return s.financeWith(c, http.StatusOK, pg)
-		}
-		err = e
+			x.finish(out, err, time.Now())
+		}()
+		return c.Redirect(http.StatusSeeOther, "/finance/runs/"+x.ID)
 	}
 	if err := pg.Billing.fail(err); err != nil {
 		return err
@@ -290,4 +328,36 @@ func (s *Site) financeReport(c echo.Context) error {
 		return s.render(c, http.StatusUnprocessableEntity, "report", pg)
 	}
 	return s.render(c, http.StatusOK, "report", pg)
+}
+
+// runPage is a billing run's page.
+type runPage struct {
+	Run      *run
+	Progress Progress
+	Outcomes []cmdcards.BillingOutcome
+	Error    string
+}
+
+// financeRun shows a billing run's progress; the page reloads itself each
+// second until the run has ended.
+func (s *Site) financeRun(c echo.Context) error {
+	x, ok := s.runs.get(c.Param("run"))
+	if !ok || x.Subject != principal(c).Subject {
+		return s.errorPage(c, http.StatusNotFound, "この請求の実行は見つかりません（サーバーの再起動で消えます）。請求はやり直しても二重にはなりません。")
+	}
+	pg := runPage{Run: x, Progress: x.snapshot(time.Now())}
+	if pg.Progress.Ended {
+		if pg.Progress.Err != nil {
+			f := newForm()
+			if err := f.fail(pg.Progress.Err); err != nil {
+				return err
+			}
+			pg.Error = f.Alert
+			for _, e := range f.Errors {
+				pg.Error = e
+			}
+		}
+		pg.Outcomes, _ = pg.Progress.Result.([]cmdcards.BillingOutcome)
+	}
+	return s.render(c, http.StatusOK, "run", pg)
 }

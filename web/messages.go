@@ -46,11 +46,12 @@ var messages = map[string]string{
 	"missing_reason":          "閲覧の理由を入力してください。監査のための閲覧はすべて理由とともに記録されます。",
 	"reason_too_long":         "理由は500文字以内で入力してください。",
 	"stream_not_found":        "このIDのストリームはありません。application-…、consent-…、setup-…、certificate-…、invoice-… の形式です。",
+	"unknown_store":           "このコードのセットアップ店はありません。店舗のQRコードをもう一度読み取るか、店舗を指定せずに申請してください。",
 	"link_expired":            "ダウンロードリンクの有効期限が切れています。店舗にリンクの再送を依頼してください。",
 }
 
 // message is the Japanese text of err for a person (the domain's detail
-// when the code has no translation).
+// when the code has no translation; the English pages show messagesEN).
 func message(err error) string {
 	var de *domain.Error
 	if errors.As(err, &de) {
@@ -66,5 +67,5 @@ func message(err error) string {
 	if p.Detail != "" {
 		return p.Detail
 	}
-	return "処理できませんでした。 (The request could not be processed.)"
+	return "処理できませんでした。"
 }

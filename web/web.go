@@ -50,12 +50,14 @@ var staticFS embed.FS
 // Site holds what the pages need; cmd/gantry/app builds it from the same
 // parts as the setup API.
 type Site struct {
-	Tokens    *api.Tokens
-	Streams   commands.Streams
-	Clock     commands.Clock
-	Hasher    cmds.Hasher
-	Views     proj.Reader
-	Accounts  accounts.StaffFinder
+	Tokens   *api.Tokens
+	Streams  commands.Streams
+	Clock    commands.Clock
+	Hasher   cmds.Hasher
+	Views    proj.Reader
+	Accounts accounts.StaffFinder
+	// Stores checks the store named by a QR link (an existing store code).
+	Stores    cmds.Stores
 	Documents cmds.DocumentStore
 	Renderer  interface {
 		Render(c certificate.Content, code, verifyURL string) ([]byte, error)
@@ -81,7 +83,8 @@ type Site struct {
 	// matches: an unknown staff or application ID costs the same slow hash.
 	LoginDummyHash string
 
-	pages map[string]*template.Template
+	pages map[string]map[string]*template.Template // by language, then page
+	runs  runs
 }
 
 // Page is one route of the site and the roles that may open it (empty:
@@ -145,6 +148,7 @@ func (s *Site) Pages() []Page {
 		{get, "/finance", roleFinance, s.financeHome},
 		{post, "/finance/usage", roleFinance, s.financeUsage},
 		{post, "/finance/billing", roleFinance, s.financeBilling},
+		{get, "/finance/runs/:run", roleFinance, s.financeRun},
 		{get, "/finance/invoices/:invoice", roleFinance, s.financeInvoice},
 		{get, "/finance/invoices/:invoice/pdf", roleFinance, s.financeInvoicePDF},
 		{get, "/finance/invoices/:invoice/csv", roleFinance, s.financeInvoiceCSV},
@@ -179,7 +183,7 @@ func (s *Site) csrf() echo.MiddlewareFunc {
 		CookieSameSite: http.SameSiteStrictMode,
 		CookieSecure:   s.SecureCookies,
 		ErrorHandler: func(err error, c echo.Context) error {
-			return s.errorPage(c, http.StatusForbidden, "フォームの有効期限が切れました。ページを開き直してもう一度送信してください。 (The form expired; reload the page and send it again.)")
+			return s.errorPage(c, http.StatusForbidden, "フォームの有効期限が切れました。ページを開き直してもう一度送信してください。")
 		},
 	})
 }
@@ -218,7 +222,7 @@ func (s *Site) gate(roles []api.Role, h echo.HandlerFunc) echo.HandlerFunc {
 			return c.Redirect(http.StatusSeeOther, "/staff/login?next="+c.Request().URL.Path)
 		}
 		if !slices.Contains(roles, p.Role) {
-			return s.errorPage(c, http.StatusForbidden, "このページを開く権限がありません。 (Your role may not open this page.)")
+			return s.errorPage(c, http.StatusForbidden, "このページを開く権限がありません。")
 		}
 		return h(c)
 	})
@@ -237,7 +241,7 @@ func (s *Site) handle(h echo.HandlerFunc) echo.HandlerFunc {
 		}
 		msg := message(err)
 		if p.Status >= 500 {
-			msg = "ただいま処理できません。しばらくしてからもう一度お試しください。 (Please try again later.)"
+			msg = "ただいま処理できません。しばらくしてからもう一度お試しください。"
 		}
 		return s.errorPage(c, p.Status, msg)
 	}

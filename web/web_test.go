@@ -1,9 +1,13 @@
 package web
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/gantry-etc/gantry/domain/application"
 	"github.com/gantry-etc/gantry/domain/money"
@@ -62,5 +66,81 @@ func TestTotalsChartHasABarPerMonthScaledToTheLargest(t *testing.T) {
 	}
 	if totalsChart(nil) != "" {
 		t.Fatal("a chart without months")
+	}
+}
+
+func TestLanguageChoice(t *testing.T) {
+	s := &Site{}
+	e := echo.New()
+	for _, tt := range []struct {
+		name, query, cookie, accept, want string
+	}{
+		{"default", "", "", "", "ja"},
+		{"browser in Japanese", "", "", "ja-JP,ja;q=0.9,en;q=0.8", "ja"},
+		{"browser in English: still Japanese", "", "", "en-US,en;q=0.9", "ja"},
+		{"browser in French", "", "", "fr-FR", "ja"},
+		{"cookie", "", "en", "ja-JP", "en"},
+		{"chosen on the link", "lang=en", "ja", "ja-JP", "en"},
+		{"unknown choice ignored", "lang=xx", "", "", "ja"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "/apply?"+tt.query, nil)
+			if tt.cookie != "" {
+				req.AddCookie(&http.Cookie{Name: langCookie, Value: tt.cookie})
+			}
+			req.Header.Set("Accept-Language", tt.accept)
+			rec := httptest.NewRecorder()
+			if got := s.lang(e.NewContext(req, rec)); got != tt.want {
+				t.Fatalf("lang = %q, want %q", got, tt.want)
+			}
+			if tt.query == "lang=en" && !strings.Contains(rec.Header().Get("Set-Cookie"), langCookie+"=en") {
+				t.Fatalf("the choice is not kept: %q", rec.Header().Get("Set-Cookie"))
+			}
+		})
+	}
+}
+
+func TestEnglishTranslatesLabelsAndMessages(t *testing.T) {
+	en, ja := translator(langEN), translator(langJA)
+	if got := en("車載器の台数"); got != "Number of on-board units" {
+		t.Errorf("label = %q", got)
+	}
+	if got := en(messages["regulation_not_accepted"]); !strings.HasPrefix(got, "You cannot apply") {
+		t.Errorf("message = %q", got)
+	}
+	if got := en("翻訳のない文"); got != "翻訳のない文" {
+		t.Errorf("untranslated text = %q", got)
+	}
+	if got := ja("車載器の台数"); got != "車載器の台数" {
+		t.Errorf("Japanese = %q", got)
+	}
+	// Every message code with an English text has a Japanese one.
+	for code := range messagesEN {
+		if _, ok := messages[code]; !ok {
+			t.Errorf("messagesEN has %q, messages does not", code)
+		}
+	}
+}
+
+func TestProgressText(t *testing.T) {
+	p, rate, left := progressText(25, 100, 5*time.Second)
+	if p != 25 || rate != "5.0" || left != "15s" {
+		t.Fatalf("25 of 100 in 5 s: %d%% %s/s, %s left", p, rate, left)
+	}
+	if p, rate, left := progressText(0, 0, time.Second); p != 0 || rate != "" || left != "" {
+		t.Fatalf("nothing done: %d %q %q", p, rate, left)
+	}
+	var r runs
+	x := r.start("billing", "fin-1", time.Now().Add(-2*time.Second))
+	x.progress(1, 4)
+	if s := x.snapshot(time.Now()); s.Ended || s.Done != 1 || s.Total != 4 || s.Left == "" {
+		t.Fatalf("running: %+v", s)
+	}
+	x.finish("ok", nil, time.Now())
+	if s := x.snapshot(time.Now()); !s.Ended || s.Result != "ok" {
+		t.Fatalf("ended: %+v", s)
+	}
+	if _, ok := r.get(x.ID); !ok || len(x.ID) < 20 {
+		t.Fatalf("run %q not found", x.ID)
 	}
 }

@@ -237,3 +237,11 @@ func (d ConsentDocuments) DeleteConsentPDF(ctx context.Context, consentID string
 	_, err := d.Pool.Exec(ctx, `DELETE FROM setup_consent_documents WHERE consent_id=$1`, consentID)
 	return err
 }
+
+// StoreExists says whether a setup store has this code (the port
+// commands/setup.Stores).
+func (s StaffAccounts) StoreExists(ctx context.Context, storeID string) (bool, error) {
+	var ok bool
+	err := s.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM setup_stores WHERE store_id = $1)`, storeID).Scan(&ok)
+	return ok, err
+}

@@ -22,6 +22,14 @@ type ApplyRequest struct {
 	Units       int                     `json:"units"`
 }
 
+// WebApplyRequest is a customer's web application; Store is the setup
+// store named by the QR link it was opened from (optional; an existing
+// store's code).
+type WebApplyRequest struct {
+	ApplyRequest
+	Store string `json:"store,omitempty"`
+}
+
 // ProxyRequest is a store's proxy filing under a consent.
 type ProxyRequest struct {
 	ConsentID string `json:"consent_id"`
@@ -37,11 +45,11 @@ type AppliedResponse struct {
 }
 
 func (a *API) apply(c echo.Context) error {
-	var req ApplyRequest
+	var req WebApplyRequest
 	if err := api.Bind(c, &req); err != nil {
 		return err
 	}
-	out, err := cmds.ApplyHandler{Streams: a.Streams, Clock: a.Clock, Hasher: a.Hasher}.Handle(api.Actor(c), cmds.Apply{Details: req.Details, Acceptances: req.Acceptances, Units: req.Units})
+	out, err := cmds.ApplyHandler{Streams: a.Streams, Clock: a.Clock, Hasher: a.Hasher, Stores: a.Accounts}.Handle(api.Actor(c), cmds.Apply{Details: req.Details, Acceptances: req.Acceptances, Units: req.Units, Store: req.Store})
 	if err != nil {
 		return err
 	}

@@ -38,7 +38,7 @@ func (a *API) Routes(s *api.Server) {
 	add(api.Op{Method: post, Path: "/v1/admin/applications/:id/unlock", ID: "unlockReception", Summary: "Lift a reception lock after 5 wrong passcodes.", Roles: admin, Command: true, Handler: a.unlock})
 
 	// Customer.
-	add(api.Op{Method: post, Path: "/v1/applications", ID: "apply", Summary: "Web application (all four regulations must be accepted); answers ID, passcode and QR payload, also mailed.", Command: true, Request: ApplyRequest{}, Response: AppliedResponse{}, Status: 201, Handler: a.apply, Limit: applyLimit})
+	add(api.Op{Method: post, Path: "/v1/applications", ID: "apply", Summary: "Web application (all four regulations must be accepted); answers ID, passcode and QR payload, also mailed.", Command: true, Request: WebApplyRequest{}, Response: AppliedResponse{}, Status: 201, Handler: a.apply, Limit: applyLimit})
 	add(api.Op{Method: get, Path: "/v1/my/application", ID: "myApplication", Summary: "The customer's application status.", Roles: customer, Response: ApplicationStatus{}, Handler: a.myApplication})
 	add(api.Op{Method: get, Path: "/v1/my/certificate", ID: "myCertificate", Summary: "The customer's setup certificate (PDF).", Roles: customer, Produces: "application/pdf", Handler: a.myCertificate})
 	add(api.Op{Method: get, Path: "/v1/certificate-links/:token", ID: "downloadCertificate", Summary: "Download the certificate from the mailed link (valid 60 days from sending).", Produces: "application/pdf", Handler: a.download, Limit: downloadLimit})

@@ -36,6 +36,7 @@ type API struct {
 		accounts.StaffWriter
 		accounts.StaffFinder
 		accounts.StaffChanger
+		cmds.Stores
 	}
 	Documents cmds.DocumentStore
 	// Bootstrap is an operator admin from configuration ("id:password"),

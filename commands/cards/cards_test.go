@@ -238,14 +238,14 @@ func TestReissueFeeExemptionInBilling(t *testing.T) {
 				t.Fatal(err)
 			}
 			clock.Set(clock.Now().AddDate(0, 0, 25))
-			run := cmdcards.RunBillingHandler{Streams: s, Reader: viewFromStreams{s}, Settings: settings, Clock: clock, WaitFor: func(context.Context) error { return nil }}
+			run := cmdcards.RunBillingHandler{Streams: s, Lines: s, Reader: viewFromStreams{s}, Settings: settings, Clock: clock, WaitFor: func(context.Context) error { return nil }}
 			out, _, err := run.Handle(ctx, cmdcards.RunBilling{Month: money.MustYearMonth(2026, 11)})
 			if err != nil || len(out) != 1 {
 				t.Fatalf("billing: %+v %v", out, err)
 			}
 			var inv billing.Invoice
-			for _, e := range s.events(cmdcards.InvoiceStream(domaintest.Must(billing.ParseInvoiceNumber(out[0].Invoice)))) {
-				inv.Apply(e)
+			if _, err := cmdcards.LoadInvoice(ctx, s, s, domaintest.Must(billing.ParseInvoiceNumber(out[0].Invoice)), &inv); err != nil || inv.Issued() && !inv.LinesKnown() {
+				t.Fatalf("load invoice: %v (lines known %v)", err, inv.LinesKnown())
 			}
 			var fee money.Yen
 			lines := 0
@@ -428,9 +428,41 @@ type fakeStreams struct {
 	appends [][]string // streams written per append call, in order
 	fail    error
 	pos     uint64
+	// lines is the invoice line store (fakeStreams is also the
+	// InvoiceLines port): document/part → lines.
+	lines map[string][]billing.Line
 }
 
-func newStreams() *fakeStreams { return &fakeStreams{streams: map[string][]domain.Event{}} }
+func newStreams() *fakeStreams {
+	return &fakeStreams{streams: map[string][]domain.Event{}, lines: map[string][]billing.Line{}}
+}
+
+func (f *fakeStreams) Keep(sets ...billing.DocumentLines) es.TxWrite {
+	return func(context.Context, es.TxExec) error {
+		for _, s := range sets {
+			f.lines[s.Document.String()+"/"+string(s.Part)] = slices.Clone(s.Lines)
+		}
+		return nil
+	}
+}
+
+func (f *fakeStreams) Lines(_ context.Context, doc billing.InvoiceNumber, part billing.LinePart) ([]billing.Line, error) {
+	return slices.Clone(f.lines[doc.String()+"/"+string(part)]), nil
+}
+
+// stored is an event as the log keeps it: invoice events without their
+// lines (see billing.InvoiceIssued.MarshalJSON).
+func stored(e domain.Event) domain.Event {
+	switch ev := e.(type) {
+	case billing.InvoiceIssued:
+		ev.Statement.Lines = nil
+		return ev
+	case billing.AdjustmentIssued:
+		ev.Removed, ev.Added = nil, nil
+		return ev
+	}
+	return e
+}
 
 // given appends events to stream without checks (the "given" of a test).
 func (f *fakeStreams) given(stream string, events ...domain.Event) *fakeStreams {
@@ -456,7 +488,7 @@ func (f *fakeStreams) Append(ctx context.Context, stream string, expected int64,
 	return res[0], nil
 }
 
-func (f *fakeStreams) AppendMany(_ context.Context, parts ...commands.StreamEvents) ([]es.AppendResult, error) {
+func (f *fakeStreams) AppendMany(ctx context.Context, parts ...commands.StreamEvents) ([]es.AppendResult, error) {
 	if err := f.fail; err != nil {
 		f.fail = nil
 		return nil, err
@@ -476,13 +508,25 @@ func (f *fakeStreams) AppendMany(_ context.Context, parts ...commands.StreamEven
 			continue
 		}
 		first := int64(len(f.streams[p.Stream])) + 1
-		f.streams[p.Stream] = append(f.streams[p.Stream], p.Events...)
+		for _, e := range p.Events {
+			f.streams[p.Stream] = append(f.streams[p.Stream], stored(e))
+		}
 		f.pos++
 		out = append(out, es.AppendResult{StreamID: p.Stream, FirstVersion: first, LastVersion: int64(len(f.streams[p.Stream])), Position: es.Position{Commit: f.pos}})
 		names = append(names, p.Stream)
 	}
 	f.appends = append(f.appends, names)
 	return out, nil
+}
+
+// AppendInTx appends like Append, then runs write (the fake's line store
+// ignores the transaction).
+func (f *fakeStreams) AppendInTx(ctx context.Context, stream string, expected int64, write es.TxWrite, evs ...domain.Event) (es.AppendResult, error) {
+	res, err := f.Append(ctx, stream, expected, evs...)
+	if err != nil || write == nil {
+		return res, err
+	}
+	return res, write(ctx, nil)
 }
 
 // events returns the events of stream.
@@ -653,7 +697,7 @@ func TestBillingRunProgressAndCancel(t *testing.T) {
 	settings := domaintest.Must(billing.NewSettings("Gantry Leasing K.K.", domaintest.Must(money.ParseRegistrationNumber("T7000012050002")), billing.DefaultIssueFee, billing.DefaultAnnualFee))
 	s := cardInUse(newStreams(), "2026-11-02", lease)
 	clock := clockAt("2026-12-01")
-	run := cmdcards.RunBillingHandler{Streams: s, Reader: viewFromStreams{s}, Settings: settings, Clock: clock, WaitFor: func(context.Context) error { return nil }}
+	run := cmdcards.RunBillingHandler{Streams: s, Lines: s, Reader: viewFromStreams{s}, Settings: settings, Clock: clock, WaitFor: func(context.Context) error { return nil }}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	if _, _, err := run.Handle(cctx, cmdcards.RunBilling{Month: money.MustYearMonth(2026, 11)}); !errors.Is(err, context.Canceled) {

@@ -26,8 +26,10 @@ func RegisterEvents(reg *es.Registry) {
 	es.Register[card.RenewalNoticeRecorded](reg, 1)
 	es.Register[card.VehicleClaimed](reg, 1)
 	es.Register[card.VehicleReleased](reg, 1)
-	es.Register[billing.InvoiceIssued](reg, 1)
-	es.Register[billing.AdjustmentIssued](reg, 1)
+	es.Register[billing.InvoiceIssued](reg, 2)
+	reg.Upcast(billing.EventInvoiceIssued, 1, UpcastInvoiceIssuedV1)
+	es.Register[billing.AdjustmentIssued](reg, 2)
+	reg.Upcast(billing.EventAdjustmentIssued, 1, UpcastAdjustmentIssuedV1)
 	es.Register[billing.UsageFileImported](reg, 1)
 }
 
@@ -45,6 +47,63 @@ func UpcastConcludedV1(data json.RawMessage) (json.RawMessage, error) {
 			return nil, err
 		}
 		m["business_days"] = cal
+	}
+	return json.Marshal(m)
+}
+
+// UpcastInvoiceIssuedV1 adds the commitment to its lines (billing.Commit)
+// that schema v1 of invoice.issued lacked. A v1 event embeds its lines
+// (statement.lines); they stay in the upcast event, where billing.Hydrate
+// checks them against the commitment instead of reading the line store.
+func UpcastInvoiceIssuedV1(data json.RawMessage) (json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	var st struct {
+		Lines []billing.Line `json:"lines"`
+	}
+	if err := json.Unmarshal(m["statement"], &st); err != nil {
+		return nil, err
+	}
+	if st.Lines == nil {
+		st.Lines = []billing.Line{}
+	}
+	c, err := json.Marshal(billing.Commit(st.Lines))
+	if err != nil {
+		return nil, err
+	}
+	m["lines"] = c
+	return json.Marshal(m)
+}
+
+// UpcastAdjustmentIssuedV1 adds the commitments to the removed and added
+// lines that schema v1 of invoice.adjustment_issued lacked; its embedded
+// lines stay (see UpcastInvoiceIssuedV1).
+func UpcastAdjustmentIssuedV1(data json.RawMessage) (json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	for _, part := range []string{"removed", "added"} {
+		lines := []billing.Line{}
+		if raw, ok := m[part]; ok {
+			if err := json.Unmarshal(raw, &lines); err != nil {
+				return nil, err
+			}
+		}
+		if lines == nil {
+			lines = []billing.Line{}
+		}
+		raw, err := json.Marshal(lines)
+		if err != nil {
+			return nil, err
+		}
+		c, err := json.Marshal(billing.Commit(lines))
+		if err != nil {
+			return nil, err
+		}
+		m[part], m[part+"_lines"] = raw, c
 	}
 	return json.Marshal(m)
 }

@@ -39,6 +39,9 @@ type EventStreams interface {
 	Append(ctx context.Context, stream string, expected int64, events ...domain.Event) (es.AppendResult, error)
 	// AppendMany appends to several streams in one transaction: all or none.
 	AppendMany(ctx context.Context, parts ...commands.StreamEvents) ([]es.AppendResult, error)
+	// AppendInTx appends to one stream and runs write (rows the events
+	// commit to) in the same transaction: both or neither.
+	AppendInTx(ctx context.Context, stream string, expected int64, write es.TxWrite, events ...domain.Event) (es.AppendResult, error)
 }
 
 var _ EventStreams = commands.Streams{}

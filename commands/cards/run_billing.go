@@ -2,6 +2,7 @@ package cards
 
 import (
 	"context"
+	"sync"
 
 	"github.com/gantry-etc/gantry/commands"
 	es "github.com/gantry-etc/gantry/commands/eventstore"
@@ -18,6 +19,40 @@ type BillingFacts interface {
 	Contracts(ctx context.Context, only string) ([]projcards.ContractRow, error)
 	CardRecords(ctx context.Context, contractNo string) ([]billing.CardRecord, error)
 	Usage(ctx context.Context, cards []billing.CardRecord, month money.YearMonth) ([]billing.UsageRecord, error)
+}
+
+// InvoiceLines is the invoice line store (adapters/cardsdb.InvoiceLines):
+// invoice events commit to their lines, which are kept here.
+type InvoiceLines interface {
+	// Keep returns the write that stores sets inside the append's
+	// transaction (commands.Streams.AppendInTx).
+	Keep(sets ...billing.DocumentLines) es.TxWrite
+	// Lines reads one stored line set back, in order.
+	Lines(ctx context.Context, doc billing.InvoiceNumber, part billing.LinePart) ([]billing.Line, error)
+}
+
+// LoadInvoice replays an invoice's stream with its lines: each event is
+// hydrated from the line store and checked against its commitment
+// (billing.Hydrate) before it is applied.
+func LoadInvoice(ctx context.Context, s interface {
+	Load(ctx context.Context, stream string, apply func(domain.Event)) (int64, error)
+}, lines InvoiceLines, n billing.InvoiceNumber, inv *billing.Invoice) (int64, error) {
+	var evs []domain.Event
+	v, err := s.Load(ctx, InvoiceStream(n), func(e domain.Event) { evs = append(evs, e) })
+	if err != nil {
+		return 0, err
+	}
+	read := func(doc billing.InvoiceNumber, part billing.LinePart) ([]billing.Line, error) {
+		return lines.Lines(ctx, doc, part)
+	}
+	for _, e := range evs {
+		h, err := billing.Hydrate(e, read)
+		if err != nil {
+			return 0, err
+		}
+		inv.Apply(h)
+	}
+	return v, nil
 }
 
 // RunBilling bills every contract for Month.
@@ -46,8 +81,11 @@ type BillingOutcome struct {
 type RunBillingHandler struct {
 	Streams  EventStreams
 	Reader   BillingFacts
+	Lines    InvoiceLines
 	Settings billing.Settings
 	Clock    commands.Clock
+	// Workers is how many contracts are billed at once (0 or 1: one).
+	Workers int
 	// WaitFor brings the views up to the store's head before reading.
 	WaitFor func(ctx context.Context) error
 }
@@ -61,70 +99,130 @@ func (h RunBillingHandler) Handle(ctx context.Context, cmd RunBilling) ([]Billin
 		return nil, es.Position{}, err
 	}
 	today := domain.DateOf(h.Clock.Now())
-	out := []BillingOutcome{}
+	// Contracts are independent (one invoice stream each), so Workers of
+	// them are billed at once; the outcomes keep the contracts' order.
+	workers := min(max(h.Workers, 1), max(len(contracts), 1))
+	out := make([]BillingOutcome, len(contracts))
+	pos := make([]es.Position, len(contracts))
+	var (
+		mu       sync.Mutex
+		firstErr error
+		done     int
+		wg       sync.WaitGroup
+	)
+	next := make(chan int)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				o, p, err := h.bill(ctx, contracts[i], cmd.Month, today)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				out[i], pos[i] = o, p
+				done++
+				if cmd.Progress != nil && err == nil && done < len(contracts) {
+					cmd.Progress(done, len(contracts))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range contracts {
+		// Ctrl-C (or a failed contract) stops handing out contracts: each
+		// invoice is one append, so what was billed is whole, and a re-run
+		// bills the rest.
+		mu.Lock()
+		stop := firstErr != nil
+		mu.Unlock()
+		if stop || ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
+	if firstErr != nil {
+		return nil, es.Position{}, firstErr
+	}
 	var last es.Position
-	for i, row := range contracts {
-		// Ctrl-C stops between contracts: each invoice is one append, so
-		// what was billed is whole, and a re-run bills the rest.
-		if err := ctx.Err(); err != nil {
-			return nil, es.Position{}, err
+	for _, p := range pos {
+		if last.Less(p) {
+			last = p
 		}
-		if cmd.Progress != nil && i > 0 {
-			cmd.Progress(i, len(contracts))
-		}
-		n, err := contract.ParseNumber(row.Contract)
-		if err != nil {
-			return nil, es.Position{}, err
-		}
-		cards, err := h.Reader.CardRecords(ctx, row.Contract)
-		if err != nil {
-			return nil, es.Position{}, err
-		}
-		usage, err := h.Reader.Usage(ctx, cards, cmd.Month)
-		if err != nil {
-			return nil, es.Position{}, err
-		}
-		st, err := billing.Compute(h.Settings, billing.Customer{Contract: n, Name: row.CustomerName}, cmd.Month, cards, usage)
-		if err != nil {
-			return nil, es.Position{}, err
-		}
-		number := billing.InvoiceNumberFor(n, cmd.Month)
-		stream := InvoiceStream(number)
-		var inv billing.Invoice
-		v, err := h.Streams.Load(ctx, stream, inv.Apply)
-		if err != nil {
-			return nil, es.Position{}, err
-		}
-		o := BillingOutcome{Invoice: number.String(), Contract: row.Contract}
-		var evs []domain.Event
-		switch {
-		case !inv.Issued() && len(st.Lines) == 0:
-			o.Action = "nothing_to_bill"
-		case !inv.Issued():
-			evs, err = inv.Issue(number, st, today)
-			o.Action, o.Total = "issued", st.Summary.Total
-		default:
-			evs, err = inv.Reconcile(st, today)
-			o.Action, o.Total = "unchanged", inv.Effective().Summary.Total
-			if len(evs) > 0 {
-				a := evs[0].(billing.AdjustmentIssued)
-				o.Action, o.Adjustment, o.Total = "adjusted", a.Adjustment.String(), st.Summary.Total
-			}
-		}
-		if err != nil {
-			return nil, es.Position{}, err
-		}
-		if len(evs) > 0 {
-			res, err := h.Streams.Append(ctx, stream, v, evs...)
-			if err != nil {
-				return nil, es.Position{}, err
-			}
-			last = res.Position
-		}
-		out = append(out, o)
 	}
 	if cmd.Progress != nil {
 		cmd.Progress(len(contracts), len(contracts))
 	}
 	return out, last, nil
+}
+
+// bill computes one contract's month and issues or reconciles its invoice.
+func (h RunBillingHandler) bill(ctx context.Context, row projcards.ContractRow, month money.YearMonth, today domain.Date) (BillingOutcome, es.Position, error) {
+	var at es.Position
+	n, err := contract.ParseNumber(row.Contract)
+	if err != nil {
+		return BillingOutcome{}, es.Position{}, err
+	}
+	cards, err := h.Reader.CardRecords(ctx, row.Contract)
+	if err != nil {
+		return BillingOutcome{}, es.Position{}, err
+	}
+	usage, err := h.Reader.Usage(ctx, cards, month)
+	if err != nil {
+		return BillingOutcome{}, es.Position{}, err
+	}
+	st, err := billing.Compute(h.Settings, billing.Customer{Contract: n, Name: row.CustomerName}, month, cards, usage)
+	if err != nil {
+		return BillingOutcome{}, es.Position{}, err
+	}
+	number := billing.InvoiceNumberFor(n, month)
+	stream := InvoiceStream(number)
+	var inv billing.Invoice
+	v, err := LoadInvoice(ctx, h.Streams, h.Lines, number, &inv)
+	if err != nil {
+		return BillingOutcome{}, es.Position{}, err
+	}
+	o := BillingOutcome{Invoice: number.String(), Contract: row.Contract}
+	var evs []domain.Event
+	switch {
+	case !inv.Issued() && len(st.Lines) == 0:
+		o.Action = "nothing_to_bill"
+	case !inv.Issued():
+		evs, err = inv.Issue(number, st, today)
+		o.Action, o.Total = "issued", st.Summary.Total
+	default:
+		evs, err = inv.Reconcile(st, today)
+		o.Action, o.Total = "unchanged", inv.Effective().Summary.Total
+		if len(evs) > 0 {
+			a := evs[0].(billing.AdjustmentIssued)
+			o.Action, o.Adjustment, o.Total = "adjusted", a.Adjustment.String(), st.Summary.Total
+		}
+	}
+	if err != nil {
+		return BillingOutcome{}, es.Position{}, err
+	}
+	if len(evs) > 0 {
+		// The event commits to its lines; they are stored in the
+		// append's transaction.
+		var sets []billing.DocumentLines
+		for _, e := range evs {
+			if d, ok := e.(interface {
+				DetailLines() []billing.DocumentLines
+			}); ok {
+				sets = append(sets, d.DetailLines()...)
+			}
+		}
+		res, err := h.Streams.AppendInTx(ctx, stream, v, h.Lines.Keep(sets...), evs...)
+		if err != nil {
+			return BillingOutcome{}, es.Position{}, err
+		}
+		at = res.Position
+	}
+	return o, at, nil
 }

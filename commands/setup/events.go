@@ -17,7 +17,7 @@ import (
 // that write it: bump the number and add reg.Upcast(type, old, fn) with a
 // test that decodes a stored old payload. cmd/gantry/app calls this once.
 func RegisterEvents(reg *es.Registry) {
-	es.Register[application.Completed](reg, 1)
+	es.Register[application.Completed](reg, 2)
 	es.Register[application.FiledByProxy](reg, 1)
 	es.Register[application.PasscodeRejected](reg, 1)
 	es.Register[application.ReceptionLocked](reg, 1)
@@ -54,6 +54,10 @@ func RegisterEvents(reg *es.Registry) {
 	reg.Upcast(setup.EventOBURecorded, 1, wrapPersonal("", "number"))
 	reg.Upcast(setup.EventCompletionNotified, 1, wrapPersonal("application_id", "plate", "obu_number"))
 	reg.Upcast(certificate.EventIssued, 1, issuedV1)
+	// Version 2 (issue 12): application.completed records the store named
+	// by the QR link (store_id). A version 1 application named none: the
+	// payload is unchanged and reads with an empty store.
+	reg.Upcast(application.EventCompleted, 1, func(data json.RawMessage) (json.RawMessage, error) { return data, nil })
 }
 
 // wrapPersonal turns plain members of a stored event into

@@ -54,6 +54,7 @@ type Application struct {
 	byProxy      bool
 	consentID    string
 	filingStore  string
+	appliedStore string // the store named by the QR link of a web application
 	receivedAt   time.Time
 	receiver     string
 	// Passcode failures and locks per lock: a store ID, or "" for the
@@ -104,6 +105,10 @@ func (a *Application) ConsentID() string { return a.consentID }
 
 // ReceivedAt is the reception time (zero if not received).
 func (a *Application) ReceivedAt() time.Time { return a.receivedAt }
+
+// AppliedStore is the setup store named by the QR link the customer
+// applied from ("" for none, and for proxy filings).
+func (a *Application) AppliedStore() string { return a.appliedStore }
 
 // ReceivingStore is the store that received it.
 func (a *Application) ReceivingStore() string { return a.receiver }
@@ -162,6 +167,9 @@ type Complete struct {
 	Acceptances  Acceptances
 	Units        int
 	PasscodeHash string
+	// StoreID is the setup store named by the QR link ("" for none); the
+	// command layer checks that the store exists.
+	StoreID string
 }
 
 // Complete decides a web completion. An application ID already used is a
@@ -180,6 +188,7 @@ func (a *Application) Complete(cmd Complete, now time.Time) ([]domain.Event, err
 		Units:         cmd.Units,
 		PasscodeHash:  cmd.PasscodeHash,
 		CompletedAt:   now,
+		StoreID:       cmd.StoreID,
 	}}, nil
 }
 
@@ -394,6 +403,7 @@ func (a *Application) Apply(e domain.Event) {
 		a.id, a.status = e.ApplicationID, StatusCompleted
 		a.details, a.acceptances, a.units = e.Details, e.Acceptances, e.Units
 		a.passcodeHash, a.completedAt = e.PasscodeHash, e.CompletedAt
+		a.appliedStore = e.StoreID
 	case FiledByProxy:
 		a.id, a.status = e.ApplicationID, StatusCompleted
 		a.details, a.acceptances, a.units = e.Details, e.Acceptances, e.Units

@@ -19,6 +19,7 @@ var (
 	ErrInvalidUnits          = domain.Invalid("invalid_units", "The number of on-board units (車載器台数) must be at least 1.")
 	ErrMissingPasscodeHash   = domain.Invalid("missing_passcode_hash", "The passcode hash is empty; hash the passcode before completing the application.")
 	ErrMissingStore          = domain.Invalid("missing_store", "The setup store ID (セットアップ登録店) is required.")
+	ErrUnknownStore          = domain.Invalid("unknown_store", "No setup store has this code; scan the store's QR code again, or apply without a store.")
 	ErrMissingStaff          = domain.Invalid("missing_staff", "The staff ID of the person at the store is required.")
 	ErrMissingConsent        = domain.Invalid("missing_consent", "Filing by proxy (代行申請) needs the ID of the proxy consent (委任状) and the unit it uses.")
 	ErrInvalidConsentID      = domain.Invalid("invalid_consent_id", "The proxy consent ID must be 1 to 40 ASCII letters, digits or hyphens.")

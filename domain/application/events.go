@@ -42,6 +42,9 @@ type Completed struct {
 	Units         int                      `json:"units"`
 	PasscodeHash  string                   `json:"passcode_hash"`
 	CompletedAt   time.Time                `json:"completed_at"`
+	// StoreID is the setup store named by the QR link the customer applied
+	// from ("" when the form was opened without one). Schema version 2.
+	StoreID string `json:"store_id,omitempty"`
 }
 
 // FiledByProxy: a store filed the application on the customer's behalf

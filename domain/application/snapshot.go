@@ -37,6 +37,7 @@ type Snapshot struct {
 	ByProxy           bool                     `json:"by_proxy"`
 	ConsentID         string                   `json:"consent_id,omitempty"`
 	FilingStore       string                   `json:"filing_store,omitempty"`
+	AppliedStore      string                   `json:"applied_store,omitempty"`
 	ReceivedAt        time.Time                `json:"received_at,omitzero"`
 	ReceivingStore    string                   `json:"receiving_store,omitempty"`
 	// PasscodeFailures is the highest count of wrong passcodes of any lock
@@ -51,7 +52,7 @@ type Snapshot struct {
 // Snapshot returns the application's state as a value.
 func (a *Application) Snapshot() Snapshot {
 	s := Snapshot{ApplicationID: a.id.String(), Status: a.status.String(), Details: a.details, Acceptances: a.acceptances,
-		Units: a.units, CompletedAt: a.completedAt, ByProxy: a.byProxy, ConsentID: a.consentID, FilingStore: a.filingStore,
+		Units: a.units, CompletedAt: a.completedAt, ByProxy: a.byProxy, ConsentID: a.consentID, FilingStore: a.filingStore, AppliedStore: a.appliedStore,
 		ReceivedAt: a.receivedAt, ReceivingStore: a.receiver, Locked: a.Locked()}
 	for _, n := range a.failures {
 		s.PasscodeFailures = max(s.PasscodeFailures, n)

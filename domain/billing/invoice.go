@@ -2,6 +2,7 @@ package billing
 
 import (
 	"cmp"
+	"errors"
 	"slices"
 	"strconv"
 
@@ -59,13 +60,22 @@ func (n *InvoiceNumber) UnmarshalText(b []byte) error {
 // Invoice is the invoice aggregate of one contract and month. The zero value
 // is an invoice not yet issued. It keeps the effective content: the issued
 // statement with every adjustment applied. Fields change only in Apply.
+//
+// Events read from the log carry commitments, not lines: the aggregate
+// knows its lines only when every event was hydrated (billing.Hydrate).
+// Without them it still knows the header and the effective summary (each
+// adjustment's summary is the difference), and Reconcile refuses.
 type Invoice struct {
 	number      InvoiceNumber
 	issuedOn    domain.Date
 	effective   Statement
+	linesKnown  bool
 	adjustments int
 	version     int
 }
+
+// ErrLinesNotLoaded: the invoice was replayed without its lines.
+var ErrLinesNotLoaded = errors.New("billing: the invoice was replayed without its lines (hydrate its events with billing.Hydrate)")
 
 // Issue decides the invoice: InvoiceIssued with the full statement under
 // number (deterministic, from the caller; see InvoiceNumberFor).
@@ -81,7 +91,7 @@ func (i *Invoice) Issue(number InvoiceNumber, st Statement, today domain.Date) (
 	if st.Contract.IsZero() || st.Period.IsZero() || st.Recipient == "" {
 		return nil, ErrInvalidStatement
 	}
-	return []domain.Event{InvoiceIssued{Invoice: number, IssuedOn: today, Statement: st}}, nil
+	return []domain.Event{InvoiceIssued{Invoice: number, IssuedOn: today, Statement: st, Lines: Commit(st.Lines)}}, nil
 }
 
 // Reconcile compares a recomputation of the same contract and month with
@@ -94,6 +104,9 @@ func (i *Invoice) Issue(number InvoiceNumber, st Statement, today domain.Date) (
 func (i *Invoice) Reconcile(recomputed Statement, today domain.Date) ([]domain.Event, error) {
 	if !i.Issued() {
 		return nil, ErrInvoiceNotIssued
+	}
+	if !i.linesKnown {
+		return nil, ErrLinesNotLoaded
 	}
 	if recomputed.Contract != i.effective.Contract || recomputed.Period != i.effective.Period {
 		return nil, ErrStatementMismatch.Withf("statement", "Invoice %s is for %s %s but the recomputation is for %s %s.",
@@ -138,6 +151,7 @@ func (i *Invoice) Reconcile(recomputed Statement, today domain.Date) ([]domain.E
 	return []domain.Event{AdjustmentIssued{
 		Invoice: i.number, Adjustment: adj, Kind: kind, Contract: i.effective.Contract, Period: i.effective.Period,
 		IssuedOn: today, Removed: removed, Added: added, Summary: d,
+		RemovedLines: Commit(removed), AddedLines: Commit(added),
 	}}, nil
 }
 
@@ -169,6 +183,28 @@ func difference(before, after Summary) Summary {
 	return d
 }
 
+// add is before + d: the summary after an adjustment of difference d.
+func add(before, d Summary) Summary {
+	out := Summary{
+		Tolls: before.Tolls + d.Tolls, IssueFees: before.IssueFees + d.IssueFees,
+		AnnualFees: before.AnnualFees + d.AnnualFees, Total: before.Total + d.Total,
+		Rounding: before.Rounding, Taxes: []RateTotal{},
+	}
+	byRate := map[TaxRate]RateTotal{}
+	for _, t := range append(slices.Clone(before.Taxes), d.Taxes...) {
+		r := byRate[t.Rate]
+		r.Rate, r.Base, r.Tax = t.Rate, r.Base+t.Base, r.Tax+t.Tax
+		byRate[t.Rate] = r
+	}
+	for _, r := range byRate {
+		if r.Base != 0 || r.Tax != 0 {
+			out.Taxes = append(out.Taxes, r)
+		}
+	}
+	slices.SortFunc(out.Taxes, func(a, b RateTotal) int { return cmp.Compare(b.Rate, a.Rate) })
+	return out
+}
+
 // Apply evolves the invoice by one event of this package; other events are
 // ignored. It never fails.
 func (i *Invoice) Apply(e domain.Event) {
@@ -176,8 +212,17 @@ func (i *Invoice) Apply(e domain.Event) {
 	case InvoiceIssued:
 		i.number, i.issuedOn = e.Invoice, e.IssuedOn
 		i.effective = e.Statement
-		i.effective.Lines = append([]Line(nil), e.Statement.Lines...)
+		i.effective.Lines = append([]Line{}, e.Statement.Lines...)
+		i.linesKnown = e.Lines.IsZero() || len(e.Statement.Lines) == e.Lines.Count
 	case AdjustmentIssued:
+		i.adjustments++
+		hydrated := (e.RemovedLines.IsZero() || len(e.Removed) == e.RemovedLines.Count) && (e.AddedLines.IsZero() || len(e.Added) == e.AddedLines.Count)
+		if !i.linesKnown || !hydrated {
+			i.linesKnown = false
+			i.effective.Lines = []Line{}
+			i.effective.Summary = add(i.effective.Summary, e.Summary)
+			break
+		}
 		drop := map[string]bool{}
 		for _, l := range e.Removed {
 			drop[l.Key] = true
@@ -192,7 +237,6 @@ func (i *Invoice) Apply(e domain.Event) {
 		sortLines(lines)
 		i.effective.Lines = lines
 		i.effective.Summary = Summarize(lines)
-		i.adjustments++
 	default:
 		return
 	}
@@ -207,6 +251,10 @@ func (i *Invoice) Version() int { return i.version }
 
 func (i *Invoice) Number() InvoiceNumber { return i.number }
 func (i *Invoice) IssuedOn() domain.Date { return i.issuedOn }
+
+// LinesKnown reports whether the invoice was replayed with its lines
+// (hydrated events), so Effective().Lines is the effective detail.
+func (i *Invoice) LinesKnown() bool { return i.linesKnown }
 
 // Adjustments is how many adjustments have been issued.
 func (i *Invoice) Adjustments() int { return i.adjustments }

@@ -217,7 +217,15 @@ func (c *Card) CancelAtMonthEnd(month money.YearMonth) []domain.Event {
 // RenewalNoticeFrom is the first day the renewal notice is due: the 1st of
 // the month two months before the expiry month ("at least 2 months before
 // expiry"). Expiry 2027-03 → 2027-01-01.
-func (c *Card) RenewalNoticeFrom() domain.Date { return c.expiry.AddMonths(-2).FirstDay() }
+func (c *Card) RenewalNoticeFrom() domain.Date { return RenewalNoticeMonth(c.expiry).FirstDay() }
+
+// RenewalNoticeMonth is the month from whose 1st the renewal notice of a
+// card expiring in expiry is due (two months before).
+func RenewalNoticeMonth(expiry money.YearMonth) money.YearMonth { return expiry.AddMonths(-2) }
+
+// ExpiryNoticedIn is the expiry month of the cards whose renewal notice
+// falls due in month m (the inverse of RenewalNoticeMonth), for finders.
+func ExpiryNoticedIn(m money.YearMonth) money.YearMonth { return m.AddMonths(2) }
 
 // RenewalNoticeDue reports whether the renewal notice should be sent today:
 // the card is in use, no notice has been recorded, and today is on or after

@@ -35,6 +35,13 @@ type Reader struct {
 	Pool  *pgxpool.Pool
 	Store StreamReader
 	Codec *es.Codec
+	// Hydrate, if set, completes each event before StateAsOf folds it: an
+	// invoice event commits to its lines, which are read from the line
+	// store and checked against it (billing.Hydrate).
+	Hydrate func(ctx context.Context, e domain.Event) (domain.Event, error)
+	// Prover proves events against the newest signed checkpoint (nil:
+	// no transparency log).
+	Prover InclusionProver
 }
 
 // EventView is one recorded event as an auditor sees it.
@@ -146,6 +153,11 @@ func (r Reader) StateAsOf(ctx context.Context, stream string, asOf time.Time) (S
 			e, err := r.Codec.Decode(ctx, rec)
 			if err != nil {
 				return out, err
+			}
+			if r.Hydrate != nil {
+				if e, err = r.Hydrate(ctx, e); err != nil {
+					return out, err
+				}
 			}
 			f.apply(e)
 			out.Version, out.LastChange = rec.Version, rec.RecordedAt

@@ -164,6 +164,28 @@ type CardRow struct {
 // selects in-use cards expiring by that month (renewals due).
 type CardFilter struct {
 	Card, Contract, Vehicle, State, RenewalDueBy string
+	// NoticeFrom..NoticeTo (YYYY-MM, inclusive; either may be ""): cards in
+	// use whose renewal notice falls due in that window (the domain's
+	// card.RenewalNoticeMonth of their expiry), sent or not.
+	NoticeFrom, NoticeTo string
+}
+
+// expiryWindow turns the notice window into expiry months ("" for open).
+func (f CardFilter) expiryWindow() (from, to string, err error) {
+	for _, x := range []struct {
+		in  string
+		out *string
+	}{{f.NoticeFrom, &from}, {f.NoticeTo, &to}} {
+		if x.in == "" {
+			continue
+		}
+		m, err := money.ParseYearMonth(x.in)
+		if err != nil {
+			return "", "", err
+		}
+		*x.out = card.ExpiryNoticedIn(m).String()
+	}
+	return from, to, nil
 }
 
 // Cards lists cards by filter, in card number order (all of them: for
@@ -190,10 +212,16 @@ func (r Reader) cards(ctx context.Context, f CardFilter, after string, limit int
 			return []CardRow{}, nil
 		}
 	}
+	expFrom, expTo, err := f.expiryWindow()
+	if err != nil {
+		return nil, err
+	}
 	rows, err := r.Pool.Query(ctx, `SELECT card, contract, vehicle, card_type, expiry, state, first_issued_on::text, issued_on::text, reason, previous, successor,
 		ended_on::text, renewal_notice_on::text, version FROM `+cardsT+`
 		WHERE ($1 = '' OR card = $1) AND ($2 = '' OR contract = $2) AND ($3::text[] IS NULL OR card = ANY($3)) AND ($4 = '' OR state = $4)
-		AND ($5 = '' OR (state = 'in_use' AND expiry <= $5)) AND ($6 = '' OR card > $6) ORDER BY card LIMIT NULLIF($7, 0)`, f.Card, f.Contract, ofVehicle, f.State, f.RenewalDueBy, after, limit)
+		AND ($5 = '' OR (state = 'in_use' AND expiry <= $5)) AND ($6 = '' OR card > $6)
+		AND ($8 = '' OR (state = 'in_use' AND expiry >= $8)) AND ($9 = '' OR (state = 'in_use' AND expiry <= $9))
+		ORDER BY card LIMIT NULLIF($7, 0)`, f.Card, f.Contract, ofVehicle, f.State, f.RenewalDueBy, after, limit, expFrom, expTo)
 	if err != nil {
 		return nil, err
 	}

@@ -52,21 +52,31 @@ func (Applications) Setup(ctx context.Context, tx pgx.Tx) error {
 		receiving_store text,
 		locked          boolean NOT NULL DEFAULT false,
 		ended_at        timestamptz)`)
+	if err != nil {
+		return err
+	}
+	// The store named by the QR link of a web application (issue 12);
+	// added to a view built before it: older events name none.
+	_, err = tx.Exec(ctx, `ALTER TABLE applications ADD COLUMN IF NOT EXISTS applied_store text`)
 	return err
 }
 
 func (Applications) Apply(ctx context.Context, tx pgx.Tx, events []es.Event) error {
 	b := &pgx.Batch{}
-	const ins = `INSERT INTO applications (application_id, status, by_proxy, filing_store, consent_id, units, completed_at, deadline, retain_until)
-		VALUES ($1, 'completed', $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (application_id) DO NOTHING`
+	const ins = `INSERT INTO applications (application_id, status, by_proxy, filing_store, consent_id, units, completed_at, deadline, retain_until, applied_store)
+		VALUES ($1, 'completed', $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (application_id) DO NOTHING`
 	for _, ev := range events {
 		switch e := ev.Payload.(type) {
 		case application.Completed:
+			var store *string
+			if e.StoreID != "" {
+				store = &e.StoreID
+			}
 			b.Queue(ins, e.ApplicationID.String(), false, nil, nil, e.Units, e.CompletedAt,
-				e.CompletedAt.Add(application.ReceptionPeriod), e.CompletedAt.In(domain.Tokyo).AddDate(application.RetentionYears, 0, 0))
+				e.CompletedAt.Add(application.ReceptionPeriod), e.CompletedAt.In(domain.Tokyo).AddDate(application.RetentionYears, 0, 0), store)
 		case application.FiledByProxy:
 			b.Queue(ins, e.ApplicationID.String(), true, e.StoreID, e.ConsentID, e.Units, e.CompletedAt,
-				e.CompletedAt.Add(application.ReceptionPeriod), e.CompletedAt.In(domain.Tokyo).AddDate(application.RetentionYears, 0, 0))
+				e.CompletedAt.Add(application.ReceptionPeriod), e.CompletedAt.In(domain.Tokyo).AddDate(application.RetentionYears, 0, 0), nil)
 		case application.Received:
 			b.Queue(`UPDATE applications SET status='received', received_at=$2, receiving_store=$3, locked=false WHERE application_id=$1`, e.ApplicationID.String(), e.ReceivedAt, e.StoreID)
 		case application.ReceptionLocked:

@@ -69,25 +69,28 @@ func collect[T any](rows pgx.Rows, err error, scan func(row pgx.CollectableRow, 
 
 // AwaitingRow is an application awaiting reception.
 type AwaitingRow struct {
-	ApplicationID string    `json:"application_id"`
-	ByProxy       bool      `json:"by_proxy"`
-	CompletedAt   time.Time `json:"completed_at"`
-	Deadline      time.Time `json:"deadline"`
-	DaysLeft      int       `json:"days_left"`
+	ApplicationID string `json:"application_id"`
+	ByProxy       bool   `json:"by_proxy"`
+	// AppliedStore is the store named by the QR link the customer applied
+	// from (web applications; "" for none).
+	AppliedStore string    `json:"applied_store,omitempty"`
+	CompletedAt  time.Time `json:"completed_at"`
+	Deadline     time.Time `json:"deadline"`
+	DaysLeft     int       `json:"days_left"`
 }
 
 // Awaiting lists the applications awaiting reception whose deadline is after
-// now, soonest first; store "" means every store's (web applications have
-// no filing store, so a store sees its own proxy filings only). Deadlines
+// now, soonest first; store "" means every store's, a store sees its own
+// proxy filings and the web applications whose QR link named it. Deadlines
 // come from the domain's rule applied to the completion time, not from a
 // column, so a changed rule needs no rebuild.
 func (r Reader) Awaiting(ctx context.Context, store string, now time.Time, page projections.PageRequest) (projections.Page[AwaitingRow], error) {
-	rows, err := r.Pool.Query(ctx, `SELECT application_id, by_proxy, completed_at FROM `+applicationsT+`
-		WHERE status='completed' AND completed_at > $1 AND ($2 = '' OR filing_store = $2)
+	rows, err := r.Pool.Query(ctx, `SELECT application_id, by_proxy, coalesce(applied_store, ''), completed_at FROM `+applicationsT+`
+		WHERE status='completed' AND completed_at > $1 AND ($2 = '' OR filing_store = $2 OR applied_store = $2)
 		AND ($3 = '' OR (completed_at, application_id) > (NULLIF($3, '')::timestamptz, $4)) ORDER BY completed_at, application_id LIMIT $5`,
 		application.ExpiryDueIfCompletedBy(now), store, page.Key(0), page.Key(1), page.Limit())
 	out, err := collect(rows, err, func(row pgx.CollectableRow, a *AwaitingRow) error {
-		if err := row.Scan(&a.ApplicationID, &a.ByProxy, &a.CompletedAt); err != nil {
+		if err := row.Scan(&a.ApplicationID, &a.ByProxy, &a.AppliedStore, &a.CompletedAt); err != nil {
 			return err
 		}
 		a.Deadline = application.ReceptionDeadlineOf(a.CompletedAt)

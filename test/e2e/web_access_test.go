@@ -48,6 +48,7 @@ var pagePolicy = []struct{ allow, route string }{
 	{"....f...", "GET /finance"},
 	{"....f...", "POST /finance/usage"},
 	{"....f...", "POST /finance/billing"},
+	{"....f...", "GET /finance/runs/:run"},
 	{"....f...", "GET /finance/invoices/:invoice"},
 	{"....f...", "GET /finance/invoices/:invoice/pdf"},
 	{"....f...", "GET /finance/invoices/:invoice/csv"},

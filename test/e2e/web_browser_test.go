@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,6 +17,7 @@ import (
 	"github.com/gantry-etc/gantry/api"
 	"github.com/gantry-etc/gantry/cmd/gantry/app"
 	"github.com/gantry-etc/gantry/domain"
+	"github.com/gantry-etc/gantry/domain/money"
 	"github.com/gantry-etc/gantry/test/smtptest"
 )
 
@@ -33,8 +35,13 @@ func TestWebJourney(t *testing.T) {
 	b := browser(t)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 
-	// The customer, on a phone, opens the store's QR URL.
+	// The store S001 exists (its staff account made it).
+	e.staff("st-web", "S001", "store_staff")
+
+	// The customer, on a phone, opens the store's QR URL (a QR naming no
+	// store shows the error beside the store).
 	phone := tab(t, b, 390, 844, true)
+	run(t, phone, "open a form naming no store", chromedp.Navigate(e.srv.URL+"/apply?store=S999"), chromedp.WaitVisible(css("#f-store-err")))
 	run(t, phone, "open the form", chromedp.Navigate(e.srv.URL+"/apply?store=S001"), chromedp.WaitVisible(css("#f-applicant-name")))
 	if got := text(t, phone, "#store-name"); got != "S001" {
 		t.Fatalf("store prefilled = %q, want S001", got)
@@ -77,6 +84,31 @@ func TestWebJourney(t *testing.T) {
 	accessible(t, phone, axe, "applied")
 	shot(t, phone, dir, "04-applied-phone")
 
+	// The same form in English (?lang=en, kept in a cookie): labels, and
+	// the domain's error beside its field in English; the switch leads
+	// back to Japanese.
+	en := tab(t, b, 390, 844, true)
+	run(t, en, "English form", chromedp.Navigate(e.srv.URL+"/apply?store=S001&lang=en"), chromedp.WaitVisible(css("#f-applicant-name")))
+	if h := text(t, en, "h1"); h != "ETC on-board unit setup application" {
+		t.Fatalf("English heading = %q", h)
+	}
+	if l := text(t, en, `label[for="f-units"]`); !strings.HasPrefix(l, "Number of on-board units") {
+		t.Fatalf("English label = %q", l)
+	}
+	run(t, en, "English errors", chromedp.Click(css("main form button[type=submit]")), chromedp.WaitVisible(css("#f-applicant-name-err")))
+	if msg := text(t, en, "#f-applicant-name-err"); !strings.Contains(msg, "applicant's name") {
+		t.Fatalf("English error beside the name = %q", msg)
+	}
+	if l := get(t, en, "html lang", chromedp.Evaluate[string](`document.documentElement.lang`)); l != "en" {
+		t.Fatalf("html lang = %q", l)
+	}
+	accessible(t, en, axe, "apply in English")
+	shot(t, en, dir, "02-apply-english-phone")
+	run(t, en, "back to Japanese", chromedp.Click(css("#lang-switch")), chromedp.WaitVisible(css("#h-customer")))
+	if h := text(t, en, "h1"); h != "ETC車載器セットアップ" {
+		t.Fatalf("after the switch, heading = %q", h)
+	}
+
 	mail := smtptest.Decode(e.inbox.Wait(t, 1)[0])
 	if !strings.Contains(mail, appID) || !strings.Contains(mail, pass) {
 		t.Fatalf("the mail lacks the ID or passcode:\n%s", mail)
@@ -97,13 +129,16 @@ func TestWebJourney(t *testing.T) {
 	shot(t, phone, dir, "05-status-phone")
 
 	// The store, on a PC.
-	e.staff("st-web", "S001", "store_staff")
 	pc := tab(t, b, 1280, 900, false)
 	run(t, pc, "staff login page", chromedp.Navigate(e.srv.URL+"/store"), chromedp.WaitVisible(css("#f-staff_id")))
 	accessible(t, pc, axe, "staff login")
 	run(t, pc, "staff login",
 		chromedp.SetValue(css("#f-staff_id"), "st-web"), chromedp.SetValue(css("#f-password"), "pass-st-web-long"),
 		chromedp.Click(css("main form button[type=submit]")), chromedp.WaitVisible(css("#h-receive")))
+	// The application named S001 by its QR link: it awaits reception here.
+	if aw := text(t, pc, "#awaiting"); !strings.Contains(aw, appID) || !strings.Contains(aw, "QRの店舗 S001") {
+		t.Fatalf("the store's awaiting list does not show the application with its store:\n%s", aw)
+	}
 	// A wrong passcode shows beside the passcode field.
 	run(t, pc, "wrong passcode",
 		chromedp.SetValue(css("#f-application_id"), appID), chromedp.SetValue(css("#f-passcode"), "wrong-pass"),
@@ -189,6 +224,15 @@ func TestWebJourney(t *testing.T) {
 	if !strings.Contains(timeline, "st-web") || !strings.Contains(timeline, "store_staff") {
 		t.Fatalf("the timeline does not name the store staff who received it:\n%s", timeline)
 	}
+	// Each event's proof status against the newest signed checkpoint: the
+	// application's first event is long signed, so its inclusion proof
+	// checked against the signed root.
+	if n := text(t, au, "#checkpoint-size"); n == "" || n == "0" {
+		t.Fatalf("checkpoint size = %q", n)
+	}
+	if p := text(t, au, "#proof-1"); !strings.Contains(p, "証明済み") || !strings.Contains(p, "エントリ") {
+		t.Fatalf("proof status of the first event = %q", p)
+	}
 	if st := text(t, au, "#state"); !strings.Contains(st, appID) {
 		t.Fatalf("state as of 2026-04-01 = %q", st)
 	}
@@ -223,7 +267,12 @@ func TestWebFinance(t *testing.T) {
 		"contract": "L-2026-001", "customer_name": "株式会社　山田運輸", "alpha_name": "Yamada Unyu Co., Ltd.",
 		"address": "東京都品川区1-2-3", "phone": "03-1234-5678", "representative": "山田 太郎",
 		"bank_code": "0001", "branch_code": "123", "account_type": "ordinary", "account_number": "1234567", "holder_kana": "ヤマダウンユ"}))
-	cardNo := e.must(201, e.do("POST", "/v1/cards", admin, "", map[string]string{"contract": "L-2026-001", "vehicle": "品川 300 あ 12-34", "card_type": "BLUE01"})).json(t)["card"].(string)
+	issued := e.must(201, e.do("POST", "/v1/cards", admin, "", map[string]string{"contract": "L-2026-001", "vehicle": "品川 300 あ 12-34", "card_type": "BLUE01"})).json(t)
+	cardNo := issued["card"].(string)
+	expiry, err := money.ParseYearMonth(issued["expiry"].(string))
+	if err != nil {
+		t.Fatalf("card expiry %v: %v", issued["expiry"], err)
+	}
 	e.must(201, e.do("POST", "/v1/admin/staff", admin, "", map[string]string{"staff_id": "fin-web", "role": "finance", "password": "pass-fin-web-long"}))
 
 	axe := axeScript(t)
@@ -246,10 +295,26 @@ func TestWebFinance(t *testing.T) {
 	_ = os.WriteFile(good, []byte(header+"R-1,NEXCO-E,"+cardNo+",品川 300 あ 12-34,東京,2026-04-06 08:10:00,厚木,2026-04-06 08:55:00,1000\nR-2,NEXCO-E,"+cardNo+",品川 300 あ 12-34,厚木,2026-04-07 17:00:00,東京,2026-04-07 17:50:00,2500\n"+
 		"R-3,NEXCO-E,"+cardNo+",品川 300 え 99-99,東京,2026-04-05 09:00:00,横浜,2026-04-05 09:30:00,800\n"), 0o644)
 
+	// The bad file is large and the network slow (512 KiB/s up), so the
+	// progress bar is seen part way, with the rate and time left.
+	var big strings.Builder
+	big.WriteString(header)
+	for i := 0; big.Len() < 3<<20; i++ {
+		fmt.Fprintf(&big, "B-%d,NEXCO-E,%s,品川 300 あ 12-34,東京,2026-04-06 08:10:00,厚木,2026-04-06 08:55:00,1000\n", i, cardNo)
+	}
+	big.WriteString("R-2,NEXCO-E," + cardNo + ",品川 300 あ 12-34,厚木,2026-04-07 17:00:00,東京,2026-04-07 17:50:00,abc\n")
+	if err := os.WriteFile(bad, []byte(big.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Count(big.String(), "\n")
+	run(t, pc, "slow network", throttle(512<<10))
 	run(t, pc, "upload a bad file", chromedp.SetUploadFiles(css("#f-file"), []string{bad}), chromedp.Click(css("#upload-submit")))
+	waitFor(t, pc, "upload progress part way", `(() => { const b = document.querySelector("#upload-progress"); return !!b && b.value > 0 && b.value < 100 && /送信済み.*KiB\/秒.*残り約/.test(document.querySelector("#upload-status").textContent) })()`)
+	shot(t, pc, dir, "10-finance-upload-progress-pc")
 	waitFor(t, pc, "line report", `!!document.querySelector("#line-report")`)
-	if report := text(t, pc, "#line-report"); !strings.Contains(report, "3") {
-		t.Fatalf("line report does not name line 3 (the header is line 1): %s", report)
+	run(t, pc, "fast network", throttle(-1))
+	if report := text(t, pc, "#line-report"); !strings.Contains(report, strconv.Itoa(lines)) {
+		t.Fatalf("line report does not name line %d (the header is line 1): %s", lines, report)
 	}
 	accessible(t, pc, axe, "finance usage report")
 	shot(t, pc, dir, "10-finance-usage-report-pc")
@@ -265,7 +330,20 @@ func TestWebFinance(t *testing.T) {
 	// The month is over (the session of 12 hours too: log in again).
 	e.clock.Set(time.Date(2026, 5, 1, 9, 0, 0, 0, domain.Tokyo))
 	login()
+	// The run's page shows its progress (contracts done of all, rate) and
+	// reloads itself until the run has ended, then the outcome.
 	run(t, pc, "billing", chromedp.SetValue(css("#f-month"), "2026-04"), chromedp.Click(css("#billing-submit")), chromedp.WaitVisible(css("#billing-result")))
+	if u := get(t, pc, "run URL", chromedp.Evaluate[string](`location.pathname`)); !strings.HasPrefix(u, "/finance/runs/") {
+		t.Fatalf("billing run page = %s", u)
+	}
+	if p := get(t, pc, "billing progress", chromedp.Evaluate[string](`(b => b.value + "/" + b.max)(document.querySelector("#billing-progress"))`)); p != "1/1" {
+		t.Fatalf("billing progress bar = %s, want 1/1", p)
+	}
+	if st := text(t, pc, "#billing-status"); !strings.Contains(st, "1 / 1") || !strings.Contains(st, "100%") || !strings.Contains(st, "件/秒") {
+		t.Fatalf("billing progress text = %q", st)
+	}
+	accessible(t, pc, axe, "billing run")
+	shot(t, pc, dir, "11-billing-run-pc")
 	result := text(t, pc, "#billing-result tbody")
 	m := regexp.MustCompile(`(\S+)\s+issued\s+¥([\d,]+)`).FindStringSubmatch(result)
 	if m == nil {
@@ -296,6 +374,25 @@ func TestWebFinance(t *testing.T) {
 	}
 	accessible(t, pc, axe, "finance")
 	shot(t, pc, dir, "11-finance-search-pc")
+
+	// Renewals due: the card's notice falls due two months before its
+	// expiry; a window without that month lists no card.
+	notice := expiry.AddMonths(-2).String()
+	renewals := func(from, to string) string {
+		run(t, pc, "renewals "+from+".."+to, chromedp.Navigate(e.srv.URL+"/finance"), chromedp.WaitVisible(css("#renewals-form")),
+			chromedp.SetValue(css("#f-notice_from"), from), chromedp.SetValue(css("#f-notice_to"), to), chromedp.Click(css("#renewals-submit")))
+		waitFor(t, pc, "renewals count", `!!document.querySelector("#renewals-count")`)
+		return text(t, pc, "#renewals-count")
+	}
+	if got := renewals(notice, notice); !strings.Contains(got, "1 枚") || !strings.Contains(text(t, pc, "#cards tbody"), cardNo) {
+		t.Fatalf("renewals due in %s: %q", notice, got)
+	}
+	accessible(t, pc, axe, "renewals due")
+	shot(t, pc, dir, "11-finance-renewals-pc")
+	if got := renewals(expiry.AddMonths(-14).String(), expiry.AddMonths(-3).String()); !strings.Contains(got, "0 枚") {
+		t.Fatalf("renewals due before %s: %q", notice, got)
+	}
+	search(total-100, total)
 
 	run(t, pc, "invoice", chromedp.Click(css(`#invoices a`)), chromedp.WaitVisible(css("#invoice-total")))
 	if got := text(t, pc, "#invoice-total"); got != "¥5,950" {

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -169,4 +171,17 @@ func waitFor(t *testing.T, ctx context.Context, what, cond string) {
 		last = err
 	}
 	failAt(t, ctx, what, fmt.Errorf("timed out (last error %v)", last))
+}
+
+// throttle limits the tab's upload to bytesPerSecond (-1: no limit), as
+// DevTools' network throttling does.
+func throttle(bytesPerSecond float64) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		if _, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{}); err != nil {
+			return chromedp.Void{}, err
+		}
+		_, err := cdp.Call(ctx, t, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+			MatchedNetworkConditions: []*network.Conditions{{DownloadThroughput: -1, UploadThroughput: bytesPerSecond}}})
+		return chromedp.Void{}, err
+	}
 }

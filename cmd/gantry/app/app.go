@@ -76,7 +76,9 @@ func Build(cfg Config, clock commands.Clock, log *slog.Logger) (*App, error) {
 	a.schedulerLeader = prometheus.NewGauge(prometheus.GaugeOpts{Name: "gantry_scheduler_leader",
 		Help: "1 while this process runs the scheduled jobs (with GANTRY_REPLICAS=on, exactly one process at a time)."})
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), a.schedulerLeader)
-	a.Store = postgres.NewStore(pool, clock, postgres.WithPollInterval(cfg.PollEvery))
+	// Events stay small: an event over 64 KiB is refused (413
+	// event_too_large over HTTP); bulk detail lives beside the log.
+	a.Store = postgres.NewStore(pool, clock, postgres.WithPollInterval(cfg.PollEvery), postgres.WithMaxEventSize(es.MaxEventSize))
 	a.Sealer, err = es.NewSealer(cfg.KEK, postgres.NewKeyTable(pool))
 	if err != nil {
 		return nil, err

@@ -20,7 +20,7 @@ type AuditFeature struct {
 func newAuditFeature(d Deps) (Feature, error) {
 	return &AuditFeature{Service: &auditapi.Service{
 		Record:  cmdaudit.RecordReadHandler{Streams: d.Streams, Clock: d.Clock},
-		Reader:  projaudit.Reader{Pool: d.Pool, Store: d.Streams.Store, Codec: d.Streams.Codec},
+		Reader:  projaudit.Reader{Pool: d.Pool, Store: d.Streams.Store, Codec: d.Streams.Codec, Hydrate: hydrateInvoices(d.Pool)},
 		Clock:   d.Clock,
 		WaitFor: d.WaitFor,
 	}}, nil

@@ -76,7 +76,7 @@ func AuditHistoryCLI(ctx context.Context, a *App, args []string, out io.Writer) 
 	if _, err := (cmdaudit.RecordReadHandler{Streams: a.Streams, Clock: a.Clock}).Handle(ctx, cmdaudit.RecordRead{Query: query, Target: stream, Params: params, Reason: *reason}); err != nil {
 		return err
 	}
-	r := projaudit.Reader{Pool: a.Pool, Store: a.Store, Codec: a.Codec}
+	r := projaudit.Reader{Pool: a.Pool, Store: a.Store, Codec: a.Codec, Hydrate: hydrateInvoices(a.Pool)}
 	enc := json.NewEncoder(out)
 	if *state {
 		if at.IsZero() {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gantry-etc/gantry/adapters/bus"
 	"github.com/gantry-etc/gantry/adapters/cardsdb"
@@ -46,6 +47,11 @@ const (
 	PrinterEDIHandler    = "cards_printer_edi"
 	RenewalNoticeHandler = "cards_renewal_notice_mail"
 )
+
+// BillingWorkers is how many contracts a billing run bills at once: the
+// work is mostly PostgreSQL's (reading usage rows, writing invoice lines),
+// so a few connections keep both cores busy.
+const BillingWorkers = 4
 
 // Job names (gantry jobs, a.RunJob).
 const (
@@ -110,6 +116,7 @@ func newCardsFeature(d Deps) (Feature, error) {
 		return nil, fmt.Errorf("cards: the event store %T cannot append within a transaction, which the usage import needs", d.Streams.Store)
 	}
 	reader := projcards.Reader{Pool: d.Pool, Keys: d.Sealer, Claims: projcards.ClaimStreamCards{Streams: d.Streams, StreamOf: cmdcards.VehicleStream}}
+	lines := cardsdb.InvoiceLines{Pool: d.Pool}
 	waitHead := func(ctx context.Context) error {
 		var head es.Position
 		head, err := d.Streams.Store.Head(ctx)
@@ -124,9 +131,9 @@ func newCardsFeature(d Deps) (Feature, error) {
 		Renew:     cmdcards.RenewCardHandler{Streams: d.Streams, Leases: leases, Numbers: numbers, Clock: d.Clock},
 		Reissue:   cmdcards.ReissueCardHandler{Streams: d.Streams, Numbers: numbers, Clock: d.Clock},
 		Usage:     cmdcards.ImportUsageHandler{Streams: d.Streams, Reader: edi.UsageReader{}, Store: cardsdb.UsageStore{Streams: d.Streams, Store: txStore}, Clock: d.Clock},
-		Billing:   cmdcards.RunBillingHandler{Streams: d.Streams, Reader: reader, Settings: settings, Clock: d.Clock, WaitFor: waitHead},
+		Billing:   cmdcards.RunBillingHandler{Streams: d.Streams, Lines: lines, Reader: reader, Settings: settings, Clock: d.Clock, WaitFor: waitHead, Workers: BillingWorkers},
 		Reader:    reader,
-		Invoices:  projcards.InvoiceReader{Streams: d.Streams, StreamOf: cmdcards.InvoiceStream},
+		Invoices:  projcards.InvoiceReader{Streams: d.Streams, Lines: lines, StreamOf: cmdcards.InvoiceStream},
 		Holidays:  jpholiday.Calendar{},
 		WaitFor:   d.WaitFor,
 		RenderPDF: invoicepdf.Renderer{FontPath: invoicepdf.DefaultFont}.Render,
@@ -219,4 +226,15 @@ func (a *App) Cards() *CardsFeature {
 		}
 	}
 	return nil
+}
+
+// hydrateInvoices gives invoice events their lines from the line store,
+// checked against their commitments (for the auditors' state as of a date).
+func hydrateInvoices(pool *pgxpool.Pool) func(ctx context.Context, e domain.Event) (domain.Event, error) {
+	lines := cardsdb.InvoiceLines{Pool: pool}
+	return func(ctx context.Context, e domain.Event) (domain.Event, error) {
+		return billing.Hydrate(e, func(doc billing.InvoiceNumber, part billing.LinePart) ([]billing.Line, error) {
+			return lines.Lines(ctx, doc, part)
+		})
+	}
 }

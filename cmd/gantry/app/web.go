@@ -3,6 +3,7 @@ package app
 import (
 	"strings"
 
+	"github.com/gantry-etc/gantry/adapters/tlog"
 	"github.com/gantry-etc/gantry/web"
 )
 
@@ -13,6 +14,7 @@ func (a *App) mountWeb() error {
 		sf *setupFeature
 		cf *CardsFeature
 		af *AuditFeature
+		lf *LogFeature
 	)
 	for _, f := range a.Features {
 		switch f := f.(type) {
@@ -22,6 +24,8 @@ func (a *App) mountWeb() error {
 			cf = f
 		case *AuditFeature:
 			af = f
+		case *LogFeature:
+			lf = f
 		}
 	}
 	if sf == nil {
@@ -29,7 +33,7 @@ func (a *App) mountWeb() error {
 	}
 	sa := sf.api
 	a.Web = &web.Site{Tokens: a.API.Tokens(), Streams: sa.Streams, Clock: sa.Clock, Hasher: sa.Hasher, Views: sa.Views,
-		Accounts: sa.Accounts, Documents: sa.Documents, Renderer: sa.Renderer, Codes: sa.Verifier, PublicURL: sa.PublicURL,
+		Accounts: sa.Accounts, Stores: sa.Accounts, Documents: sa.Documents, Renderer: sa.Renderer, Codes: sa.Verifier, PublicURL: sa.PublicURL,
 		WaitFor: sf.d.WaitFor, Log: a.Log, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"),
 		BootstrapID: sa.BootstrapID, BootstrapPassword: sa.BootstrapPassword, LoginDummyHash: sa.DummyHash}
 	if cf != nil {
@@ -37,6 +41,10 @@ func (a *App) mountWeb() error {
 	}
 	if af != nil {
 		a.Web.Audit = af.Service
+		if lf != nil {
+			// The auditor pages prove events against the newest signed checkpoint.
+			af.Service.Reader.Prover = tlog.Prover{Pool: lf.d.Pool, VerifierKey: lf.Signer.VerifierKey()}
+		}
 	}
 	return a.Web.Mount(a.API.Echo())
 }
