@@ -90,23 +90,46 @@ func (s Streams) Append(ctx context.Context, stream string, expected int64, even
 	if len(events) == 0 {
 		return es.AppendResult{StreamID: stream, LastVersion: expected}, nil
 	}
-	data, err := s.Codec.Encode(ctx, events...)
-	if err != nil {
-		return es.AppendResult{}, err
-	}
 	md := MetadataFrom(ctx)
 	cmd := CommandFrom(ctx)
 	if cmd.keyed() {
 		md.CommandID = cmd.recordID(stream)
 	}
-	res, err := s.Store.Append(ctx, stream, es.ExpectedVersion(expected), md, data...)
+	var (
+		res  es.AppendResult
+		data []es.EventData
+		err  error
+	)
+	for attempt := 0; ; attempt++ {
+		if data, err = s.Codec.Encode(ctx, events...); err != nil {
+			return es.AppendResult{}, err
+		}
+		res, err = s.Store.Append(ctx, stream, es.ExpectedVersion(expected), md, data...)
+		if !s.resealed(err, attempt) {
+			break
+		}
+	}
 	if err != nil {
 		return res, s.reused(ctx, cmd, stream, expected, err)
 	}
+	s.Codec.Committed(data...)
 	if cmd != nil {
 		cmd.appended(res)
 	}
 	return res, nil
+}
+
+// resealed reports whether an append that failed with es.ErrKeyChanged
+// (another process stored a data subject's first key at the same time) is
+// worth encoding again: once, after forgetting the subjects' cached keys,
+// so that the events are sealed under the stored key.
+func (s Streams) resealed(err error, attempt int) bool {
+	var kc *es.KeyChangedError
+	if attempt > 0 || !errors.As(err, &kc) {
+		return false
+	}
+	s.Codec.Sealer().Forget(kc.Subjects...)
+	return true
 }
 
 // reused turns the version conflict of a keyed command whose key already
@@ -132,26 +155,41 @@ type StreamEvents struct {
 // AppendMany encodes and appends to several streams in one transaction (all
 // or none), with the metadata from ctx. Parts without events are left out.
 func (s Streams) AppendMany(ctx context.Context, parts ...StreamEvents) ([]es.AppendResult, error) {
-	appends := make([]es.StreamAppend, 0, len(parts))
-	for _, p := range parts {
-		if len(p.Events) == 0 {
-			continue
-		}
-		data, err := s.Codec.Encode(ctx, p.Events...)
-		if err != nil {
-			return nil, err
-		}
-		appends = append(appends, es.StreamAppend{Stream: p.Stream, Expected: es.ExpectedVersion(p.Expected), Events: data})
-	}
-	if len(appends) == 0 {
-		return nil, nil
-	}
 	md := MetadataFrom(ctx)
 	cmd := CommandFrom(ctx)
 	if cmd.keyed() {
 		md.CommandID = cmd.id() // the store records ID@stream for each part
 	}
-	res, err := s.Store.AppendMany(ctx, md, appends...)
+	var (
+		appends []es.StreamAppend
+		res     []es.AppendResult
+		err     error
+	)
+	for attempt := 0; ; attempt++ {
+		appends = make([]es.StreamAppend, 0, len(parts))
+		for _, p := range parts {
+			if len(p.Events) == 0 {
+				continue
+			}
+			data, err := s.Codec.Encode(ctx, p.Events...)
+			if err != nil {
+				return nil, err
+			}
+			appends = append(appends, es.StreamAppend{Stream: p.Stream, Expected: es.ExpectedVersion(p.Expected), Events: data})
+		}
+		if len(appends) == 0 {
+			return nil, nil
+		}
+		res, err = s.Store.AppendMany(ctx, md, appends...)
+		if !s.resealed(err, attempt) {
+			break
+		}
+	}
+	for _, a := range appends {
+		if err == nil {
+			s.Codec.Committed(a.Events...)
+		}
+	}
 	if err != nil {
 		if len(parts) > 0 {
 			err = s.reused(ctx, cmd, appends[0].Stream, int64(appends[0].Expected), err)

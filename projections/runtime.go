@@ -419,7 +419,7 @@ func readAhead(ctx context.Context, sub es.Subscription) func() ([]es.RecordedEv
 // (at or after the last of evs: skipped events may follow it).
 func (r *Runner) applyWithRetry(ctx context.Context, p Projector, from, to es.Position, evs []es.Event) error {
 	err := r.commit(ctx, p, from, to, evs)
-	if err == nil || errors.Is(err, errSwapped) || errors.Is(err, es.ErrUnavailable) || ctx.Err() != nil {
+	if err == nil || errors.Is(err, errSwapped) || lostDatabase(err) || ctx.Err() != nil {
 		return err
 	}
 	// Isolate the failing event: one event per transaction, each retried.
@@ -431,7 +431,10 @@ func (r *Runner) applyWithRetry(ctx context.Context, p Projector, from, to es.Po
 			if err == nil {
 				break
 			}
-			if errors.Is(err, errSwapped) || ctx.Err() != nil {
+			if errors.Is(err, errSwapped) || lostDatabase(err) || ctx.Err() != nil {
+				// The database went away: not this event's fault. The
+				// runner resumes from the checkpoint once it is back,
+				// however long that takes.
 				return err
 			}
 			if attempt >= maxAttempts {

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -526,6 +528,91 @@ func TestLeadershipOneActiveFailoverWithinSeconds(t *testing.T) {
 	}
 	if a, b := pa.applied.Load(), pb.applied.Load(); a+b < 400 {
 		t.Fatalf("applied %d + %d, want at least 400", a, b)
+	}
+}
+
+// cutter is the counter projector whose first Apply takes the database
+// away from its runner in the middle of the batch: cut closes the runner's
+// connections and refuses new ones for a while (as a PostgreSQL restart
+// does), and the batch fails on its dead connection.
+type cutter struct {
+	*counter
+	cut  func()
+	once sync.Once
+}
+
+func (c *cutter) Apply(ctx context.Context, tx pgx.Tx, evs []es.Event) error {
+	first := false
+	c.once.Do(func() { c.cut(); first = true })
+	if first {
+		_, err := tx.Exec(ctx, `SELECT 1`)
+		if err == nil {
+			return errors.New("the connection survived the cut")
+		}
+		return err
+	}
+	return c.counter.Apply(ctx, tx, evs)
+}
+
+// TestDatabaseOutageDuringCommitDoesNotStopProjector: the database goes
+// away (connections terminated, new ones refused for 3 s: longer than all
+// retries of one event take) while a projector commits a batch. That is
+// not the event's fault: the projector must not stop on it as on a bad
+// event, but resume from its checkpoint once the database is back and apply
+// every event exactly once. (Before the fix, the lost connection sent the
+// batch into one-event-at-a-time retries, which ran out during the outage
+// and stopped the projector for good: TestDatabaseStoppedUnderLoad's
+// "projectors did not catch up".)
+func TestDatabaseOutageDuringCommitDoesNotStopProjector(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	cfg := e.pool.Config().Copy()
+	cfg.ConnConfig.RuntimeParams["application_name"] = "outage-runner"
+	var down atomic.Bool
+	dialer := &net.Dialer{}
+	cfg.ConnConfig.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if down.Load() {
+			return nil, &net.OpError{Op: "dial", Net: network, Err: syscall.ECONNREFUSED}
+		}
+		return dialer.DialContext(ctx, network, addr)
+	}
+	runnerPool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer runnerPool.Close()
+	var cutAt time.Time
+	p := &cutter{counter: &counter{}, cut: func() {
+		down.Store(true)
+		cutAt = time.Now()
+		if _, err := e.pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'outage-runner'`); err != nil {
+			t.Error(err)
+		}
+		time.AfterFunc(3*time.Second, func() { down.Store(false) })
+	}}
+	r := projections.NewRunner(runnerPool, e.store, e.codec, quiet(), p)
+	r.SetRetry(5, 100*time.Millisecond) // one event's retries take 1.5 s: less than the outage
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { r.Run(rctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	head := e.tick(t, "a", 1, 50)
+	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer wcancel()
+	if err := r.WaitFor(wctx, head); err != nil {
+		t.Fatalf("after the outage: %v (state %+v)", err, r.Statuses(ctx))
+	}
+	if cutAt.IsZero() {
+		t.Fatal("the database was never cut")
+	}
+	if since := time.Since(cutAt); since < 3*time.Second {
+		t.Fatalf("caught up %s after the cut, before the database was back", since)
+	}
+	if st := r.Statuses(ctx)[0]; st.State != projections.StateRunning {
+		t.Fatalf("state %s (%s), want running", st.State, st.Error)
+	}
+	if n, total := counts(t, e.pool, "a"); n != 50 || total != 50*51/2 {
+		t.Fatalf("view n=%d total=%d, want 50 and %d", n, total, 50*51/2)
 	}
 }
 

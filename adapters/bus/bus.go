@@ -13,11 +13,13 @@
 //
 // Delivery runs in a watermill router with correlation-id middleware; a
 // message is delivered at least once, with a stable message ID (UUIDv5 of
-// event ID and handler name) for sinks to de-duplicate. A delivery that
-// fails is parked in bus.retries and acknowledged, and tried again with
-// exponential backoff outside any transaction (a subscriber on the SQL
-// backend holds one while a message is in flight, which keeps back the event
-// store's readable horizon: waiting there would stall every projection).
+// event ID and handler name) for sinks to de-duplicate. The router never
+// talks to a sink: each message is handed over to bus.retries (due now) and
+// acknowledged at once, and a delivery loop delivers it outside any
+// transaction (a subscriber on the SQL backend holds one while a message is
+// in flight, which keeps back the event store's readable horizon: waiting
+// on a sink there would stall every projection). A delivery that fails stays
+// there and is tried again with exponential backoff.
 // While a sink is unavailable (Temporary errors: the SMTP server is down) its
 // messages wait as long as it takes and nothing is lost; other failures go
 // to the poison queue after MaxRetries attempts.

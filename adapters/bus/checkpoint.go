@@ -46,8 +46,18 @@ func (b *Bus) PublishCheckpoint(ctx context.Context, tx pgx.Tx, size int64, note
 		}
 		return p.Publish(CheckpointTopic, m)
 	}
-	if err := b.initSchema(ctx, tx); err != nil {
+	// The topic's tables exist after the first checkpoint: creating them
+	// again (a dozen DDL statements, share locks on every topic's tables)
+	// in every signing transaction would keep it open, and the log's
+	// readable horizon back, for no reason.
+	var ready bool
+	if err := tx.QueryRow(ctx, `SELECT to_regclass('"bus"."watermill_`+CheckpointTopic+`"') IS NOT NULL`).Scan(&ready); err != nil {
 		return err
+	}
+	if !ready {
+		if err := b.initSchema(ctx, tx); err != nil {
+			return err
+		}
 	}
 	pub, err := wsql.NewPublisher(wsql.TxFromPgx(tx), wsql.PublisherConfig{SchemaAdapter: sqlSchema()}, b.logger)
 	if err != nil {

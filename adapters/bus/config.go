@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -53,7 +52,8 @@ type Bus struct {
 	poisoned  *prometheus.CounterVec
 
 	poisonPub message.Publisher
-	down      sync.Map // handler name → struct{}: its sink was unavailable at the last attempt
+	// handedOver wakes the delivery loop when a message was handed over.
+	handedOver chan struct{}
 }
 
 // PoisonTopic receives messages that kept failing, for an operator to look
@@ -77,7 +77,7 @@ func New(cfg Config, handlers []Handler) (*Bus, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	b := &Bus{cfg: cfg, handlers: handlers, byType: map[string][]string{}, logger: watermill.NewSlogLogger(cfg.Log)}
+	b := &Bus{cfg: cfg, handlers: handlers, byType: map[string][]string{}, logger: watermill.NewSlogLogger(cfg.Log), handedOver: make(chan struct{}, 1)}
 	seen := map[string]bool{}
 	for _, h := range handlers {
 		if seen[h.Name] {
@@ -108,7 +108,7 @@ func New(cfg Config, handlers []Handler) (*Bus, error) {
 func sqlSchema() wsql.DefaultPostgreSQLSchema {
 	return wsql.DefaultPostgreSQLSchema{
 		GenerateMessagesTableName: func(topic string) string { return `"bus"."watermill_` + topic + `"` },
-		SubscribeBatchSize:        50,
+		SubscribeBatchSize:        10, // the subscriber holds its transaction while it hands a batch over: keep it short
 	}
 }
 

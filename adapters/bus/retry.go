@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/jackc/pgx/v5"
+
+	es "github.com/gantry-etc/gantry/commands/eventstore"
 )
 
 // retriesSchema is where failed deliveries wait for their next attempt, one
@@ -68,26 +71,32 @@ func (unavailable) Temporary() bool { return true }
 // open on a sink that is known to be down.
 var errSinkDown = unavailable{errors.New("bus: the sink was unavailable at the last attempt; parked without trying")}
 
-// parkOnFailure is the router middleware of one handler. A delivery that
-// fails is parked in bus.retries and the message acknowledged at once: the
-// subscriber (which holds a database transaction while a message is in
-// flight, keeping back the event store's readable horizon) is never kept
-// waiting for retries. If parking fails too, the message is not
-// acknowledged and is offered again.
+// parkOnFailure is the router middleware of one handler. It never talks
+// to the sink: the message is handed over to bus.retries, due now, in one
+// short statement on a connection of its own, and acknowledged at once; the
+// redelivery loop (redeliver) delivers it outside any transaction. So the
+// subscriber, which on the SQL backend holds a database transaction (with a
+// row lock, so a transaction ID, keeping back the event store's readable
+// horizon) while a message is in flight, holds it for milliseconds per
+// message, never for the time a slow or dead sink takes. If the handover
+// fails (the database is away), the message is not acknowledged and is
+// offered again.
 func (b *Bus) parkOnFailure(name string) message.HandlerMiddleware {
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(m *message.Message) ([]*message.Message, error) {
-			err, attempts := error(errSinkDown), 0
-			if _, down := b.down.Load(name); !down {
-				if _, err = h(m); err == nil {
-					return nil, nil
-				}
-				attempts = 1
-			}
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(m.Context()), 10*time.Second)
 			defer cancel()
-			if perr := b.failed(ctx, name, m, attempts, err); perr != nil {
-				return nil, errors.Join(err, perr)
+			md, _ := json.Marshal(m.Metadata)
+			// DO NOTHING: a message offered again (a crash before the ack)
+			// keeps the attempts it has.
+			if _, err := b.cfg.Pool.Exec(ctx, `INSERT INTO bus.retries (handler, uuid, payload, metadata, attempts, due_at)
+				VALUES ($1, $2, $3, $4, 0, now()) ON CONFLICT (handler, uuid) DO NOTHING`,
+				name, m.UUID, []byte(m.Payload), md); err != nil {
+				return nil, fmt.Errorf("%w: bus: handing message %s over for delivery: %v", es.ErrUnavailable, m.UUID, err)
+			}
+			select {
+			case b.handedOver <- struct{}{}:
+			default:
 			}
 			return nil, nil
 		}
@@ -100,10 +109,10 @@ func (b *Bus) parkOnFailure(name string) message.HandlerMiddleware {
 // MaxRetries times, moved to the poison queue.
 func (b *Bus) failed(ctx context.Context, name string, m *message.Message, attempts int, err error) error {
 	temporary := Temporary(err)
-	if temporary {
-		b.down.Store(name, struct{}{})
-	}
-	if !temporary && attempts >= b.cfg.MaxRetries {
+	// The database being away (es.ErrUnavailable: the delivery record or
+	// the event could not be read) is no fault of the message: it never
+	// sends one to the poison queue.
+	if !temporary && attempts >= b.cfg.MaxRetries && !errors.Is(err, es.ErrUnavailable) {
 		return b.poison(ctx, name, m, attempts, err)
 	}
 	delay := b.backoff(attempts)
@@ -146,8 +155,8 @@ func (b *Bus) backoff(attempts int) time.Duration {
 	return min(d, b.cfg.MaxRetryInterval)
 }
 
-// redeliver hands parked messages to their handlers again when they fall
-// due, until ctx ends. A claim is one short statement that moves the due
+// redeliver hands parked messages (new ones handed over by the subscriber,
+// and failed ones) to their handlers when they fall due, until ctx ends. A claim is one short statement that moves the due
 // time a lease ahead (other processes skip the row; a crash lets it fall due
 // again); the attempt runs outside any transaction, so a slow or unreachable
 // sink holds nothing open.
@@ -166,6 +175,7 @@ func (b *Bus) redeliver(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-b.handedOver: // a new message: deliver it now
 		}
 		if time.Since(purged) > time.Hour {
 			if _, err := b.cfg.Pool.Exec(ctx, `DELETE FROM bus.deliveries WHERE delivered_at < now() - make_interval(secs => $1)`, deliveriesKept.Seconds()); err == nil {
@@ -230,7 +240,6 @@ func (b *Bus) redeliverDue(ctx context.Context, byName map[string]Handler, names
 			return len(due), ctx.Err() // shutting down: the row falls due again after the lease
 		}
 		if err == nil {
-			b.down.Delete(p.Handler)
 			if _, err := b.cfg.Pool.Exec(ctx, `DELETE FROM bus.retries WHERE handler = $1 AND uuid = $2`, p.Handler, p.UUID); err != nil {
 				return len(due), err
 			}

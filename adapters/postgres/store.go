@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -135,7 +136,12 @@ func (s *Store) Append(ctx context.Context, stream string, expected es.ExpectedV
 func (s *Store) append(ctx context.Context, stream string, expected es.ExpectedVersion, commandID string, meta []byte, events []es.EventData) (es.AppendResult, error) {
 	c := s.newCall(stream, expected, commandID, meta, events)
 	var out appendOutcome
-	if s.group != nil {
+	if keys := keysArgs(es.KeysOf(events...)); keys != nil {
+		// A new subject's key goes in the same statement as its append
+		// (appendKeysSQL), so this append runs alone, outside the shared
+		// group-commit statement.
+		out = runAppend(ctx, s.pool, c.args(), keys)
+	} else if s.group != nil {
 		out = s.group.submit(ctx, c)
 	} else {
 		out.scan(s.pool.QueryRow(ctx, appendSQL, c.args()...))
@@ -145,6 +151,55 @@ func (s *Store) append(ctx context.Context, stream string, expected es.ExpectedV
 		s.wake()
 	}
 	return res, err
+}
+
+// appendKeysSQL is appendSQL for an append that carries new data keys
+// ($11 subjects, $12 wrapped keys): gantry_put_keys (migration 00100) writes
+// them in the same statement, after gantry_append and only if it wrote the
+// events (CASE fixes that order), so a conflict or a re-sent command leaves
+// no key behind, and a refused key fails the whole statement.
+const appendKeysSQL = `SELECT first_version, last_version, tx, pos, duplicate, conflict
+FROM gantry_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) a
+WHERE CASE WHEN a.conflict IS NULL AND NOT a.duplicate THEN gantry_put_keys($11::text[], $12::bytea[]) ELSE true END`
+
+// putKeysSQL writes the new data keys of an AppendMany, in its transaction.
+const putKeysSQL = `SELECT gantry_put_keys($1::text[], $2::bytea[])`
+
+// keysArgs are the arguments of gantry_put_keys, or nil for no keys.
+func keysArgs(keys []es.SubjectKey) []any {
+	if len(keys) == 0 {
+		return nil
+	}
+	subjects := make([]string, len(keys))
+	wrapped := make([][]byte, len(keys))
+	for i, k := range keys {
+		subjects[i], wrapped[i] = k.Subject, k.Wrapped
+	}
+	return []any{subjects, wrapped}
+}
+
+// appendQuery is the statement of one append and its arguments.
+func appendQuery(args, keys []any) (string, []any) {
+	if keys == nil {
+		return appendSQL, args
+	}
+	return appendKeysSQL, append(append(make([]any, 0, len(args)+2), args...), keys...)
+}
+
+// runAppend runs one append, with the keys it carries, in one statement.
+func runAppend(ctx context.Context, pool *pgxpool.Pool, args, keys []any) (o appendOutcome) {
+	sql, all := appendQuery(args, keys)
+	o.scan(pool.QueryRow(ctx, sql, all...))
+	return o
+}
+
+// keyChanged turns gantry_put_keys' refusal into *es.KeyChangedError.
+func keyChanged(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "GK001" {
+		return &es.KeyChangedError{Subjects: strings.Split(pgErr.Detail, ",")}
+	}
+	return err
 }
 
 // appendCall is one append as gantry_append (or one element of
@@ -191,6 +246,9 @@ func (s *Store) outcome(ctx context.Context, q querier, out appendOutcome, strea
 	res, err := out.result(stream, expected)
 	if err == nil {
 		return res, nil
+	}
+	if kc := keyChanged(err); kc != err {
+		return es.AppendResult{}, kc
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "events_pkey" {
@@ -244,6 +302,17 @@ func (s *Store) AppendMany(ctx context.Context, md es.Metadata, appends ...es.St
 // appendInTx runs one gantry_append per stream in tx (AppendMany,
 // AppendWithin); the first conflict is returned and tx must be rolled back.
 func (s *Store) appendInTx(ctx context.Context, tx pgx.Tx, md es.Metadata, meta []byte, appends []es.StreamAppend) ([]es.AppendResult, error) {
+	// New data keys the events carry, in the same transaction (AppendWithin
+	// included).
+	var events []es.EventData
+	for _, a := range appends {
+		events = append(events, a.Events...)
+	}
+	if keys := keysArgs(es.KeysOf(events...)); keys != nil {
+		if _, err := tx.Exec(ctx, putKeysSQL, keys...); err != nil {
+			return nil, translate(keyChanged(err))
+		}
+	}
 	out := make([]es.AppendResult, 0, len(appends))
 	for _, a := range appends {
 		if a.Stream == "" || len(a.Events) == 0 {

@@ -3,6 +3,7 @@ package eventstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/gantry-etc/gantry/domain"
@@ -109,13 +110,19 @@ func (c *Codec) Encode(ctx context.Context, events ...domain.Event) ([]EventData
 		if err != nil {
 			return nil, fmt.Errorf("eventstore: encoding %s: %w", typ, err)
 		}
-		if data, err = c.sealer.SealJSON(ctx, data); err != nil {
+		var keys []SubjectKey
+		if data, keys, err = c.sealer.SealJSON(ctx, data); err != nil {
 			return nil, fmt.Errorf("eventstore: encoding %s: %w", typ, err)
 		}
-		out = append(out, EventData{ID: NewEventID(), Type: typ, SchemaVersion: t.version, Data: data})
+		out = append(out, EventData{ID: NewEventID(), Type: typ, SchemaVersion: t.version, Data: data, Keys: keys})
 	}
 	return out, nil
 }
+
+// Committed tells the codec that events it encoded were appended: the new
+// data keys they carried are in the key table now, and later events sealed
+// under them need not carry them.
+func (c *Codec) Committed(events ...EventData) { c.sealer.Stored(KeysOf(events...)) }
 
 // Decode returns the domain event of a recorded one, or a *DecodeError.
 func (c *Codec) Decode(ctx context.Context, r RecordedEvent) (domain.Event, error) {
@@ -145,6 +152,9 @@ func (c *Codec) decode(ctx context.Context, ks *KeyScope, r RecordedEvent) (doma
 		}
 	}
 	plain, err := c.sealer.OpenJSONIn(ctx, ks, data)
+	if errors.Is(err, ErrUnavailable) {
+		return nil, err // the key table could not be read now: not the event's fault
+	}
 	if err != nil {
 		return nil, fail(err)
 	}

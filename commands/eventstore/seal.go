@@ -39,6 +39,12 @@ const sealedKey = "$sealed"
 // configuration. Shred destroys a subject's key: every sealed value of that
 // subject reads back as erased from then on, in every copy (events, outbox).
 //
+// A new subject's key is not written to the key table when it is made: the
+// events sealed under it carry it (EventData.Keys) and the event store writes
+// it in the append's transaction, so no key exists without a committed event
+// sealed under it. Until the codec hears that such an append committed
+// (Codec.Committed), every event sealed under the new key carries it again.
+//
 // Unwrapped keys are cached in memory for sealing only; Shred drops the cache
 // entry in this process. Opening never trusts that cache: it reads the key
 // table (for a batch of events, once per batch: see Scope), so a shred made
@@ -48,7 +54,14 @@ type Sealer struct {
 	table KeyTable
 
 	mu    sync.Mutex
-	cache map[string]cipher.AEAD
+	cache map[string]*cachedKey
+}
+
+// cachedKey is a subject's key as this process seals with it.
+type cachedKey struct {
+	aead    cipher.AEAD
+	wrapped []byte
+	stored  bool // the key table holds it (read from there, or an append carrying it committed)
 }
 
 // NewSealer returns a Sealer; kek must be 32 bytes.
@@ -60,7 +73,7 @@ func NewSealer(kek []byte, table KeyTable) (*Sealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Sealer{kek: a, table: table, cache: map[string]cipher.AEAD{}}, nil
+	return &Sealer{kek: a, table: table, cache: map[string]*cachedKey{}}, nil
 }
 
 func newGCM(key []byte) (cipher.AEAD, error) {
@@ -71,42 +84,79 @@ func newGCM(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(b)
 }
 
-func (s *Sealer) key(ctx context.Context, subject string, create bool) (cipher.AEAD, error) {
-	if create {
-		s.mu.Lock()
-		a, ok := s.cache[subject]
-		s.mu.Unlock()
-		if ok {
-			return a, nil
-		}
-	}
+// key reads subject's key from the key table (for opening: never cached).
+func (s *Sealer) key(ctx context.Context, subject string) (cipher.AEAD, error) {
 	wrapped, err := s.table.Get(ctx, subject)
-	if errors.Is(err, ErrNoKey) && create {
-		dek := make([]byte, 32)
-		if _, err := rand.Read(dek); err != nil {
-			return nil, err
-		}
-		nonce := make([]byte, s.kek.NonceSize())
-		if _, err := rand.Read(nonce); err != nil {
-			return nil, err
-		}
-		wrapped, err = s.table.Put(ctx, subject, s.kek.Seal(nonce, nonce, dek, []byte(subject)))
-		if err != nil {
-			return nil, err
-		}
-	} else if err != nil {
-		return nil, err
-	}
-	a, err := s.unwrap(subject, wrapped)
 	if err != nil {
 		return nil, err
 	}
-	if create {
+	return s.unwrap(subject, wrapped)
+}
+
+// sealKey returns subject's key for sealing. When the key table holds none,
+// a new key is made (and cached) but not stored: claim is then that key,
+// which whatever is sealed with it must carry to the store.
+func (s *Sealer) sealKey(ctx context.Context, subject string) (a cipher.AEAD, claim *SubjectKey, err error) {
+	s.mu.Lock()
+	c, ok := s.cache[subject]
+	s.mu.Unlock()
+	if !ok {
+		stored := true
+		wrapped, err := s.table.Get(ctx, subject)
+		if errors.Is(err, ErrNoKey) {
+			stored = false
+			dek := make([]byte, 32)
+			if _, err := rand.Read(dek); err != nil {
+				return nil, nil, err
+			}
+			nonce := make([]byte, s.kek.NonceSize())
+			if _, err := rand.Read(nonce); err != nil {
+				return nil, nil, err
+			}
+			wrapped, err = s.kek.Seal(nonce, nonce, dek, []byte(subject)), nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		a, err := s.unwrap(subject, wrapped)
+		if err != nil {
+			return nil, nil, err
+		}
 		s.mu.Lock()
-		s.cache[subject] = a
+		if c, ok = s.cache[subject]; !ok { // else another goroutine made one first: keep it
+			c = &cachedKey{aead: a, wrapped: wrapped, stored: stored}
+			s.cache[subject] = c
+		}
 		s.mu.Unlock()
 	}
-	return a, nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !c.stored {
+		claim = &SubjectKey{Subject: subject, Wrapped: c.wrapped}
+	}
+	return c.aead, claim, nil
+}
+
+// Stored records that the key table holds keys (an append carrying them
+// committed): what is sealed under them no longer carries them.
+func (s *Sealer) Stored(keys []SubjectKey) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, k := range keys {
+		if c, ok := s.cache[k.Subject]; ok && bytes.Equal(c.wrapped, k.Wrapped) {
+			c.stored = true
+		}
+	}
+}
+
+// Forget drops subjects' keys from the cache, so that the next seal reads
+// the key table again (after ErrKeyChanged).
+func (s *Sealer) Forget(subjects ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sub := range subjects {
+		delete(s.cache, sub)
+	}
 }
 
 func (s *Sealer) unwrap(subject string, wrapped []byte) (cipher.AEAD, error) {
@@ -192,7 +242,7 @@ func (s *Sealer) openKey(ctx context.Context, ks *KeyScope, subject string) (cip
 			return a, nil
 		}
 	}
-	return s.key(ctx, subject, false)
+	return s.key(ctx, subject)
 }
 
 // Shred destroys subject's key. Idempotent.
@@ -211,12 +261,14 @@ type sealedNode struct {
 
 // SealJSON replaces every {"$pii":{subject,value}} member in data with
 // {"$sealed":{subject,nonce,ct}}. Data without personal values is returned
-// as is.
-func (s *Sealer) SealJSON(ctx context.Context, data []byte) ([]byte, error) {
+// as is. keys are the new data keys it sealed under, which the store must
+// write with the data (EventData.Keys).
+func (s *Sealer) SealJSON(ctx context.Context, data []byte) (sealed []byte, keys []SubjectKey, err error) {
 	if !bytes.Contains(data, []byte(`"`+domain.PersonalKey+`"`)) {
-		return data, nil
+		return data, nil, nil
 	}
-	return s.rewrite(ctx, data, func(m map[string]any) (any, bool, error) {
+	seen := map[string]bool{}
+	sealed, err = s.rewrite(ctx, data, func(m map[string]any) (any, bool, error) {
 		inner, ok := m[domain.PersonalKey].(map[string]any)
 		if !ok || len(m) != 1 {
 			return nil, false, nil
@@ -232,9 +284,13 @@ func (s *Sealer) SealJSON(ctx context.Context, data []byte) ([]byte, error) {
 		if err != nil {
 			return nil, false, err
 		}
-		a, err := s.key(ctx, subject, true)
+		a, claim, err := s.sealKey(ctx, subject)
 		if err != nil {
 			return nil, false, fmt.Errorf("sealing personal data: %w", err)
+		}
+		if claim != nil && !seen[subject] {
+			seen[subject] = true
+			keys = append(keys, *claim)
 		}
 		nonce := make([]byte, a.NonceSize())
 		if _, err := rand.Read(nonce); err != nil {
@@ -242,6 +298,10 @@ func (s *Sealer) SealJSON(ctx context.Context, data []byte) ([]byte, error) {
 		}
 		return map[string]any{sealedKey: sealedNode{Subject: subject, Nonce: nonce, CT: a.Seal(nil, nonce, plain, []byte(subject))}}, true, nil
 	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return sealed, keys, nil
 }
 
 // OpenJSON reverses SealJSON. Values whose subject was shredded come back

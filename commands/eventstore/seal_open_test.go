@@ -20,10 +20,16 @@ func TestOpenJSONInPlace(t *testing.T) {
 	s, _ := es.NewSealer(bytes.Repeat([]byte{7}, 32), keys)
 	plain := []byte(`{"id":"AP-1","n":12345678901234567890,"who":{"$pii":{"subject":"AP-1","value":{"name":"山田太郎","html":"<b>&"}}},` +
 		`"list":[{"$pii":{"subject":"AP-2","value":"品川 300 あ 12-34"}},{"x":1}],"note":"text with \"$sealed\" in it"}`)
-	sealed, err := s.SealJSON(ctx, plain)
+	sealed, newKeys, err := s.SealJSON(ctx, plain)
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, k := range newKeys { // what the append that carries them stores
+		if _, err := keys.Put(ctx, k.Subject, k.Wrapped); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Stored(newKeys)
 	if bytes.Contains(sealed, []byte("山田太郎")) || bytes.Contains(sealed, []byte("品川")) {
 		t.Fatalf("not sealed: %s", sealed)
 	}

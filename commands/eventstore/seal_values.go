@@ -1,6 +1,7 @@
 package eventstore
 
 import (
+	"bytes"
 	"context"
 	"crypto/cipher"
 	"crypto/rand"
@@ -23,7 +24,7 @@ func (s *Sealer) SealValue(ctx context.Context, subject string, plain []byte) ([
 	if subject == "" {
 		return nil, errors.New("eventstore: sealing a value without a subject")
 	}
-	a, err := s.key(ctx, subject, true)
+	a, err := s.storedKey(ctx, subject)
 	if err != nil {
 		return nil, err
 	}
@@ -32,6 +33,30 @@ func (s *Sealer) SealValue(ctx context.Context, subject string, plain []byte) ([
 		return nil, err
 	}
 	return a.Seal(nonce, nonce, plain, []byte(subject)), nil
+}
+
+// storedKey is subject's key for sealing outside an append (a read model, a
+// file): a new key is written to the key table first, as nothing carries it.
+func (s *Sealer) storedKey(ctx context.Context, subject string) (cipher.AEAD, error) {
+	for attempt := 0; ; attempt++ {
+		a, claim, err := s.sealKey(ctx, subject)
+		if err != nil || claim == nil {
+			return a, err
+		}
+		stored, err := s.table.Put(ctx, subject, claim.Wrapped)
+		if err != nil {
+			s.Forget(subject)
+			return nil, err
+		}
+		if bytes.Equal(stored, claim.Wrapped) {
+			s.Stored([]SubjectKey{*claim})
+			return a, nil
+		}
+		s.Forget(subject) // another process stored its key first: use that one
+		if attempt > 0 {
+			return nil, fmt.Errorf("eventstore: the key of a data subject keeps changing")
+		}
+	}
 }
 
 // Keyring holds the unwrapped keys of some subjects, fetched together for

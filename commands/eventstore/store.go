@@ -81,6 +81,50 @@ type EventData struct {
 	Type          string
 	SchemaVersion int
 	Data          []byte
+	// Keys are the data keys (wrapped) that Data is sealed under and that
+	// the key table may not hold yet: a new data subject's first event
+	// carries its new key. The store writes them in the append's own
+	// transaction, so a key exists if and only if an event sealed under it
+	// committed; if the subject already has another key, or was shredded,
+	// the append fails with ErrKeyChanged and writes nothing.
+	Keys []SubjectKey
+}
+
+// SubjectKey is a data subject's data key, wrapped by the key-encryption
+// key, as the key table stores it.
+type SubjectKey struct {
+	Subject string
+	Wrapped []byte
+}
+
+// ErrKeyChanged: an append carried a new data key for a subject that has
+// another key by now (another process sealed its first event at the same
+// time) or was shredded. Nothing was written; encoding the events again
+// seals them under the stored key (or fails with ErrShredded).
+var ErrKeyChanged = errors.New("eventstore: the data subject's key changed while the events were sealed")
+
+// KeyChangedError names the subjects of an ErrKeyChanged.
+type KeyChangedError struct{ Subjects []string }
+
+func (e *KeyChangedError) Error() string {
+	return fmt.Sprintf("%v: %v", ErrKeyChanged, e.Subjects)
+}
+
+func (e *KeyChangedError) Unwrap() error { return ErrKeyChanged }
+
+// KeysOf lists the keys carried by events, each subject once.
+func KeysOf(events ...EventData) []SubjectKey {
+	var out []SubjectKey
+	seen := map[string]bool{}
+	for _, e := range events {
+		for _, k := range e.Keys {
+			if !seen[k.Subject] {
+				seen[k.Subject] = true
+				out = append(out, k)
+			}
+		}
+	}
+	return out
 }
 
 // RecordedEvent is an event as stored.

@@ -71,7 +71,22 @@ func TestApplyRecordsTheQRStore(t *testing.T) {
 // events, stored before, still replay, with no store.
 func TestCompletedVersion1StillDecodes(t *testing.T) {
 	ctx := context.Background()
-	c, _ := codec(t)
+	keys := memKeys{}
+	reg := es.NewRegistry()
+	cmds.RegisterEvents(reg)
+	sealer, err := es.NewSealer(make([]byte, 32), keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := es.NewCodec(reg, sealer)
+	stored := func(data []es.EventData) { // as the append that carries them would
+		for _, k := range es.KeysOf(data...) {
+			if _, err := keys.Put(ctx, k.Subject, k.Wrapped); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c.Committed(data...)
+	}
 	id, _ := application.ParseID("AP-OLD0001")
 	ev := completedAt("AP-OLD0001", clock("2026-04-01T10:00").Now())
 	ev.StoreID = "S001"
@@ -79,6 +94,7 @@ func TestCompletedVersion1StillDecodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	stored(data)
 	if data[0].SchemaVersion != 2 {
 		t.Fatalf("schema version %d, want 2", data[0].SchemaVersion)
 	}

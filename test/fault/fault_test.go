@@ -57,6 +57,36 @@ func TestKill9UnderLoad(t *testing.T) {
 	t.Logf("whole test %s", time.Since(start).Round(time.Millisecond))
 }
 
+// PostgreSQL stopped for 6 s under load (its own throwaway cluster) and
+// started again; Gantry keeps running and recovers by itself.
+func TestDatabaseStoppedUnderLoad(t *testing.T) {
+	pg := startCluster(t)
+	box, smtpAddr := smtptest.Start(t)
+	s := newServer(t, pg.url, smtpAddr)
+	s.start()
+	reqs := applications(commandsSent)
+	start := time.Now()
+	acked := load(s.url, reqs, clients, []int{commandsSent / 3}, func() {
+		pg.ctl("stop", "-m", "fast")
+		time.Sleep(6 * time.Second)
+		pg.ctl("start", "-w", "-l", filepath.Join(pg.dir, "server.log"))
+	})
+	s2 := 0
+	for _, r := range reqs {
+		if r.status != 201 {
+			s2++
+		}
+	}
+	if s2 == 0 {
+		t.Fatal("the outage came too late: every request was answered")
+	}
+	retried, stuck := retry(t, s.url(), reqs)
+	f := check(t, s, pg.url, reqs, acked, retried, stuck, box)
+	t.Logf("database stopped for 6 s under load: %s", f)
+	viewsEqualRebuild(t, s, pg.url)
+	t.Logf("whole test %s", time.Since(start).Round(time.Millisecond))
+}
+
 // A transaction held open in psql style (BEGIN; SELECT txid_current();
 // sleep) shows on /metrics within 5 s, and commands keep their latency: they
 // no longer wait for the views.

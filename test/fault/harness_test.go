@@ -201,6 +201,15 @@ func (s *server) stop() {
 	s.cmd = nil
 }
 
+// cliErr runs a one-shot gantry command against the same database (from
+// any goroutine).
+func (s *server) cliErr(args ...string) (string, error) {
+	cmd := exec.Command(s.bin, args...)
+	cmd.Env = s.env
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
 // cli runs a one-shot gantry command against the same database.
 func (s *server) cli(args ...string) string {
 	s.t.Helper()

@@ -19,6 +19,10 @@ import (
 // Inbox keeps every mail delivered to it (the raw message, headers and
 // body). The zero value is ready; Serve or Start puts it on the network.
 type Inbox struct {
+	// Delay makes the server answer each mail's data this much late (a
+	// slow mail server); set it before the first mail.
+	Delay time.Duration
+
 	mu    sync.Mutex
 	mails []Mail
 }
@@ -71,6 +75,7 @@ func (s *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	time.Sleep(s.b.Delay)
 	s.m.Data = string(d)
 	s.b.mu.Lock()
 	s.b.mails = append(s.b.mails, s.m)

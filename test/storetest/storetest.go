@@ -3,6 +3,7 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -90,6 +91,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 	t.Run("shredding", func(t *testing.T) { testShred(t, newHarness(t)) })
 	t.Run("oversize_event_refused", func(t *testing.T) { testOversize(t, newHarness(t)) })
 	t.Run("batch_keys_shred_elsewhere", func(t *testing.T) { testBatchKeys(t, newHarness(t)) })
+	t.Run("subject_keys_in_the_append", func(t *testing.T) { testKeysInAppend(t, newHarness(t)) })
 	t.Run("upcast_and_unknown_type", func(t *testing.T) { testUpcast(t, newHarness(t)) })
 }
 
@@ -640,5 +642,101 @@ func testOversize(t *testing.T, h Harness) {
 	}
 	if evs, _ := h.Store.ReadStream(ctx, "other", es.Forwards, 1, 0); len(evs) != 0 {
 		t.Fatalf("AppendMany wrote %d events beside the refused one", len(evs))
+	}
+}
+
+// testKeysInAppend: a new data subject's key is written by the append that
+// first seals data under it, in its transaction. A failed append (a wrong
+// expected version, alone or in AppendMany) leaves no key behind; a key
+// stored meanwhile by another process, or a shredded subject, refuses the
+// append (ErrKeyChanged) and writes nothing; encoding again seals under the
+// stored key.
+func testKeysInAppend(t *testing.T, h Harness) {
+	ctx := context.Background()
+	kek := make([]byte, 32)
+	_, _ = rand.Read(kek)
+	codec := newCodecKEK(t, h.Keys, kek)
+	noKey := func(subject string) {
+		t.Helper()
+		if _, err := h.Keys.Get(ctx, subject); !errors.Is(err, es.ErrNoKey) {
+			t.Fatalf("key of %s after a failed append: %v, want ErrNoKey", subject, err)
+		}
+	}
+	if _, err := h.Store.Append(ctx, "keys-1", es.NoStream, md(), ev("first")); err != nil {
+		t.Fatal(err)
+	}
+	data, err := codec.Encode(ctx, Noted{Text: "k", Who: domain.Seal("SUBJ-K1", "山田 太郎")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data[0].Keys) != 1 || data[0].Keys[0].Subject != "SUBJ-K1" {
+		t.Fatalf("the first event of a new subject carries its key: %+v", data[0].Keys)
+	}
+	noKey("SUBJ-K1") // sealing alone writes nothing
+	if _, err := h.Store.Append(ctx, "keys-1", es.ExpectedVersion(5), md(), data...); !errors.Is(err, es.ErrWrongExpectedVersion) {
+		t.Fatalf("append at a wrong version: %v", err)
+	}
+	noKey("SUBJ-K1")
+	if _, err := h.Store.AppendMany(ctx, md(),
+		es.StreamAppend{Stream: "keys-2", Expected: es.NoStream, Events: data},
+		es.StreamAppend{Stream: "keys-1", Expected: es.NoStream, Events: []es.EventData{ev("late")}}); !errors.Is(err, es.ErrWrongExpectedVersion) {
+		t.Fatalf("AppendMany with a conflict: %v", err)
+	}
+	noKey("SUBJ-K1")
+	if _, err := h.Store.Append(ctx, "keys-1", es.ExpectedVersion(1), md(), data...); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := h.Keys.Get(ctx, "SUBJ-K1")
+	if err != nil || !bytes.Equal(stored, data[0].Keys[0].Wrapped) {
+		t.Fatalf("key after the append: %v", err)
+	}
+	got, err := codec.Decode(ctx, mustRead(t, h, "keys-1", 2))
+	if err != nil || got.(Noted).Who.Value != "山田 太郎" {
+		t.Fatalf("decoding under the stored key: %+v %v", got, err)
+	}
+	// Carrying a key that is stored already is harmless; once the codec
+	// knows the append committed, events no longer carry it.
+	again, _ := codec.Encode(ctx, Noted{Who: domain.Seal("SUBJ-K1", "again")})
+	if _, err := h.Store.Append(ctx, "keys-1", es.ExpectedVersion(2), md(), again...); err != nil {
+		t.Fatal(err)
+	}
+	codec.Committed(again...)
+	if later, _ := codec.Encode(ctx, Noted{Who: domain.Seal("SUBJ-K1", "later")}); len(later[0].Keys) != 0 {
+		t.Fatalf("a stored key is carried again: %+v", later[0].Keys)
+	}
+
+	// Two processes seal a new subject's first data at the same time.
+	other := newCodecKEK(t, h.Keys, kek)
+	mine, _ := codec.Encode(ctx, Noted{Who: domain.Seal("SUBJ-K2", "佐藤 花子")})
+	theirs, _ := other.Encode(ctx, Noted{Who: domain.Seal("SUBJ-K2", "佐藤 花子")})
+	if _, err := h.Store.Append(ctx, "keys-3", es.NoStream, md(), theirs...); err != nil {
+		t.Fatal(err)
+	}
+	var kc *es.KeyChangedError
+	if _, err := h.Store.Append(ctx, "keys-4", es.NoStream, md(), mine...); !errors.As(err, &kc) || !errors.Is(err, es.ErrKeyChanged) || len(kc.Subjects) != 1 || kc.Subjects[0] != "SUBJ-K2" {
+		t.Fatalf("append under a key another process replaced: %v", err)
+	}
+	if evs, _ := h.Store.ReadStream(ctx, "keys-4", es.Forwards, 1, 0); len(evs) != 0 {
+		t.Fatalf("the refused append wrote %d events", len(evs))
+	}
+	codec.Sealer().Forget("SUBJ-K2")
+	mine, _ = codec.Encode(ctx, Noted{Who: domain.Seal("SUBJ-K2", "佐藤 花子")})
+	if len(mine[0].Keys) != 0 {
+		t.Fatalf("sealed again, the event still carries a new key")
+	}
+	if _, err := h.Store.Append(ctx, "keys-4", es.NoStream, md(), mine...); err != nil {
+		t.Fatal(err)
+	}
+
+	// A subject shredded while its first events were being sealed.
+	pending, _ := codec.Encode(ctx, Noted{Who: domain.Seal("SUBJ-K3", "鈴木 一郎")})
+	if err := other.Sealer().Shred(ctx, "SUBJ-K3"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Store.AppendMany(ctx, md(), es.StreamAppend{Stream: "keys-5", Expected: es.NoStream, Events: pending}); !errors.Is(err, es.ErrKeyChanged) {
+		t.Fatalf("append under the key of a shredded subject: %v", err)
+	}
+	if _, err := h.Keys.Get(ctx, "SUBJ-K3"); !errors.Is(err, es.ErrShredded) {
+		t.Fatalf("the shredded subject's key: %v", err)
 	}
 }

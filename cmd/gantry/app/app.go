@@ -47,6 +47,8 @@ type App struct {
 	Jobs     []Job
 
 	ready atomic.Bool // migrations applied, background work started
+	// schedulerLeader is 1 while this process runs the scheduled jobs.
+	schedulerLeader prometheus.Gauge
 }
 
 // Build builds Gantry without touching the database (it may be down; Start
@@ -71,7 +73,9 @@ func Build(cfg Config, clock commands.Clock, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a := &App{Config: cfg, Log: log, Clock: clock, Pool: pool, Metrics: prometheus.NewRegistry()}
-	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.schedulerLeader = prometheus.NewGauge(prometheus.GaugeOpts{Name: "gantry_scheduler_leader",
+		Help: "1 while this process runs the scheduled jobs (with GANTRY_REPLICAS=on, exactly one process at a time)."})
+	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), a.schedulerLeader)
 	// Events stay small: an event over 64 KiB is refused (413
 	// event_too_large over HTTP); bulk detail lives beside the log.
 	a.Store = postgres.NewStore(pool, clock, postgres.WithPollInterval(cfg.PollEvery), postgres.WithMaxEventSize(es.MaxEventSize))
@@ -248,10 +252,39 @@ func (a *App) RunJob(ctx context.Context, name string) error {
 	return fmt.Errorf("no job %q", name)
 }
 
+// schedulerLock names the advisory lock of the scheduler's leadership.
+// Durable across versions: replicas of two versions must agree on it.
+const schedulerLock = "gantry scheduler"
+
+// schedule runs the jobs every JobEvery until ctx ends. With replicas
+// (GANTRY_REPLICAS=on) it runs them only while this process leads the
+// scheduler (a session advisory lock, see postgres.Lead): every job is
+// active in exactly one process at a time, and when that process dies
+// another takes over within seconds (its next tick runs the jobs).
 func (a *App) schedule(ctx context.Context) {
 	if len(a.Jobs) == 0 || a.Config.JobEvery <= 0 {
 		return
 	}
+	if !a.Config.Replicas {
+		a.scheduleLed(ctx)
+		return
+	}
+	for ctx.Err() == nil {
+		lctx, release, ok := postgres.Lead(ctx, a.Pool.Config().ConnConfig.Copy(), schedulerLock, a.Log)
+		if !ok {
+			return
+		}
+		a.Log.Info("this process runs the scheduled jobs")
+		a.scheduleLed(lctx)
+		release()
+	}
+}
+
+// scheduleLed runs the jobs every JobEvery until ctx ends, while
+// gantry_scheduler_leader says so.
+func (a *App) scheduleLed(ctx context.Context) {
+	a.schedulerLeader.Set(1)
+	defer a.schedulerLeader.Set(0)
 	t := time.NewTicker(a.Config.JobEvery)
 	defer t.Stop()
 	for {
@@ -260,7 +293,10 @@ func (a *App) schedule(ctx context.Context) {
 			return
 		case <-t.C:
 			for _, j := range a.Jobs {
-				if err := a.RunJob(ctx, j.Name); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				if err := a.RunJob(ctx, j.Name); err != nil && ctx.Err() == nil {
 					a.Log.Error("job failed", "job", j.Name, "err", err.Error())
 				}
 			}
@@ -296,7 +332,9 @@ func (h health) Ready(ctx context.Context) (bool, []string) {
 		problems = append(problems, "starting: migrations not applied yet")
 	}
 	for _, s := range h.a.Runner.Statuses(ctx) {
-		if s.State != projections.StateRunning {
+		// A standby projector (another replica leads it) is ready: its
+		// view is the shared one, and this process mirrors its checkpoint.
+		if s.State != projections.StateRunning && s.State != projections.StateStandby {
 			msg := "projector " + s.Name + " is " + s.State
 			if s.Error != "" {
 				msg += ": " + s.Error
