@@ -296,6 +296,17 @@ func (r report) has(kind, prefix string) bool {
 // privacyReport runs `gantry privacy report SUBJECT` and reads its JSON.
 func (e *env) privacyReport(subject string) report {
 	e.t.Helper()
+	// The CLI reads the views: let them apply everything written so far
+	// (this test's commands and jobs), as a query with Gantry-After would.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	head, err := e.a.Store.Head(ctx)
+	if err == nil {
+		err = e.a.Runner.WaitFor(ctx, head)
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
 	var out bytes.Buffer
 	if err := app.PrivacyCLI(context.Background(), e.a, []string{"privacy", "report", subject}, &out); err != nil {
 		e.t.Fatal(err)
