@@ -58,6 +58,13 @@ func slowSink(t *testing.T, down bool) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
+	// The watcher has a connection of its own: a pgx.Conn serves one
+	// goroutine at a time.
+	watch, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watch.Close(ctx)
 
 	// The watcher samples every 20 ms until stopped.
 	var (
@@ -78,7 +85,7 @@ func slowSink(t *testing.T, down bool) {
 			}
 			var idle float64
 			var who string
-			err := conn.QueryRow(ctx, `SELECT coalesce(extract(epoch FROM now() - state_change), 0)::float8, coalesce(left(query, 120), '')
+			err := watch.QueryRow(ctx, `SELECT coalesce(extract(epoch FROM now() - state_change), 0)::float8, coalesce(left(query, 120), '')
 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle in transaction'
 ORDER BY state_change LIMIT 1`).Scan(&idle, &who)
 			if err != nil && err != pgx.ErrNoRows {
