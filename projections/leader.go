@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	es "github.com/gantry-etc/gantry/commands/eventstore"
 )
 
@@ -37,39 +35,12 @@ func (r *Runner) lead(ctx context.Context, name string) (lctx context.Context, r
 	for {
 		if time.Since(lastTry) >= time.Second {
 			lastTry = time.Now()
-			if conn, err := pgx.ConnectConfig(ctx, cfg); err == nil {
-				var got bool
-				err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended($1, 0))`, lockKey(name)).Scan(&got)
-				if err == nil && got {
-					lctx, cancel := context.WithCancel(ctx)
-					watched := make(chan struct{})
-					go func() { // a leader that lost its lock connection stops
-						defer close(watched)
-						t := time.NewTicker(time.Second)
-						defer t.Stop()
-						for {
-							select {
-							case <-lctx.Done():
-								return
-							case <-t.C:
-								if _, err := conn.Exec(lctx, `SELECT 1`); err != nil {
-									if lctx.Err() == nil {
-										r.log.Warn("projector lost its leadership lock", "projector", name, "err", err)
-									}
-									cancel()
-									return
-								}
-							}
-						}
-					}()
-					r.log.Info("projector leads", "projector", name)
-					return lctx, func() {
-						cancel()
-						<-watched
-						_ = conn.Close(context.Background()) // ends the session: the lock is released
-					}, true
-				}
-				_ = conn.Close(context.Background())
+			lctx, release, ok := TryLead(ctx, cfg, lockKey(name), func(err error) {
+				r.log.Warn("projector lost its leadership lock", "projector", name, "err", err)
+			})
+			if ok {
+				r.log.Info("projector leads", "projector", name)
+				return lctx, release, true
 			}
 		}
 		r.mirror(ctx, name)

@@ -258,7 +258,7 @@ const schedulerLock = "gantry scheduler"
 
 // schedule runs the jobs every JobEvery until ctx ends. With replicas
 // (GANTRY_REPLICAS=on) it runs them only while this process leads the
-// scheduler (a session advisory lock, see postgres.Lead): every job is
+// scheduler (a session advisory lock, see projections.Lead): every job is
 // active in exactly one process at a time, and when that process dies
 // another takes over within seconds (its next tick runs the jobs).
 func (a *App) schedule(ctx context.Context) {
@@ -270,7 +270,7 @@ func (a *App) schedule(ctx context.Context) {
 		return
 	}
 	for ctx.Err() == nil {
-		lctx, release, ok := postgres.Lead(ctx, a.Pool.Config().ConnConfig.Copy(), schedulerLock, a.Log)
+		lctx, release, ok := projections.Lead(ctx, a.Pool.Config().ConnConfig.Copy(), schedulerLock, a.Log)
 		if !ok {
 			return
 		}
