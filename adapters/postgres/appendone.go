@@ -2,9 +2,8 @@ package postgres
 
 import (
 	"context"
-	"time"
-
-	"github.com/jackc/pgx/v5/pgtype"
+	"fmt"
+	"strings"
 )
 
 // The common append, one event to a stream at a known version, is one plain
@@ -86,22 +85,33 @@ func (c *appendCall) oneOutcome(ctx context.Context, q querier, head int64, pos 
 	return o
 }
 
-// appendManySQL appends a group-commit batch of single() appends to distinct
-// streams in one plain statement: the heads with one probe each, the command
-// IDs with one INSERT, the events with one INSERT. Appends that are not
-// written (a wrong expected version, a recorded command ID) are answered
-// like runOne's. A race with another transaction, or a repeated stream, ends
-// in a unique violation of events_pkey that rolls the batch back.
+// appendManySQL(n) appends a group-commit batch of n single() appends to
+// distinct streams in one plain statement: the heads with one probe each,
+// the command IDs with one INSERT, the events with one INSERT. Appends that
+// are not written (a wrong expected version, a recorded command ID) are
+// answered like runOne's. A race with another transaction, or a repeated
+// stream, ends in a unique violation of events_pkey that rolls the batch
+// back.
 //
-// Arrays, one element per append: $1 streams, $2 expected versions, $3
-// command IDs (NULL: none), $4 event IDs, $5 types, $6 schema versions, $7
-// data, $8 metadata, $9 recorded at, $10 canonical bytes.
-const appendManySQL = `WITH a AS MATERIALIZED (
-  SELECT x.i, x.s, x.ex, x.cmd, x.id, x.t, x.sc, x.d, x.m, x.r, x.c,
-         coalesce(l.version, 0) AS v, coalesce(l.hash, ''::bytea) AS hash
-    FROM unnest($1::text[], $2::bigint[], $3::text[], $4::uuid[], $5::text[], $6::int[], $7::json[], $8::json[], $9::timestamptz[], $10::bytea[])
-         WITH ORDINALITY x(s, ex, cmd, id, t, sc, d, m, r, c, i)
-    LEFT JOIN LATERAL (
+// The appends come as rows of scalar parameters (appendManyArgs), one
+// statement text per batch size, rather than as arrays: PostgreSQL then
+// knows the row count of every execution and keeps one generic plan per
+// size (with arrays it cannot, and plans each execution anew).
+func appendManySQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`WITH x (i, s, ex, cmd, id, t, sc, d, m, r, c) AS (VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		p := 10 * i
+		fmt.Fprintf(&b, "(%d, $%d::text, $%d::bigint, $%d::text, $%d::uuid, $%d::text, $%d::int, $%d::json, $%d::json, $%d::timestamptz, $%d::bytea)",
+			i+1, p+1, p+2, p+3, p+4, p+5, p+6, p+7, p+8, p+9, p+10)
+	}
+	b.WriteString(`),
+a AS MATERIALIZED (
+  SELECT x.*, coalesce(l.version, 0) AS v, coalesce(l.hash, ''::bytea) AS hash
+    FROM x LEFT JOIN LATERAL (
       SELECT e.version, e.hash FROM events e WHERE e.stream_id = x.s ORDER BY e.version DESC LIMIT 1) l ON true),
 c AS (
   INSERT INTO appended_commands (command_id, stream_id, first_version, last_version, created_at)
@@ -112,29 +122,15 @@ ins AS (
   SELECT a.id, a.s, a.v + 1, a.t, a.sc, a.d, a.m, a.r, sha256(a.hash || a.c)
     FROM a WHERE a.v = a.ex AND (a.cmd IS NULL OR a.cmd IN (SELECT command_id FROM c))
   RETURNING events.stream_id, events.position, events.transaction_id)
-SELECT a.i::int, a.v, ins.position, ins.transaction_id::text FROM a LEFT JOIN ins ON ins.stream_id = a.s`
+SELECT a.i, a.v, ins.position, ins.transaction_id::text FROM a LEFT JOIN ins ON ins.stream_id = a.s`)
+	return b.String()
+}
 
 // appendManyArgs are appendManySQL's arguments for calls, all single().
 func appendManyArgs(calls []*appendCall) []any {
-	n := len(calls)
-	var (
-		streams  = make([]string, n)
-		expected = make([]int64, n)
-		commands = make([]pgtype.Text, n)
-		ids      = make([]pgtype.UUID, n)
-		types    = make([]string, n)
-		schemas  = make([]int32, n)
-		data     = make([][]byte, n)
-		meta     = make([][]byte, n)
-		recorded = make([]time.Time, n)
-		canon    = make([][]byte, n)
-	)
-	for i, c := range calls {
-		streams[i], expected[i], commands[i] = c.stream, c.expected, c.command
-		ids[i], types[i], schemas[i], data[i] = c.ids[0], c.types[0], c.schemas[0], c.data[0]
-		meta[i], recorded[i], canon[i] = c.meta, c.recorded, c.canon[0]
+	args := make([]any, 0, 10*len(calls))
+	for _, c := range calls {
+		args = append(args, c.stream, c.expected, c.command, c.ids[0], c.types[0], c.schemas[0], c.data[0], c.meta, c.recorded, c.canon[0])
 	}
-	// FlatArray: pgx encodes these arrays without reflection.
-	return []any{streams, expected, pgtype.FlatArray[pgtype.Text](commands), pgtype.FlatArray[pgtype.UUID](ids), types, schemas,
-		pgtype.FlatArray[[]byte](data), pgtype.FlatArray[[]byte](meta), pgtype.FlatArray[time.Time](recorded), pgtype.FlatArray[[]byte](canon)}
+	return args
 }

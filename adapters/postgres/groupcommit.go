@@ -36,6 +36,21 @@ type groupCommit struct {
 	mu      sync.Mutex
 	pending []*appendRequest
 	running int
+	// many[n] is appendManySQL(n), made when first needed.
+	many []string
+}
+
+// manySQL returns appendManySQL(n).
+func (g *groupCommit) manySQL(n int) string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.many == nil {
+		g.many = make([]string, g.maxBatch+1)
+	}
+	if g.many[n] == "" {
+		g.many[n] = appendManySQL(n)
+	}
+	return g.many[n]
 }
 
 type appendRequest struct {
@@ -245,7 +260,7 @@ func (g *groupCommit) commitSingles(ctx context.Context, live []*appendRequest, 
 	}
 	n := len(calls)
 	got := make([]row, n)
-	rows, err := g.pool.Query(ctx, appendManySQL, appendManyArgs(calls)...)
+	rows, err := g.pool.Query(ctx, g.manySQL(n), appendManyArgs(calls)...)
 	if err != nil {
 		return nil, err
 	}
