@@ -97,40 +97,66 @@ func (c *appendCall) oneOutcome(ctx context.Context, q querier, head int64, pos 
 // statement text per batch size, rather than as arrays: PostgreSQL then
 // knows the row count of every execution and keeps one generic plan per
 // size (with arrays it cannot, and plans each execution anew).
-func appendManySQL(n int) string {
+//
+// A batch without command IDs has no command column and no INSERT into
+// appended_commands (cmds false).
+func appendManySQL(n int, cmds bool) string {
 	var b strings.Builder
-	b.WriteString(`WITH x (i, s, ex, cmd, id, t, sc, d, m, r, c) AS (VALUES `)
+	k := 9
+	if cmds {
+		k = 10
+		b.WriteString(`WITH x (i, s, ex, id, t, sc, d, m, r, c, cmd) AS (VALUES `)
+	} else {
+		b.WriteString(`WITH x (i, s, ex, id, t, sc, d, m, r, c) AS (VALUES `)
+	}
 	for i := range n {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		p := 10 * i
-		fmt.Fprintf(&b, "(%d, $%d::text, $%d::bigint, $%d::text, $%d::uuid, $%d::text, $%d::int, $%d::json, $%d::json, $%d::timestamptz, $%d::bytea)",
-			i+1, p+1, p+2, p+3, p+4, p+5, p+6, p+7, p+8, p+9, p+10)
+		p := k * i
+		fmt.Fprintf(&b, "(%d, $%d::text, $%d::bigint, $%d::uuid, $%d::text, $%d::int, $%d::json, $%d::json, $%d::timestamptz, $%d::bytea",
+			i+1, p+1, p+2, p+3, p+4, p+5, p+6, p+7, p+8, p+9)
+		if cmds {
+			fmt.Fprintf(&b, ", $%d::text", p+10)
+		}
+		b.WriteString(")")
 	}
 	b.WriteString(`),
 a AS MATERIALIZED (
   SELECT x.*, coalesce(l.version, 0) AS v, coalesce(l.hash, ''::bytea) AS hash
     FROM x LEFT JOIN LATERAL (
-      SELECT e.version, e.hash FROM events e WHERE e.stream_id = x.s ORDER BY e.version DESC LIMIT 1) l ON true),
+      SELECT e.version, e.hash FROM events e WHERE e.stream_id = x.s ORDER BY e.version DESC LIMIT 1) l ON true),`)
+	written := `a.v = a.ex`
+	if cmds {
+		b.WriteString(`
 c AS (
   INSERT INTO appended_commands (command_id, stream_id, first_version, last_version, created_at)
   SELECT a.cmd, a.s, a.v + 1, a.v + 1, a.r FROM a WHERE a.cmd IS NOT NULL AND a.v = a.ex
-  ON CONFLICT DO NOTHING RETURNING command_id),
+  ON CONFLICT DO NOTHING RETURNING command_id),`)
+		written += ` AND (a.cmd IS NULL OR a.cmd IN (SELECT command_id FROM c))`
+	}
+	b.WriteString(`
 ins AS (
   INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata, recorded_at, hash)
   SELECT a.id, a.s, a.v + 1, a.t, a.sc, a.d, a.m, a.r, sha256(a.hash || a.c)
-    FROM a WHERE a.v = a.ex AND (a.cmd IS NULL OR a.cmd IN (SELECT command_id FROM c))
+    FROM a WHERE ` + written + `
   RETURNING events.stream_id, events.position, events.transaction_id)
 SELECT a.i, a.v, ins.position, ins.transaction_id::text FROM a LEFT JOIN ins ON ins.stream_id = a.s`)
 	return b.String()
 }
 
 // appendManyArgs are appendManySQL's arguments for calls, all single().
-func appendManyArgs(calls []*appendCall) []any {
-	args := make([]any, 0, 10*len(calls))
+func appendManyArgs(calls []*appendCall, cmds bool) []any {
+	k := 9
+	if cmds {
+		k = 10
+	}
+	args := make([]any, 0, k*len(calls))
 	for _, c := range calls {
-		args = append(args, c.stream, c.expected, c.command, c.ids[0], c.types[0], c.schemas[0], c.data[0], c.meta, c.recorded, c.canon[0])
+		args = append(args, c.stream, c.expected, c.ids[0], c.types[0], c.schemas[0], c.data[0], c.meta, c.recorded, c.canon[0])
+		if cmds {
+			args = append(args, c.command)
+		}
 	}
 	return args
 }

@@ -36,21 +36,25 @@ type groupCommit struct {
 	mu      sync.Mutex
 	pending []*appendRequest
 	running int
-	// many[n] is appendManySQL(n), made when first needed.
-	many []string
+	// many[cmds][n] is appendManySQL(n, cmds), made when first needed.
+	many [2][]string
 }
 
-// manySQL returns appendManySQL(n).
-func (g *groupCommit) manySQL(n int) string {
+// manySQL returns appendManySQL(n, cmds).
+func (g *groupCommit) manySQL(n int, cmds bool) string {
+	k := 0
+	if cmds {
+		k = 1
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.many == nil {
-		g.many = make([]string, g.maxBatch+1)
+	if g.many[k] == nil {
+		g.many[k] = make([]string, g.maxBatch+1)
 	}
-	if g.many[n] == "" {
-		g.many[n] = appendManySQL(n)
+	if g.many[k][n] == "" {
+		g.many[k][n] = appendManySQL(n, cmds)
 	}
-	return g.many[n]
+	return g.many[k][n]
 }
 
 type appendRequest struct {
@@ -260,7 +264,11 @@ func (g *groupCommit) commitSingles(ctx context.Context, live []*appendRequest, 
 	}
 	n := len(calls)
 	got := make([]row, n)
-	rows, err := g.pool.Query(ctx, g.manySQL(n), appendManyArgs(calls)...)
+	cmds := false
+	for _, c := range calls {
+		cmds = cmds || c.command.Valid
+	}
+	rows, err := g.pool.Query(ctx, g.manySQL(n, cmds), appendManyArgs(calls, cmds)...)
 	if err != nil {
 		return nil, err
 	}
