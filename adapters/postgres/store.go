@@ -106,7 +106,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected es.ExpectedV
 	if err := es.CheckSizes(stream, events, s.maxEvent); err != nil {
 		return es.AppendResult{}, err
 	}
-	meta, err := json.Marshal(md)
+	meta, err := metadataJSON(md)
 	if err != nil {
 		return es.AppendResult{}, err
 	}
@@ -289,7 +289,7 @@ func (s *Store) AppendMany(ctx context.Context, md es.Metadata, appends ...es.St
 			return nil, err
 		}
 	}
-	meta, err := json.Marshal(md)
+	meta, err := metadataJSON(md)
 	if err != nil {
 		return nil, err
 	}
