@@ -96,7 +96,11 @@ func (c *appendCall) oneOutcome(ctx context.Context, q querier, head int64, pos 
 // The appends come as rows of scalar parameters (appendManyArgs), one
 // statement text per batch size, rather than as arrays: PostgreSQL then
 // knows the row count of every execution and keeps one generic plan per
-// size (with arrays it cannot, and plans each execution anew).
+// size (with arrays it cannot, and plans each execution anew). Sizes are
+// powers of two (manySize), so that each connection of the pool soon has a
+// generic plan for every size: a smaller batch is padded with rows of NULLs,
+// which find no stream, write nothing and are answered with an index past
+// the batch.
 //
 // A batch without command IDs has no command column and no INSERT into
 // appended_commands (cmds false).
@@ -145,18 +149,32 @@ SELECT a.i, a.v, ins.position, ins.transaction_id::text FROM a LEFT JOIN ins ON 
 	return b.String()
 }
 
-// appendManyArgs are appendManySQL's arguments for calls, all single().
-func appendManyArgs(calls []*appendCall, cmds bool) []any {
+// manySize is the statement size for a batch of n appends: the next power
+// of two (at least 2).
+func manySize(n int) int {
+	size := 2
+	for size < n {
+		size *= 2
+	}
+	return size
+}
+
+// appendManyArgs are appendManySQL(size, cmds)'s arguments for calls, all
+// single(), padded with NULLs to size rows.
+func appendManyArgs(calls []*appendCall, size int, cmds bool) []any {
 	k := 9
 	if cmds {
 		k = 10
 	}
-	args := make([]any, 0, k*len(calls))
+	args := make([]any, 0, k*size)
 	for _, c := range calls {
 		args = append(args, c.stream, c.expected, c.ids[0], c.types[0], c.schemas[0], c.data[0], c.meta, c.recorded, c.canon[0])
 		if cmds {
 			args = append(args, c.command)
 		}
+	}
+	for len(args) < k*size {
+		args = append(args, nil)
 	}
 	return args
 }

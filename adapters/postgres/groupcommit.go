@@ -36,12 +36,12 @@ type groupCommit struct {
 	mu      sync.Mutex
 	pending []*appendRequest
 	running int
-	// many[cmds][n] is appendManySQL(n, cmds), made when first needed.
-	many [2][]string
+	// many[cmds][size] is appendManySQL(size, cmds), made when first needed.
+	many [2]map[int]string
 }
 
-// manySQL returns appendManySQL(n, cmds).
-func (g *groupCommit) manySQL(n int, cmds bool) string {
+// manySQL returns appendManySQL(size, cmds), size a manySize.
+func (g *groupCommit) manySQL(size int, cmds bool) string {
 	k := 0
 	if cmds {
 		k = 1
@@ -49,12 +49,14 @@ func (g *groupCommit) manySQL(n int, cmds bool) string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.many[k] == nil {
-		g.many[k] = make([]string, g.maxBatch+1)
+		g.many[k] = map[int]string{}
 	}
-	if g.many[k][n] == "" {
-		g.many[k][n] = appendManySQL(n, cmds)
+	sql, ok := g.many[k][size]
+	if !ok {
+		sql = appendManySQL(size, cmds)
+		g.many[k][size] = sql
 	}
-	return g.many[k][n]
+	return sql
 }
 
 type appendRequest struct {
@@ -268,7 +270,8 @@ func (g *groupCommit) commitSingles(ctx context.Context, live []*appendRequest, 
 	for _, c := range calls {
 		cmds = cmds || c.command.Valid
 	}
-	rows, err := g.pool.Query(ctx, g.manySQL(n, cmds), appendManyArgs(calls, cmds)...)
+	size := manySize(n)
+	rows, err := g.pool.Query(ctx, g.manySQL(size, cmds), appendManyArgs(calls, size, cmds)...)
 	if err != nil {
 		return nil, err
 	}
@@ -280,6 +283,9 @@ func (g *groupCommit) commitSingles(ctx context.Context, live []*appendRequest, 
 		if err := rows.Scan(&idx, &r.head, &r.pos, &r.tx); err != nil {
 			rows.Close()
 			return nil, err
+		}
+		if int(idx) > n && int(idx) <= size {
+			continue // a padding row
 		}
 		if idx < 1 || int(idx) > n {
 			rows.Close()
