@@ -95,12 +95,7 @@ func Compute(s Settings, customer Customer, month money.YearMonth, cards []CardR
 		if _, ok := byNumber[u.card]; !ok {
 			return Statement{}, ErrUnknownUsageCard.Withf("card", "Usage record %s names card %s, which is not a card of contract %s.", u.Key(), u.card, customer.Contract)
 		}
-		lines = append(lines, Line{
-			Key: "toll:" + u.Key(), Kind: KindToll, Card: u.card, Vehicle: u.vehicle,
-			Operator: u.operator, RecordID: u.recordID, UsageDate: u.UsageDate(),
-			EntryIC: u.entryIC, EntryAt: u.entryAt, ExitIC: u.exitIC, ExitAt: u.exitAt,
-			Amount: u.toll, TaxRate: NotTaxed,
-		})
+		lines = append(lines, TollLine(u))
 	}
 
 	for _, c := range cards {
@@ -125,6 +120,18 @@ func Compute(s Settings, customer Customer, month money.YearMonth, cards []CardR
 		Issuer: s.issuer, Contract: customer.Contract, Recipient: strings.Join(strings.Fields(customer.Name), " "),
 		Period: month, Lines: lines, Summary: Summarize(lines),
 	}, nil
+}
+
+// TollLine is the invoice line that bills usage record u: a toll line is
+// a function of its record alone, so a line store may keep a reference to
+// the (immutable) records instead of the lines (adapters/cardsdb).
+func TollLine(u UsageRecord) Line {
+	return Line{
+		Key: "toll:" + u.Key(), Kind: KindToll, Card: u.card, Vehicle: u.vehicle,
+		Operator: u.operator, RecordID: u.recordID, UsageDate: u.UsageDate(),
+		EntryIC: u.entryIC, EntryAt: u.entryAt, ExitIC: u.exitIC, ExitAt: u.exitAt,
+		Amount: u.toll, TaxRate: NotTaxed,
+	}
 }
 
 // annualFeeCards picks, per chain due in month, the chain's latest card in

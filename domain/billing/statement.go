@@ -83,6 +83,12 @@ func (l Line) equal(o Line) bool {
 
 var kindOrder = map[LineKind]int{KindIssueFee: 0, KindAnnualFee: 1, KindToll: 2}
 
+// SortLines puts lines in invoice-detail order (the order a Statement's
+// lines and a commitment's hash have): a line set split into parts (stored
+// fee lines, toll lines rebuilt from usage records) is merged back with it.
+// Keys are unique within a set, so the order is total.
+func SortLines(ls []Line) { sortLines(ls) }
+
 // sortLines orders by card number, then issue fee, annual fee, tolls, then
 // entry time, then key: the order of the invoice details.
 func sortLines(ls []Line) {
