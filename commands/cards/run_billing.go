@@ -26,7 +26,10 @@ type BillingFacts interface {
 // invoice events commit to their lines, which are kept here.
 type InvoiceLines interface {
 	// Keep returns the write that stores sets inside the append's
-	// transaction (commands.Streams.AppendInTx).
+	// transaction (commands.Streams.AppendInTx). It may keep an
+	// invoice's toll lines as a reference to their (immutable) usage
+	// records; the write then fails with ErrUsageChanged when those
+	// records are no longer exactly the lines'.
 	Keep(sets ...billing.DocumentLines) es.TxWrite
 	// Lines reads one stored line set back, in order.
 	Lines(ctx context.Context, doc billing.InvoiceNumber, part billing.LinePart) ([]billing.Line, error)
