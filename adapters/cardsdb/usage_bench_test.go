@@ -26,25 +26,34 @@ import (
 // (commands/cards.ImportUsageHandler as gantry wires it: stream-parse with
 // edi.ReadUsage, check the cards, COPY each chunk into usage_records, append
 // usage.file_imported, all in one transaction) on a generated 100,000-row
-// file, beside a raw COPY of the same rows into a plain table and into a
-// table with usage_records' indexes, and reports the rates and the ratios:
+// file (USAGE_BENCH_ROWS rows, default 100,000, over USAGE_BENCH_CARDS
+// cards, default 100), beside a raw COPY of the same rows into a plain table and into a
+// table with usage_records' indexes, and reports the rates, the ratios and
+// the CPU per row of each side (this process, the PostgreSQL server):
 //
 //	go test ./adapters/cardsdb -run '^$' -bench BenchmarkUsageImport -benchtime 3x
+//	USAGE_BENCH_ROWS=5000000 USAGE_BENCH_CARDS=100000 go test ./adapters/cardsdb -run '^$' -bench BenchmarkUsageImport -benchtime 1x -timeout 60m
 func BenchmarkUsageImport(b *testing.B) {
-	const rows = 100_000
+	rows, nCards := envInt("USAGE_BENCH_ROWS", 100_000), envInt("USAGE_BENCH_CARDS", 100)
 	ctx := context.Background()
 	pool := pgtest.Pool(b)
-	cards := make([]card.CardNumber, 100)
+	cards := make([]card.CardNumber, nCards)
+	streams := make([]string, nCards)
 	for i := range cards {
 		cards[i], _ = card.NewCardNumber("91234", int64(i+1))
-		issue(b, pool, cards[i])
+		streams[i] = "card-" + cards[i].String()
+	}
+	// The card streams the import checks (as issue does, in one statement).
+	if _, err := pool.Exec(ctx, `INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata, recorded_at, hash)
+		SELECT gen_random_uuid(), s, 1, 'card.issued', 1, '{}', '{}', now(), '\x00' FROM unnest($1::text[]) AS s`, streams); err != nil {
+		b.Fatal(err)
 	}
 	file := func(run int) []byte {
 		var buf bytes.Buffer
 		buf.WriteString(edi.UsageHeader + "\n")
 		for i := range rows {
 			d := time.Date(2026, 11, 1+i%28, 8, 0, 0, 0, time.UTC)
-			fmt.Fprintf(&buf, "R-%d-%07d,NEXCO-E,%s,品川 300 あ %02d-%02d,東京,%s,厚木,%s,%d\n", run, i, cards[i%100], i%100, i%7,
+			fmt.Fprintf(&buf, "R-%d-%07d,NEXCO-E,%s,品川 300 あ %02d-%02d,東京,%s,厚木,%s,%d\n", run, i, cards[i%nCards], i%100, i%7,
 				d.Format(edi.UsageTimeLayout), d.Add(40*time.Minute).Format(edi.UsageTimeLayout), 100+i%5000)
 		}
 		return buf.Bytes()
@@ -158,4 +167,11 @@ func cpuMeter(b *testing.B, pool *pgxpool.Pool) (m struct{ client, server func()
 		return time.Duration(t) * 10 * time.Millisecond // USER_HZ 100
 	}
 	return m
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
 }
