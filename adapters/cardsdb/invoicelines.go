@@ -142,13 +142,14 @@ func (s InvoiceLines) Lines(ctx context.Context, doc billing.InvoiceNumber, part
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	fees := len(out)
 	rows, err = s.Pool.Query(ctx, `SELECT u.record_id, u.operator, u.card, u.vehicle, u.entry_ic, u.entry_at, u.exit_ic, u.exit_at, u.toll
 		FROM invoice_usage r JOIN usage_records u ON u.card = ANY (r.cards) AND u.usage_date BETWEEN r.first_day AND r.last_day
-		WHERE r.document = $1 AND r.part = $2 AND (u.import_tx IS NULL OR pg_visible_in_snapshot(u.import_tx, r.snapshot))`, doc.String(), string(part))
+		WHERE r.document = $1 AND r.part = $2 AND (u.import_tx IS NULL OR pg_visible_in_snapshot(u.import_tx, r.snapshot))
+		ORDER BY u.card, u.entry_at`, doc.String(), string(part))
 	if err != nil {
 		return nil, err
 	}
+	var tolls []billing.Line
 	for rows.Next() {
 		var f billing.UsageFields
 		if err := rows.Scan(&f.RecordID, &f.Operator, &f.Card, &f.Vehicle, &f.EntryIC, &f.EntryAt, &f.ExitIC, &f.ExitAt, &f.Toll); err != nil {
@@ -160,16 +161,16 @@ func (s InvoiceLines) Lines(ctx context.Context, doc billing.InvoiceNumber, part
 			rows.Close()
 			return nil, fmt.Errorf("invoice lines of %s %s: usage record %s: %w", doc, part, f.RecordID, err)
 		}
-		out = append(out, billing.TollLine(u))
+		tolls = append(tolls, billing.TollLine(u))
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if len(out) > fees {
-		billing.SortLines(out)
+	if len(tolls) == 0 {
+		return out, nil
 	}
-	return out, nil
+	return billing.MergeLines(tolls, out), nil
 }
 
 // Hash is the line count and the SHA-256 over the canonical lines of one

@@ -79,11 +79,11 @@ func TestInvoiceUsageReference(t *testing.T) {
 	load(pending, usageRecord(t, c, "R-PENDING", 4))
 
 	fee := billing.Line{Key: "issue_fee:" + c.String(), Kind: billing.KindIssueFee, Card: c, Vehicle: recs[0].Vehicle(), Reason: card.ReasonNew, Amount: 500, TaxRate: billing.StandardRate}
-	lines := []billing.Line{fee}
+	var tolls []billing.Line
 	for _, u := range recs {
-		lines = append(lines, billing.TollLine(u))
+		tolls = append(tolls, billing.TollLine(u))
 	}
-	billing.SortLines(lines)
+	lines := billing.MergeLines(tolls, []billing.Line{fee})
 	inv := domaintest.Must(billing.ParseInvoiceNumber("INV-202611-L-2026-001"))
 	if err := keep(ctx, pool, billing.DocumentLines{Document: inv, Part: billing.PartLines, Lines: lines}); err != nil {
 		t.Fatalf("keep: %v", err)

@@ -78,7 +78,9 @@ func Compute(s Settings, customer Customer, month money.YearMonth, cards []CardR
 	for _, c := range cards {
 		byNumber[c.Card] = c
 	}
-	lines := []Line{}
+	// Toll lines and fee lines are built apart and merged in detail order
+	// (tolls arrive mostly in it: the merge then costs a pass).
+	var lines, fees []Line
 
 	seen := map[string]UsageRecord{}
 	for _, u := range usage {
@@ -102,20 +104,20 @@ func Compute(s Settings, customer Customer, month money.YearMonth, cards []CardR
 		if c.IssuedOn.IsZero() || !month.Contains(c.IssuedOn) || c.Reason.IssueFeeExempt() {
 			continue
 		}
-		lines = append(lines, Line{
+		fees = append(fees, Line{
 			Key: "issue_fee:" + c.Card.String(), Kind: KindIssueFee, Card: c.Card, Vehicle: c.Vehicle,
 			Reason: c.Reason, Amount: s.issueFee, TaxRate: s.feeRate,
 		})
 	}
 
 	for _, c := range annualFeeCards(month, byNumber) {
-		lines = append(lines, Line{
+		fees = append(fees, Line{
 			Key: "annual_fee:" + c.Card.String() + ":" + month.String(), Kind: KindAnnualFee, Card: c.Card, Vehicle: c.Vehicle,
 			Amount: s.annualFee, TaxRate: s.feeRate,
 		})
 	}
 
-	sortLines(lines)
+	lines = MergeLines(lines, fees)
 	return Statement{
 		Issuer: s.issuer, Contract: customer.Contract, Recipient: strings.Join(strings.Fields(customer.Name), " "),
 		Period: month, Lines: lines, Summary: Summarize(lines),
