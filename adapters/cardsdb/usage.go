@@ -137,10 +137,22 @@ func (l *UsageLoader) load(ctx context.Context, records []billing.UsageRecord) e
 	for i, u := range rows {
 		ops[i], ids[i] = u.Operator(), u.RecordID()
 	}
+	// First one probe per road operator: is any record in the span of the
+	// chunk's record IDs (min and max in the index's own order)? A new
+	// file's IDs usually follow the last file's, so this is mostly the
+	// answer; only when the span holds records are the chunk's own IDs
+	// probed one by one.
 	var seen bool
-	if err := l.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM usage_records u JOIN unnest($1::text[], $2::text[]) AS k(operator, record_id)
-		ON u.operator = k.operator AND u.record_id = k.record_id)`, ops, ids).Scan(&seen); err != nil {
+	if err := l.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM (SELECT k.operator, min(k.record_id) AS lo, max(k.record_id) AS hi
+			FROM unnest($1::text[], $2::text[]) AS k(operator, record_id) GROUP BY k.operator) r
+		JOIN LATERAL (SELECT 1 FROM usage_records u WHERE u.operator = r.operator AND u.record_id BETWEEN r.lo AND r.hi LIMIT 1) x ON true)`, ops, ids).Scan(&seen); err != nil {
 		return fmt.Errorf("usage import: %w", err)
+	}
+	if seen {
+		if err := l.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM usage_records u JOIN unnest($1::text[], $2::text[]) AS k(operator, record_id)
+			ON u.operator = k.operator AND u.record_id = k.record_id)`, ops, ids).Scan(&seen); err != nil {
+			return fmt.Errorf("usage import: %w", err)
+		}
 	}
 	if !seen && !repeats(rows) {
 		n, err := l.tx.CopyFrom(ctx, pgx.Identifier{"usage_records"}, usageColumns, UsageRows(rows))
