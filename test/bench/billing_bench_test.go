@@ -217,8 +217,9 @@ func BenchmarkBillingRun(b *testing.B) {
 	<-done
 
 	// The raw floor of a run, in the same run: read the month's usage rows
-	// (one query) and COPY as many canonical line texts (October's stored
-	// lines) into a table shaped like invoice_lines, from one connection.
+	// (one query) and COPY October's stored line texts (the fee lines; toll
+	// lines are kept by reference, migration 02300) into a table shaped
+	// like invoice_lines, from one connection.
 	pool := a.Pool
 	var lines [][]any
 	lr, err := pool.Query(context.Background(), `SELECT document, part, seq, line FROM invoice_lines ORDER BY document, part, seq`)
