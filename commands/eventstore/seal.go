@@ -434,3 +434,78 @@ func (s *Sealer) rewrite(ctx context.Context, data []byte, fn func(map[string]an
 	}
 	return json.Marshal(out)
 }
+
+// WithholdJSON replaces every sealed value in data with null, so that it
+// decodes as a zero domain.Personal (no subject, no value, not erased). It
+// reads no key and opens nothing: for readers that never use personal data
+// (see Codec.DecodeAllWithheld), which then cannot serve any, shredded or
+// not. Data without sealed values is returned as is.
+func WithholdJSON(data []byte) ([]byte, error) {
+	if !bytes.Contains(data, []byte(`"`+sealedKey+`"`)) {
+		return data, nil
+	}
+	if out, ok := withholdInPlace(data); ok {
+		return out, nil
+	}
+	var s *Sealer
+	return s.rewrite(context.Background(), data, func(m map[string]any) (any, bool, error) {
+		if _, ok := m[sealedKey]; !ok || len(m) != 1 {
+			return nil, false, nil
+		}
+		return nil, true, nil
+	})
+}
+
+// withholdInPlace is WithholdJSON on the compact form SealJSON writes:
+// each {"$sealed":{…}} is found in the bytes and cut out. ok is false when
+// the data is not in that form (the caller then walks the tree).
+func withholdInPlace(data []byte) (out []byte, ok bool) {
+	marker := []byte(`{"` + sealedKey + `":`)
+	if bytes.Count(data, marker) != bytes.Count(data, []byte(`"`+sealedKey+`"`)) {
+		return nil, false
+	}
+	out = make([]byte, 0, len(data))
+	rest := data
+	for {
+		i := bytes.Index(rest, marker)
+		if i < 0 {
+			return append(out, rest...), true
+		}
+		out = append(out, rest[:i]...)
+		n := skipObject(rest[i+len(marker):])
+		end := i + len(marker) + n
+		if n <= 0 || end >= len(rest) || rest[end] != '}' {
+			return nil, false // not an object, or another member beside $sealed
+		}
+		out = append(out, "null"...)
+		rest = rest[end+1:]
+	}
+}
+
+// skipObject returns the length of the compact JSON object b starts with
+// (strings may hold braces and escaped quotes), or 0 when b does not start
+// with a complete one.
+func skipObject(b []byte) int {
+	if len(b) == 0 || b[0] != '{' {
+		return 0
+	}
+	depth, inString := 0, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case inString && c == '\\':
+			i++
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return 0
+}

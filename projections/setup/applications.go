@@ -7,6 +7,7 @@ package setup
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -31,6 +32,10 @@ const ApplicationsName = "setup_applications"
 type Applications struct{}
 
 func (Applications) Name() string { return ApplicationsName }
+
+// ReadsNoPersonalData implements projections.Impersonal: the view copies no
+// personal data, so the applicants' details are never opened for it.
+func (Applications) ReadsNoPersonalData() {}
 
 // EventTypes implements projections.Selective.
 func (Applications) EventTypes() []string {
@@ -61,10 +66,12 @@ func (Applications) Setup(ctx context.Context, tx pgx.Tx) error {
 	return err
 }
 
+// Apply writes the batch in order. Runs of consecutive completions are one
+// multi-row INSERT (arrays unnested) instead of one statement per event; an
+// update flushes the run before it, so the order of the log is kept.
 func (Applications) Apply(ctx context.Context, tx pgx.Tx, events []es.Event) error {
 	b := &pgx.Batch{}
-	const ins = `INSERT INTO applications (application_id, status, by_proxy, filing_store, consent_id, units, completed_at, deadline, retain_until, applied_store)
-		VALUES ($1, 'completed', $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (application_id) DO NOTHING`
+	var ins applicationRows
 	for _, ev := range events {
 		switch e := ev.Payload.(type) {
 		case application.Completed:
@@ -72,22 +79,65 @@ func (Applications) Apply(ctx context.Context, tx pgx.Tx, events []es.Event) err
 			if e.StoreID != "" {
 				store = &e.StoreID
 			}
-			b.Queue(ins, e.ApplicationID.String(), false, nil, nil, e.Units, e.CompletedAt,
-				e.CompletedAt.Add(application.ReceptionPeriod), e.CompletedAt.In(domain.Tokyo).AddDate(application.RetentionYears, 0, 0), store)
+			ins.add(e.ApplicationID.String(), false, nil, nil, e.Units, e.CompletedAt, store)
 		case application.FiledByProxy:
-			b.Queue(ins, e.ApplicationID.String(), true, e.StoreID, e.ConsentID, e.Units, e.CompletedAt,
-				e.CompletedAt.Add(application.ReceptionPeriod), e.CompletedAt.In(domain.Tokyo).AddDate(application.RetentionYears, 0, 0), nil)
+			ins.add(e.ApplicationID.String(), true, &e.StoreID, &e.ConsentID, e.Units, e.CompletedAt, nil)
 		case application.Received:
+			ins.queue(b)
 			b.Queue(`UPDATE applications SET status='received', received_at=$2, receiving_store=$3, locked=false WHERE application_id=$1`, e.ApplicationID.String(), e.ReceivedAt, e.StoreID)
 		case application.ReceptionLocked:
+			ins.queue(b)
 			b.Queue(`UPDATE applications SET locked=true WHERE application_id=$1`, e.ApplicationID.String())
 		case application.ReceptionUnlocked:
+			ins.queue(b)
 			b.Queue(`UPDATE applications SET locked=false WHERE application_id=$1`, e.ApplicationID.String())
 		case application.Expired:
+			ins.queue(b)
 			b.Queue(`UPDATE applications SET status='expired', ended_at=$2 WHERE application_id=$1`, e.ApplicationID.String(), e.ExpiredAt)
 		case application.RetentionEnded:
+			ins.queue(b)
 			b.Queue(`UPDATE applications SET status='retention_ended', ended_at=$2 WHERE application_id=$1`, e.ApplicationID.String(), e.EndedAt)
 		}
 	}
+	ins.queue(b)
+	if b.Len() == 0 {
+		return nil
+	}
 	return tx.SendBatch(ctx, b).Close()
+}
+
+// applicationRows are completed applications not yet written, as columns.
+type applicationRows struct {
+	id                         []string
+	byProxy                    []bool
+	filingStore, consent, shop []*string
+	units                      []int32
+	completed, deadline, until []time.Time
+}
+
+func (r *applicationRows) add(id string, byProxy bool, filingStore, consent *string, units int, completedAt time.Time, appliedStore *string) {
+	r.id = append(r.id, id)
+	r.byProxy = append(r.byProxy, byProxy)
+	r.filingStore = append(r.filingStore, filingStore)
+	r.consent = append(r.consent, consent)
+	r.units = append(r.units, int32(units))
+	r.completed = append(r.completed, completedAt)
+	r.deadline = append(r.deadline, completedAt.Add(application.ReceptionPeriod))
+	r.until = append(r.until, completedAt.In(domain.Tokyo).AddDate(application.RetentionYears, 0, 0))
+	r.shop = append(r.shop, appliedStore)
+}
+
+// queue adds one INSERT of the rows to b (the first of two completions of
+// one application wins, as one INSERT each would) and empties r.
+func (r *applicationRows) queue(b *pgx.Batch) {
+	if len(r.id) == 0 {
+		return
+	}
+	b.Queue(`INSERT INTO applications (application_id, status, by_proxy, filing_store, consent_id, units, completed_at, deadline, retain_until, applied_store)
+		SELECT id, 'completed', by_proxy, filing_store, consent_id, units, completed_at, deadline, retain_until, applied_store
+		FROM unnest($1::text[], $2::boolean[], $3::text[], $4::text[], $5::int[], $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], $9::text[])
+			AS r(id, by_proxy, filing_store, consent_id, units, completed_at, deadline, retain_until, applied_store)
+		ON CONFLICT (application_id) DO NOTHING`,
+		r.id, r.byProxy, r.filingStore, r.consent, r.units, r.completed, r.deadline, r.until, r.shop)
+	*r = applicationRows{}
 }
