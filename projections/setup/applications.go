@@ -127,17 +127,42 @@ func (r *applicationRows) add(id string, byProxy bool, filingStore, consent *str
 	r.shop = append(r.shop, appliedStore)
 }
 
-// queue adds one INSERT of the rows to b (the first of two completions of
-// one application wins, as one INSERT each would) and empties r.
+// queue adds one INSERT of the rows to b and empties r. The first
+// completion of an application wins, as with one INSERT … ON CONFLICT DO
+// NOTHING each: later ones in the run are dropped here, and rows already in
+// the view are left out by an anti-join. That is cheaper in PostgreSQL than
+// ON CONFLICT (a speculative insertion per row); the projector is the
+// view's only writer (one leader, whose writes hold the checkpoint row, or
+// one rebuild, on its own tables), so nothing races it.
 func (r *applicationRows) queue(b *pgx.Batch) {
 	if len(r.id) == 0 {
 		return
 	}
+	if len(r.id) > 1 {
+		r.dedupe()
+	}
 	b.Queue(`INSERT INTO applications (application_id, status, by_proxy, filing_store, consent_id, units, completed_at, deadline, retain_until, applied_store)
-		SELECT id, 'completed', by_proxy, filing_store, consent_id, units, completed_at, deadline, retain_until, applied_store
+		SELECT r.id, 'completed', r.by_proxy, r.filing_store, r.consent_id, r.units, r.completed_at, r.deadline, r.retain_until, r.applied_store
 		FROM unnest($1::text[], $2::boolean[], $3::text[], $4::text[], $5::int[], $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], $9::text[])
 			AS r(id, by_proxy, filing_store, consent_id, units, completed_at, deadline, retain_until, applied_store)
-		ON CONFLICT (application_id) DO NOTHING`,
+		WHERE NOT EXISTS (SELECT 1 FROM applications a WHERE a.application_id = r.id)`,
 		r.id, r.byProxy, r.filingStore, r.consent, r.units, r.completed, r.deadline, r.until, r.shop)
 	*r = applicationRows{}
+}
+
+// dedupe keeps the first row of each application.
+func (r *applicationRows) dedupe() {
+	seen := make(map[string]bool, len(r.id))
+	k := 0
+	for i, id := range r.id {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		r.id[k], r.byProxy[k], r.filingStore[k], r.consent[k], r.units[k] = id, r.byProxy[i], r.filingStore[i], r.consent[i], r.units[i]
+		r.completed[k], r.deadline[k], r.until[k], r.shop[k] = r.completed[i], r.deadline[i], r.until[i], r.shop[i]
+		k++
+	}
+	r.id, r.byProxy, r.filingStore, r.consent, r.units = r.id[:k], r.byProxy[:k], r.filingStore[:k], r.consent[:k], r.units[:k]
+	r.completed, r.deadline, r.until, r.shop = r.completed[:k], r.deadline[:k], r.until[:k], r.shop[:k]
 }
