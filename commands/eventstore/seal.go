@@ -457,23 +457,28 @@ func WithholdJSON(data []byte) ([]byte, error) {
 }
 
 // withholdInPlace is WithholdJSON on the compact form SealJSON writes:
-// each {"$sealed":{…}} is found in the bytes and cut out. ok is false when
-// the data is not in that form (the caller then walks the tree).
+// each {"$sealed":{…}} is found in the bytes and cut out, in one pass. ok
+// is false when the data is not in that form (the caller then walks the
+// tree).
 func withholdInPlace(data []byte) (out []byte, ok bool) {
-	marker := []byte(`{"` + sealedKey + `":`)
-	if bytes.Count(data, marker) != bytes.Count(data, []byte(`"`+sealedKey+`"`)) {
-		return nil, false
-	}
+	name := []byte(`"` + sealedKey + `"`)
 	out = make([]byte, 0, len(data))
 	rest := data
 	for {
-		i := bytes.Index(rest, marker)
+		i := bytes.Index(rest, name)
 		if i < 0 {
 			return append(out, rest...), true
 		}
-		out = append(out, rest[:i]...)
-		n := skipObject(rest[i+len(marker):])
-		end := i + len(marker) + n
+		// The name cannot occur inside a JSON string (its quotes would be
+		// escaped): here it is a member name, which must be the first of
+		// its object and be followed by ':'.
+		if i == 0 || rest[i-1] != '{' || i+len(name) >= len(rest) || rest[i+len(name)] != ':' {
+			return nil, false
+		}
+		out = append(out, rest[:i-1]...)
+		value := i + len(name) + 1
+		n := skipObject(rest[value:])
+		end := value + n
 		if n <= 0 || end >= len(rest) || rest[end] != '}' {
 			return nil, false // not an object, or another member beside $sealed
 		}
@@ -489,18 +494,18 @@ func skipObject(b []byte) int {
 	if len(b) == 0 || b[0] != '{' {
 		return 0
 	}
-	depth, inString := 0, false
+	depth := 0
 	for i := 0; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case inString && c == '\\':
-			i++
-		case c == '"':
-			inString = !inString
-		case inString:
-		case c == '{' || c == '[':
+		switch b[i] {
+		case '"':
+			end := skipString(b[i+1:])
+			if end < 0 {
+				return 0
+			}
+			i += end + 1 // at the closing quote
+		case '{', '[':
 			depth++
-		case c == '}' || c == ']':
+		case '}', ']':
 			depth--
 			if depth == 0 {
 				return i + 1
@@ -508,4 +513,24 @@ func skipObject(b []byte) int {
 		}
 	}
 	return 0
+}
+
+// skipString returns the index of the quote that closes the string whose
+// contents b starts with, or -1.
+func skipString(b []byte) int {
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return -1
+		}
+		q := i + j
+		backslashes := 0
+		for k := q - 1; k >= 0 && b[k] == '\\'; k-- {
+			backslashes++
+		}
+		if backslashes%2 == 0 {
+			return q
+		}
+		i = q + 1
+	}
 }

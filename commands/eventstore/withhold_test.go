@@ -79,7 +79,7 @@ func TestWithholdJSON(t *testing.T) {
 	ctx := context.Background()
 	s, _ := es.NewSealer(bytes.Repeat([]byte{7}, 32), memKeys{})
 	plain := []byte(`{"id":"AP-1","who":{"$pii":{"subject":"AP-\"1}","value":{"name":"山田太郎"}}},` +
-		`"list":[{"$pii":{"subject":"AP-2","value":"品川"}},{"x":"}{"}],"note":"text with \"$sealed\" in it"}`)
+		`"list":[{"$pii":{"subject":"AP-2","value":"品川"}},{"x":"}{\\"}],"note":"text with \"$sealed\" in it"}`)
 	sealed, _, err := s.SealJSON(ctx, plain)
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +88,7 @@ func TestWithholdJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"id":"AP-1","who":null,"list":[null,{"x":"}{"}],"note":"text with \"$sealed\" in it"}`
+	want := `{"id":"AP-1","who":null,"list":[null,{"x":"}{\\"}],"note":"text with \"$sealed\" in it"}`
 	var a, b any
 	if json.Unmarshal(out, &a) != nil || json.Unmarshal([]byte(want), &b) != nil || !jsonEqual(a, b) {
 		t.Fatalf("withheld\n%s\nwant\n%s", out, want)
