@@ -550,11 +550,20 @@ func (r *Runner) signal() {
 // WaitFor blocks until every projector has processed the log up to pos (or
 // stopped failing at an earlier event, which is an error).
 func (r *Runner) WaitFor(ctx context.Context, pos es.Position) error {
+	return r.WaitForOnly(ctx, pos, nil)
+}
+
+// WaitForOnly is WaitFor for the projectors that only(name) accepts (nil:
+// every projector).
+func (r *Runner) WaitForOnly(ctx context.Context, pos es.Position, only func(name string) bool) error {
 	for {
 		r.mu.Lock()
 		ch := r.moved
 		done := true
-		for _, s := range r.status {
+		for name, s := range r.status {
+			if only != nil && !only(name) {
+				continue
+			}
 			if s.State == StateFailed {
 				r.mu.Unlock()
 				return fmt.Errorf("projections: %s", s.Error)
