@@ -171,7 +171,8 @@ func reportCPU(b *testing.B, n int, c0, s0, c1, s1 time.Duration, prefix string)
 // default settings (target ≥ 400 req/s, p99 < 100 ms), then the append →
 // view lag: applications at 70 % of the measured rate, each answer's
 // Gantry-Position waited for by every projector (target p99 < 100 ms).
-// BENCH_APPLY_N sets the number of applications (default 1,000).
+// BENCH_APPLY_N sets the number of applications (default 1,000);
+// BENCH_LAG_RATE, if set, the lag run's rate per second instead of 70 %.
 func BenchmarkHTTPApply(b *testing.B) {
 	s := startServer(b)
 	cpu := newCPUMeter(b, s.a.Pool)
@@ -194,6 +195,9 @@ func BenchmarkHTTPApply(b *testing.B) {
 
 	// Lag at 70 % of that rate, for about 5 s (at least 100 commands).
 	paced := max(0.7*rate, 1)
+	if r := envInt("BENCH_LAG_RATE", 0); r > 0 { // a fixed rate instead
+		paced = float64(r)
+	}
 	lags, viewLags := lagRun(b, s, paced, max(100, int(5*paced)))
 	b.ReportMetric(paced, "lag-run-req/s")
 	b.ReportMetric(pct(lags, 0.50), "lag-p50-ms")
