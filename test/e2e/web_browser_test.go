@@ -326,6 +326,36 @@ func TestWebFinance(t *testing.T) {
 	if v := get(t, pc, "progress", chromedp.Evaluate[string](`document.querySelector("#upload-progress") ? "present" : "absent"`)); v != "present" {
 		t.Fatal("no progress bar")
 	}
+	// A large good file (June: not billed below): once it is sent, the
+	// page shows the rows the server has imported so far, the rate and
+	// the time left (polled from /finance/uploads/ID), then the result.
+	const many = 200_000
+	var large strings.Builder
+	large.WriteString(header)
+	for i := range many {
+		fmt.Fprintf(&large, "M-%d,NEXCO-E,%s,品川 300 あ 12-34,東京,2026-06-%02d 08:10:00,厚木,2026-06-%02d 08:55:00,1000\n", i, cardNo, 1+i%28, 1+i%28)
+	}
+	largeFile := filepath.Join(t.TempDir(), "usage-202606.csv")
+	if err := os.WriteFile(largeFile, []byte(large.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, pc, "upload a large file", chromedp.SetUploadFiles(css("#f-file"), []string{largeFile}), chromedp.Click(css("#upload-submit")))
+	waitFor(t, pc, "rows imported part way", `/取り込み中：[1-9][0-9]* 行（推定 全 [0-9]+ 行）、[0-9.]+ 行\/秒、残り約/.test(document.querySelector("#upload-status").textContent)`)
+	shot(t, pc, dir, "10-finance-import-rows-pc")
+	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(200 * time.Millisecond) { // a loaded machine imports slowly
+		c, cancel := context.WithTimeout(pc, 2*time.Second)
+		done, err := chromedp.Run(c, chromedp.Evaluate[bool](`!!document.querySelector("#import-result")`))
+		cancel()
+		if err == nil && done {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("large import: no result within 3 minutes (%v)", err)
+		}
+	}
+	if got := text(t, pc, "#import-result"); !strings.Contains(got, strconv.Itoa(many)+" 件を取り込みました") {
+		t.Fatalf("large import result = %q", got)
+	}
 
 	// The month is over (the session of 12 hours too: log in again).
 	e.clock.Set(time.Date(2026, 5, 1, 9, 0, 0, 0, domain.Tokyo))
