@@ -344,13 +344,13 @@ func TestWebFinance(t *testing.T) {
 	shot(t, pc, dir, "10-finance-import-rows-pc")
 	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(200 * time.Millisecond) { // a loaded machine imports slowly
 		c, cancel := context.WithTimeout(pc, 2*time.Second)
-		done, err := chromedp.Run(c, chromedp.Evaluate[bool](`!!document.querySelector("#import-result")`))
+		done, err := chromedp.Run(c, chromedp.Evaluate[bool](`(r => !!r && r.textContent.includes("`+strconv.Itoa(many)+` 件を取り込みました"))(document.querySelector("#import-result"))`))
 		cancel()
 		if err == nil && done {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("large import: no result within 3 minutes (%v)", err)
+			t.Fatalf("large import: no result of %d rows within 3 minutes (%v): %q", many, err, text(t, pc, "#import-result"))
 		}
 	}
 	if got := text(t, pc, "#import-result"); !strings.Contains(got, strconv.Itoa(many)+" 件を取り込みました") {
