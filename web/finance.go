@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -40,6 +41,8 @@ type financePage struct {
 	Upload        *form
 	Imported      *cmdcards.UsageImportResult
 	Problems      []cmdcards.UsageLineProblem
+	// UploadID names the next upload's progress (financeUploadProgress).
+	UploadID string
 }
 
 // financeHome: usage upload, billing run, invoice search (issue-date range,
@@ -52,6 +55,7 @@ func (s *Site) financeHome(c echo.Context) error {
 func (s *Site) financeWith(c echo.Context, code int, pg financePage) error {
 	ctx := c.Request().Context()
 	r := s.Cards.Reader
+	pg.UploadID = newRunID()
 	pg.Search = newForm()
 	pg.Search.read(c, "issued_from", "issued_to", "min_total", "max_total", "customer")
 	if searched(pg.Search) {
@@ -136,7 +140,10 @@ func searched(f *form) bool {
 }
 
 // financeUsage imports a usage file; a rejected file shows its report, one
-// row per bad line, and nothing is imported.
+// row per bad line, and nothing is imported. While the server imports, the
+// rows loaded go to the run named by the form's upload field (a random ID
+// the page was served with), which the page's script polls
+// (financeUploadProgress), whichever instance serves it.
 func (s *Site) financeUsage(c echo.Context) error {
 	pg := financePage{Billing: newForm(), Upload: newForm()}
 	fh, err := c.FormFile("file")
@@ -149,21 +156,50 @@ func (s *Site) financeUsage(c echo.Context) error {
 		return err
 	}
 	defer fd.Close()
-	res, err := s.Cards.Usage.Handle(actor(c), cmdcards.ImportUsage{Name: fh.Filename, Body: io.LimitReader(fd, maxUsageFile)})
+	ctx := actor(c)
+	var tr *cardsapi.Tracker
+	if id := c.FormValue("upload"); cardsapi.ValidRunID(id) {
+		// Progress is telemetry: if it cannot be recorded, the import
+		// still runs (the page then shows no row count).
+		if tr, err = cardsapi.Track(ctx, s.Cards.Progress, id, cardsapi.RunUsage, principal(c).Subject); err != nil {
+			s.Log.Warn("upload progress not recorded", "err", err.Error())
+		}
+	}
+	read := &cardsapi.CountingReader{R: io.LimitReader(fd, maxUsageFile)}
+	res, err := s.Cards.Usage.Handle(ctx, cmdcards.ImportUsage{Name: fh.Filename, Body: read, Progress: func(rows int) {
+		tr.Set(int64(rows), cardsapi.EstimateRows(int64(rows), read.N.Load(), fh.Size))
+	}})
 	var fe *cmdcards.UsageFileError
 	switch {
 	case errors.As(err, &fe):
 		pg.Problems = fe.Problems
 		pg.Upload.Alert = fmt.Sprintf("利用明細ファイル（%s）に誤りのある行が %d 件あるため、取り込みませんでした。すべての行を直して、ファイル全体をもう一度送ってください。", fe.Encoding, len(fe.Problems))
+		_ = tr.Finish(ctx, nil, pg.Upload.Alert)
 		return s.financeWith(c, http.StatusUnprocessableEntity, pg)
 	case err != nil:
+		_ = tr.Finish(ctx, nil, s.failureText(err))
 		if err := pg.Upload.fail(err); err != nil {
 			return err
 		}
 		return s.financeWith(c, http.StatusUnprocessableEntity, pg)
 	}
+	tr.Set(int64(res.Rows), int64(res.Rows))
+	_ = tr.Finish(ctx, res, "")
 	pg.Imported = &res
 	return s.financeWith(c, http.StatusOK, pg)
+}
+
+// failureText is what a run's page says about err.
+func (s *Site) failureText(err error) string {
+	f := newForm()
+	if err := f.fail(err); err != nil {
+		s.Log.Error("run failed", "err", err.Error())
+		return "サーバーの障害で中断しました。記録済みの分はそのまま残ります。もう一度実行しても二重にはなりません。"
+	}
+	for _, e := range f.Errors {
+		return e
+	}
+	return f.Alert
 }
 
 // financeBilling starts a billing run for a month and sends the browser
@@ -173,23 +209,34 @@ func (s *Site) financeBilling(c echo.Context) error {
 	pg := financePage{Billing: newForm(), Upload: newForm()}
 	pg.Billing.read(c, "month")
 	m, err := money.ParseYearMonth(pg.Billing.V("month"))
+	var tr *cardsapi.Tracker
+	id := newRunID()
 	if err == nil {
-		// Rates are measured in wall time, not the business clock.
-		x := s.runs.start("billing", principal(c).Subject, time.Now())
+		tr, err = cardsapi.Track(actor(c), s.Cards.Progress, id, cardsapi.RunBilling, principal(c).Subject)
+	}
+	if err == nil {
 		// The run outlives the request; each invoice is one append, so a
 		// run cut short (the process stopped) leaves whole invoices, and a
-		// re-run bills the rest.
+		// re-run bills the rest. Its final state is written once its
+		// invoices are appended and in the views.
 		ctx := context.WithoutCancel(actor(c))
 		go func() {
-			out, pos, err := s.Cards.Billing.Handle(ctx, cmdcards.RunBilling{Month: m, Progress: x.progress})
+			out, pos, err := s.Cards.Billing.Handle(ctx, cmdcards.RunBilling{Month: m, Progress: func(done, total int) { tr.Set(int64(done), int64(total)) }})
 			if err == nil && s.Cards.WaitFor != nil {
 				wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 				err = s.Cards.WaitFor(wctx, pos)
 				cancel()
 			}
-			x.finish(out, err, time.Now())
+			if err != nil {
+				_ = tr.Finish(ctx, nil, s.failureText(err))
+				return
+			}
+			tr.Set(int64(len(out)), int64(len(out)))
+			if err := tr.Finish(ctx, out, ""); err != nil {
+				s.Log.Error("billing run's end not recorded", "err", err.Error())
+			}
 		}()
-		return c.Redirect(http.StatusSeeOther, "/finance/runs/"+x.ID)
+		return c.Redirect(http.StatusSeeOther, "/finance/runs/"+id)
 	}
 	if err := pg.Billing.fail(err); err != nil {
 		return err
@@ -332,32 +379,59 @@ func (s *Site) financeReport(c echo.Context) error {
 
 // runPage is a billing run's page.
 type runPage struct {
-	Run      *run
 	Progress Progress
 	Outcomes []cmdcards.BillingOutcome
 	Error    string
 }
 
-// financeRun shows a billing run's progress; the page reloads itself each
-// second until the run has ended.
+// financeRun shows a billing run's progress, from the table every
+// instance reads; the page reloads itself each second until the run has
+// ended.
 func (s *Site) financeRun(c echo.Context) error {
-	x, ok := s.runs.get(c.Param("run"))
-	if !ok || x.Subject != principal(c).Subject {
-		return s.errorPage(c, http.StatusNotFound, "この請求の実行は見つかりません（サーバーの再起動で消えます）。請求はやり直しても二重にはなりません。")
+	x, err := s.Cards.Runs.Run(c.Request().Context(), c.Param("run"), principal(c).Subject)
+	var de *domain.Error
+	if errors.As(err, &de) && de.Kind == domain.KindNotFound || err == nil && x.Kind != cardsapi.RunBilling {
+		return s.errorPage(c, http.StatusNotFound, "この請求の実行は見つかりません（7日より前のもの、または別の担当者のもの）。請求はやり直しても二重にはなりません。")
 	}
-	pg := runPage{Run: x, Progress: x.snapshot(time.Now())}
-	if pg.Progress.Ended {
-		if pg.Progress.Err != nil {
-			f := newForm()
-			if err := f.fail(pg.Progress.Err); err != nil {
-				return err
-			}
-			pg.Error = f.Alert
-			for _, e := range f.Errors {
-				pg.Error = e
-			}
+	if err != nil {
+		return err
+	}
+	pg := runPage{Progress: progressOf(x), Error: x.Failure}
+	if x.Stalled && pg.Error == "" {
+		pg.Error = "この請求の実行は途中で止まりました（サーバーの停止など）。発行済みの請求書はそのまま残ります。同じ月をもう一度実行すると残りを請求します（二重にはなりません）。"
+	}
+	if len(x.Result) > 0 {
+		if err := json.Unmarshal(x.Result, &pg.Outcomes); err != nil {
+			return err
 		}
-		pg.Outcomes, _ = pg.Progress.Result.([]cmdcards.BillingOutcome)
 	}
 	return s.render(c, http.StatusOK, "run", pg)
+}
+
+// uploadProgress is what the upload page's script shows while the server
+// imports: rows imported, the estimated rows in all, rate and time left.
+type uploadProgress struct {
+	Rows      int    `json:"rows"`
+	Estimated int    `json:"estimated"`
+	Percent   int    `json:"percent"`
+	Rate      string `json:"rate"`
+	Left      string `json:"left"`
+	Ended     bool   `json:"ended"`
+}
+
+// financeUploadProgress answers how far the import of an upload has got
+// (JSON for upload.js), from the table every instance reads. Until the
+// server begins the import the run is not there yet: 404.
+func (s *Site) financeUploadProgress(c echo.Context) error {
+	x, err := s.Cards.Runs.Run(c.Request().Context(), c.Param("run"), principal(c).Subject)
+	var de *domain.Error
+	if errors.As(err, &de) && de.Kind == domain.KindNotFound || err == nil && x.Kind != cardsapi.RunUsage {
+		return c.JSON(http.StatusNotFound, map[string]string{"error": "not started"})
+	}
+	if err != nil {
+		return err
+	}
+	p := progressOf(x)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, uploadProgress{Rows: p.Done, Estimated: p.Total, Percent: p.Percent, Rate: p.Rate, Left: p.Left, Ended: p.Ended})
 }

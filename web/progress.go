@@ -4,75 +4,24 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"sync"
 	"time"
+
+	projruns "github.com/gantry-etc/gantry/projections/runs"
 )
 
-// runs keeps the progress of long work started from a page (a billing
-// run): the page that starts it redirects to the run's page, which shows
-// done / total, the rate and the time left, and reloads itself every
-// second (a <meta> refresh: no JavaScript needed) until the run has ended,
-// then shows the result. Runs live in the memory of the process that runs
-// them; the newest maxRuns are kept.
-type runs struct {
-	mu   sync.Mutex
-	byID map[string]*run
-	ids  []string
-}
+// Long work started from a page (a billing run, a usage upload) records
+// its progress where every instance reads it (cardsapi.Track →
+// run_progress; projections/runs.Reader): the billing run's page, served
+// by whichever replica, shows done / total, the rate and the time left,
+// and reloads itself every second (a <meta> refresh: no JavaScript
+// needed) until the run has ended, then shows the result; the upload's
+// script polls /finance/uploads/RUN for the rows imported.
 
-const maxRuns = 64
-
-// run is one piece of long work.
-type run struct {
-	ID, Kind string
-	Started  time.Time
-	mu       sync.Mutex
-	done     int
-	total    int
-	ended    time.Time
-	result   any
-	err      error
-	// Subject is who started it: only they may watch it.
-	Subject string
-}
-
-func (r *runs) start(kind, subject string, now time.Time) *run {
+// newRunID is a fresh random run ID (cardsapi.ValidRunID).
+func newRunID() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
-	x := &run{ID: base64.RawURLEncoding.EncodeToString(b), Kind: kind, Subject: subject, Started: now}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.byID == nil {
-		r.byID = map[string]*run{}
-	}
-	r.byID[x.ID] = x
-	r.ids = append(r.ids, x.ID)
-	for len(r.ids) > maxRuns {
-		delete(r.byID, r.ids[0])
-		r.ids = r.ids[1:]
-	}
-	return x
-}
-
-func (r *runs) get(id string) (*run, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	x, ok := r.byID[id]
-	return x, ok
-}
-
-// progress records done of total.
-func (x *run) progress(done, total int) {
-	x.mu.Lock()
-	x.done, x.total = done, total
-	x.mu.Unlock()
-}
-
-// finish records the result (or the error) and the end.
-func (x *run) finish(result any, err error, now time.Time) {
-	x.mu.Lock()
-	x.result, x.err, x.ended = result, err, now
-	x.mu.Unlock()
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // Progress is a run's state as a page shows it.
@@ -82,19 +31,14 @@ type Progress struct {
 	// Rate per second and time left, as text ("" until known).
 	Rate, Left string
 	Ended      bool
-	Result     any
-	Err        error
+	// Stalled: the run stopped without ending (its process went away).
+	Stalled bool
 }
 
-// snapshot is the run's progress at now.
-func (x *run) snapshot(now time.Time) Progress {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	p := Progress{Done: x.done, Total: x.total, Ended: !x.ended.IsZero(), Result: x.result, Err: x.err}
-	if p.Ended {
-		now = x.ended
-	}
-	p.Percent, p.Rate, p.Left = progressText(x.done, x.total, now.Sub(x.Started))
+// progressOf is how a page shows run x.
+func progressOf(x projruns.Run) Progress {
+	p := Progress{Done: int(x.Done), Total: int(x.Total), Ended: x.Ended != nil || x.Stalled, Stalled: x.Stalled}
+	p.Percent, p.Rate, p.Left = progressText(p.Done, p.Total, x.Elapsed)
 	return p
 }
 
@@ -102,7 +46,7 @@ func (x *run) snapshot(now time.Time) Progress {
 // total after elapsed (the same figures the CLI's progress bar shows).
 func progressText(done, total int, elapsed time.Duration) (percent int, rate, left string) {
 	if total > 0 {
-		percent = done * 100 / total
+		percent = min(done*100/total, 100)
 	}
 	if done == 0 || elapsed <= 0 {
 		return percent, "", ""

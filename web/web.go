@@ -84,7 +84,6 @@ type Site struct {
 	LoginDummyHash string
 
 	pages map[string]map[string]*template.Template // by language, then page
-	runs  runs
 }
 
 // Page is one route of the site and the roles that may open it (empty:
@@ -149,6 +148,7 @@ func (s *Site) Pages() []Page {
 		{post, "/finance/usage", roleFinance, s.financeUsage},
 		{post, "/finance/billing", roleFinance, s.financeBilling},
 		{get, "/finance/runs/:run", roleFinance, s.financeRun},
+		{get, "/finance/uploads/:run", roleFinance, s.financeUploadProgress},
 		{get, "/finance/invoices/:invoice", roleFinance, s.financeInvoice},
 		{get, "/finance/invoices/:invoice/pdf", roleFinance, s.financeInvoicePDF},
 		{get, "/finance/invoices/:invoice/csv", roleFinance, s.financeInvoiceCSV},

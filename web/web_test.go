@@ -9,9 +9,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/gantry-etc/gantry/api/cardsapi"
 	"github.com/gantry-etc/gantry/domain/application"
 	"github.com/gantry-etc/gantry/domain/money"
 	projcards "github.com/gantry-etc/gantry/projections/cards"
+	projruns "github.com/gantry-etc/gantry/projections/runs"
 )
 
 func TestSafeNextKeepsLocalPathsOnly(t *testing.T) {
@@ -130,17 +132,17 @@ func TestProgressText(t *testing.T) {
 	if p, rate, left := progressText(0, 0, time.Second); p != 0 || rate != "" || left != "" {
 		t.Fatalf("nothing done: %d %q %q", p, rate, left)
 	}
-	var r runs
-	x := r.start("billing", "fin-1", time.Now().Add(-2*time.Second))
-	x.progress(1, 4)
-	if s := x.snapshot(time.Now()); s.Ended || s.Done != 1 || s.Total != 4 || s.Left == "" {
+	ended := time.Now()
+	if s := progressOf(projruns.Run{Done: 1, Total: 4, Elapsed: 2 * time.Second}); s.Ended || s.Done != 1 || s.Total != 4 || s.Left != "6s" {
 		t.Fatalf("running: %+v", s)
 	}
-	x.finish("ok", nil, time.Now())
-	if s := x.snapshot(time.Now()); !s.Ended || s.Result != "ok" {
+	if s := progressOf(projruns.Run{Done: 4, Total: 4, Elapsed: 2 * time.Second, Ended: &ended}); !s.Ended || s.Percent != 100 || s.Stalled {
 		t.Fatalf("ended: %+v", s)
 	}
-	if _, ok := r.get(x.ID); !ok || len(x.ID) < 20 {
-		t.Fatalf("run %q not found", x.ID)
+	if s := progressOf(projruns.Run{Done: 2, Total: 4, Elapsed: time.Minute, Stalled: true}); !s.Ended || !s.Stalled {
+		t.Fatalf("stalled: %+v", s)
+	}
+	if id := newRunID(); !cardsapi.ValidRunID(id) {
+		t.Fatalf("run ID %q not valid", id)
 	}
 }

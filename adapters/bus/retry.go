@@ -10,6 +10,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	es "github.com/gantry-etc/gantry/commands/eventstore"
 )
@@ -155,6 +156,22 @@ func (b *Bus) backoff(attempts int) time.Duration {
 	return min(d, b.cfg.MaxRetryInterval)
 }
 
+// PurgeDeliveries deletes the delivery records older than deliveriesKept
+// and says how many. It is a scheduled job (bus-purge-deliveries), so with
+// replicas it runs in the one process that leads the scheduler; running it
+// twice deletes nothing twice.
+func (b *Bus) PurgeDeliveries(ctx context.Context) (int64, error) {
+	tag, err := b.cfg.Pool.Exec(ctx, `DELETE FROM bus.deliveries WHERE delivered_at < now() - make_interval(secs => $1)`, deliveriesKept.Seconds())
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "42P01" { // the bus has not made its tables yet: nothing to purge
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return tag.RowsAffected(), nil
+}
+
 // redeliver hands parked messages (new ones handed over by the subscriber,
 // and failed ones) to their handlers when they fall due, until ctx ends. A claim is one short statement that moves the due
 // time a lease ahead (other processes skip the row; a crash lets it fall due
@@ -169,18 +186,12 @@ func (b *Bus) redeliver(ctx context.Context) {
 	}
 	t := time.NewTicker(min(b.cfg.RetryInterval, time.Second))
 	defer t.Stop()
-	var purged time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		case <-b.handedOver: // a new message: deliver it now
-		}
-		if time.Since(purged) > time.Hour {
-			if _, err := b.cfg.Pool.Exec(ctx, `DELETE FROM bus.deliveries WHERE delivered_at < now() - make_interval(secs => $1)`, deliveriesKept.Seconds()); err == nil {
-				purged = time.Now()
-			}
 		}
 		for {
 			n, err := b.redeliverDue(ctx, byName, names)

@@ -24,6 +24,7 @@ import (
 	"github.com/gantry-etc/gantry/domain/contract"
 	"github.com/gantry-etc/gantry/domain/money"
 	projcards "github.com/gantry-etc/gantry/projections/cards"
+	projruns "github.com/gantry-etc/gantry/projections/runs"
 )
 
 // Service is what the routes call.
@@ -39,6 +40,10 @@ type Service struct {
 	Holidays  contract.Holidays
 	WaitFor   func(ctx context.Context, pos es.Position) error
 	RenderPDF func(number, issuedOn string, st billing.Statement) ([]byte, error)
+	// Progress records how far billing runs and usage imports have got,
+	// for every instance to read (Runs); nil records nothing.
+	Progress RunLog
+	Runs     projruns.Reader
 }
 
 var (
@@ -69,9 +74,12 @@ func (s *Service) Routes(srv *api.Server) {
 		Query: []api.Param{api.Q("contract", "Contract number (customer)."), api.Q("vehicle", "Vehicle number."), api.Q("state", "Card state."), api.Q("renewal_due_by", "YYYY-MM: cards whose renewal is due by then.")}})
 	srv.Handle(api.Op{Method: http.MethodPost, Path: "/v1/usage-files", ID: "importUsage", Tag: "billing", Roles: finance, Command: true, MaxBody: UsageFileLimit, Stream: true,
 		Summary: "Import a road operator usage CSV (UTF-8 or Shift_JIS, docs/usage-format.md); any bad line rejects the file with a per-line report.", Response: cmdcards.UsageImportResult{}, Handler: s.importUsage,
-		Query: []api.Param{api.Q("name", "The file's name, as received from the road operator.")}})
+		Query: []api.Param{api.Q("name", "The file's name, as received from the road operator."),
+			api.Q("run", "Optional run ID (16-64 of A-Z a-z 0-9 - _, chosen at random): GET /v1/runs/{run} then shows the rows imported, from any instance.")}})
 	srv.Handle(api.Op{Method: http.MethodPost, Path: "/v1/billing-runs", ID: "runBilling", Tag: "billing", Roles: finance, Command: true,
 		Summary: "Bill every contract for a month; re-running changes nothing, late usage gives adjustments.", Request: BillingRequest{}, Response: []cmdcards.BillingOutcome{}, Handler: s.runBilling})
+	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/runs/:run", ID: "getRun", Tag: "billing", Roles: finance,
+		Summary: "How far a billing run or usage import you started with a run ID has got (done, total, rate, time left; at the end its result), from any instance.", Response: projruns.Run{}, Handler: s.getRun})
 	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/invoices", ID: "searchInvoices", Tag: "billing", Roles: finance,
 		Summary: "Search invoices and adjustments: issued_from, issued_to, min_total, max_total, customer, period (combinable).", Response: []projcards.DocumentRow{}, Paged: true, Handler: s.searchInvoices,
 		Query: []api.Param{api.Q("issued_from", "First issue date, YYYY-MM-DD."), api.Q("issued_to", "Last issue date, YYYY-MM-DD."), api.Q("min_total", "Least total, yen."),
@@ -339,16 +347,31 @@ func (s *Service) importUsage(c echo.Context) error {
 	// The body streams through the import (its limit stays: past
 	// UsageFileLimit the read fails and nothing is written).
 	body := api.BodyStream(c)
-	res, err := s.Usage.Handle(api.Actor(c), cmdcards.ImportUsage{Name: name, Body: body})
+	ctx := api.Actor(c)
+	tr, err := Track(ctx, s.Progress, c.QueryParam("run"), RunUsage, api.PrincipalOf(c).Subject)
 	if err != nil {
-		return UsageFileProblem(body.Problem(err))
+		return err
 	}
+	read := &CountingReader{R: body}
+	res, err := s.Usage.Handle(ctx, cmdcards.ImportUsage{Name: name, Body: read, Progress: func(rows int) {
+		tr.Set(int64(rows), EstimateRows(int64(rows), read.N.Load(), c.Request().ContentLength))
+	}})
+	if err != nil {
+		err = UsageFileProblem(body.Problem(err))
+		_ = tr.Finish(ctx, nil, failureText(err))
+		return err
+	}
+	tr.Set(int64(res.Rows), int64(res.Rows))
+	_ = tr.Finish(ctx, res, "")
 	return c.JSON(http.StatusOK, res)
 }
 
 // BillingRequest names the month to bill.
 type BillingRequest struct {
 	Month string `json:"month"` // YYYY-MM
+	// Run, if set, is a run ID chosen at random (16-64 of A-Z a-z 0-9 -
+	// _): GET /v1/runs/{run} shows the run's progress from any instance.
+	Run string `json:"run,omitempty"`
 }
 
 func (s *Service) runBilling(c echo.Context) error {
@@ -360,13 +383,21 @@ func (s *Service) runBilling(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out, pos, err := s.Billing.Handle(api.Actor(c), cmdcards.RunBilling{Month: m})
+	ctx := api.Actor(c)
+	tr, err := Track(ctx, s.Progress, req.Run, RunBilling, api.PrincipalOf(c).Subject)
 	if err != nil {
 		return err
 	}
-	if err := s.WaitFor(c.Request().Context(), pos); err != nil {
+	out, pos, err := s.Billing.Handle(ctx, cmdcards.RunBilling{Month: m, Progress: func(done, total int) { tr.Set(int64(done), int64(total)) }})
+	if err == nil {
+		err = s.WaitFor(c.Request().Context(), pos)
+	}
+	if err != nil {
+		_ = tr.Finish(ctx, nil, failureText(err))
 		return err
 	}
+	tr.Set(int64(len(out)), int64(len(out)))
+	_ = tr.Finish(ctx, out, "")
 	return c.JSON(http.StatusOK, out)
 }
 

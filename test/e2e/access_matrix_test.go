@@ -105,6 +105,7 @@ var accessPolicy = []struct{ allow, op, route string }{
 	// Billing and reports.
 	{"....f...", "importUsage", "POST /v1/usage-files"},
 	{"....f...", "runBilling", "POST /v1/billing-runs"},
+	{"....f...", "getRun", "GET /v1/runs/{run}"},
 	{"....f...", "searchInvoices", "GET /v1/invoices"},
 	{"....f...", "getInvoice", "GET /v1/invoices/{invoice}"},
 	{"....f...", "getInvoiceCSV", "GET /v1/invoices/{invoice}/csv"},

@@ -49,6 +49,7 @@ var pagePolicy = []struct{ allow, route string }{
 	{"....f...", "POST /finance/usage"},
 	{"....f...", "POST /finance/billing"},
 	{"....f...", "GET /finance/runs/:run"},
+	{"....f...", "GET /finance/uploads/:run"},
 	{"....f...", "GET /finance/invoices/:invoice"},
 	{"....f...", "GET /finance/invoices/:invoice/pdf"},
 	{"....f...", "GET /finance/invoices/:invoice/csv"},

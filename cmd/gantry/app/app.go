@@ -49,6 +49,8 @@ type App struct {
 	ready atomic.Bool // migrations applied, background work started
 	// schedulerLeader is 1 while this process runs the scheduled jobs.
 	schedulerLeader prometheus.Gauge
+	// jobRuns counts the scheduler's runs of each job in this process.
+	jobRuns *prometheus.CounterVec
 }
 
 // Build builds Gantry without touching the database (it may be down; Start
@@ -75,7 +77,9 @@ func Build(cfg Config, clock commands.Clock, log *slog.Logger) (*App, error) {
 	a := &App{Config: cfg, Log: log, Clock: clock, Pool: pool, Metrics: prometheus.NewRegistry()}
 	a.schedulerLeader = prometheus.NewGauge(prometheus.GaugeOpts{Name: "gantry_scheduler_leader",
 		Help: "1 while this process runs the scheduled jobs (with GANTRY_REPLICAS=on, exactly one process at a time)."})
-	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), a.schedulerLeader)
+	a.jobRuns = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gantry_job_runs_total",
+		Help: "Scheduled job runs in this process, by job (with GANTRY_REPLICAS=on, only the scheduler's leader runs them)."}, []string{"job"})
+	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), a.schedulerLeader, a.jobRuns)
 	// Events stay small: an event over 64 KiB is refused (413
 	// event_too_large over HTTP); bulk detail lives beside the log.
 	a.Store = postgres.NewStore(pool, clock, postgres.WithPollInterval(cfg.PollEvery), postgres.WithMaxEventSize(es.MaxEventSize))
@@ -112,6 +116,15 @@ func Build(cfg Config, clock commands.Clock, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	projs = append(projs, a.Bus.Outbox())
+	// Old delivery records go under the scheduler's leadership, like every
+	// other time-driven task: one process purges them.
+	a.Jobs = append(a.Jobs, Job{Name: JobBusPurgeDeliveries, Every: time.Hour, Run: func(ctx context.Context) error {
+		n, err := a.Bus.PurgeDeliveries(ctx)
+		if n > 0 {
+			log.Info("old delivery records purged", "rows", n)
+		}
+		return err
+	}})
 	a.Runner = projections.NewRunner(pool, a.Store, a.Codec, log, projs...)
 	a.Runner.SetLeadership(cfg.Replicas)
 	a.Metrics.MustRegister(projections.NewCollector(a.Runner).WithHorizon(a.Horizon))
@@ -217,6 +230,12 @@ func (a *App) Start(ctx context.Context) <-chan struct{} {
 			}
 		}()
 		go func() { defer wg.Done(); a.schedule(ctx) }()
+		if a.Config.Replicas {
+			// A projector led by another process wakes at once on this
+			// process's appends (NOTIFY), and this one's on theirs.
+			wg.Add(1)
+			go func() { defer wg.Done(); a.Store.ShareWakes(ctx) }()
+		}
 		for _, f := range a.Features { // features with a loop of their own (the log's signer)
 			if bg, ok := f.(interface{ Background(context.Context, *App) }); ok {
 				wg.Add(1)
@@ -251,6 +270,10 @@ func (a *App) RunJob(ctx context.Context, name string) error {
 	}
 	return fmt.Errorf("no job %q", name)
 }
+
+// JobBusPurgeDeliveries deletes the bus's delivery records once they are
+// older than any redelivery (adapters/bus.PurgeDeliveries).
+const JobBusPurgeDeliveries = "bus-purge-deliveries"
 
 // schedulerLock names the advisory lock of the scheduler's leadership.
 // Durable across versions: replicas of two versions must agree on it.
@@ -296,6 +319,7 @@ func (a *App) scheduleLed(ctx context.Context) {
 				if ctx.Err() != nil {
 					return
 				}
+				a.jobRuns.WithLabelValues(j.Name).Inc()
 				if err := a.RunJob(ctx, j.Name); err != nil && ctx.Err() == nil {
 					a.Log.Error("job failed", "job", j.Name, "err", err.Error())
 				}

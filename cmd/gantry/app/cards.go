@@ -16,6 +16,7 @@ import (
 	"github.com/gantry-etc/gantry/adapters/jpholiday"
 	"github.com/gantry-etc/gantry/adapters/lease"
 	"github.com/gantry-etc/gantry/adapters/mail"
+	"github.com/gantry-etc/gantry/adapters/postgres"
 	"github.com/gantry-etc/gantry/api"
 	"github.com/gantry-etc/gantry/api/cardsapi"
 	"github.com/gantry-etc/gantry/commands"
@@ -27,6 +28,7 @@ import (
 	"github.com/gantry-etc/gantry/domain/money"
 	"github.com/gantry-etc/gantry/projections"
 	projcards "github.com/gantry-etc/gantry/projections/cards"
+	projruns "github.com/gantry-etc/gantry/projections/runs"
 )
 
 // Card and billing defaults (README: GANTRY_ISSUER_NAME, GANTRY_ISSUER_REGISTRATION,
@@ -57,7 +59,13 @@ const BillingWorkers = 4
 const (
 	JobCardsMonthEnd      = "cards-month-end"
 	JobCardsRenewalNotice = "cards-renewal-notices"
+	// JobCardsPurgeRuns deletes the progress of billing runs and uploads
+	// not touched for runsKept.
+	JobCardsPurgeRuns = "cards-purge-run-progress"
 )
+
+// runsKept is how long a run's progress stays readable.
+const runsKept = 7 * 24 * time.Hour
 
 // CardsFeature is the corporate ETC card and billing feature.
 type CardsFeature struct {
@@ -137,6 +145,8 @@ func newCardsFeature(d Deps) (Feature, error) {
 		Holidays:  jpholiday.Calendar{},
 		WaitFor:   d.WaitFor,
 		RenderPDF: invoicepdf.Renderer{FontPath: invoicepdf.DefaultFont}.Render,
+		Progress:  postgres.RunLog{Pool: d.Pool},
+		Runs:      projruns.Reader{Pool: d.Pool},
 	}
 	f.MonthEnd = cmdcards.MonthEndHandler{Streams: d.Streams, Due: reader, Clock: d.Clock}
 	f.moveLegacy = cmdcards.MoveLegacyRegistryHandler{Streams: d.Streams, Legacy: cardsdb.LegacyRegistry{Pool: d.Pool}}
@@ -215,6 +225,10 @@ func (f *CardsFeature) Jobs() []Job {
 	return []Job{
 		{Name: JobCardsMonthEnd, Every: time.Hour, Run: func(ctx context.Context) error { _, err := f.MonthEnd.Handle(ctx); return err }},
 		{Name: JobCardsRenewalNotice, Every: time.Hour, Run: func(ctx context.Context) error { _, err := f.Notices.Handle(ctx); return err }},
+		{Name: JobCardsPurgeRuns, Every: time.Hour, Run: func(ctx context.Context) error {
+			_, err := postgres.RunLog{Pool: f.d.Pool}.Purge(ctx, runsKept)
+			return err
+		}},
 	}
 }
 
