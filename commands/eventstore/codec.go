@@ -129,6 +129,13 @@ func (c *Codec) Decode(ctx context.Context, r RecordedEvent) (domain.Event, erro
 	return c.decode(ctx, nil, r)
 }
 
+// DecodeSealed decodes r without opening its personal data: every sealed
+// value reads as erased, no data key is read and nothing is decrypted. For
+// reads that need no personal data (an application's status).
+func (c *Codec) DecodeSealed(ctx context.Context, r RecordedEvent) (domain.Event, error) {
+	return c.decode(ctx, &KeyScope{closed: true}, r)
+}
+
 func (c *Codec) decode(ctx context.Context, ks *KeyScope, r RecordedEvent) (domain.Event, error) {
 	fail := func(err error) error {
 		return &DecodeError{Stream: r.StreamID, Version: r.Version, Type: r.Type, Err: err}

@@ -177,7 +177,8 @@ func (s *Sealer) unwrap(subject string, wrapped []byte) (cipher.AEAD, error) {
 // trip. It lives only as long as the batch (never across batches), so a
 // shred is seen by the next batch. A nil *KeyScope holds nothing.
 type KeyScope struct {
-	keys map[string]cipher.AEAD // nil value: shredded
+	keys   map[string]cipher.AEAD // nil value: shredded
+	closed bool                   // opens nothing: every subject reads as erased
 }
 
 var sealedSubject = []byte(`{"` + sealedKey + `":{"subject":"`)
@@ -237,6 +238,9 @@ func (s *Sealer) Scope(ctx context.Context, datas ...[]byte) (*KeyScope, error) 
 // from the key table.
 func (s *Sealer) openKey(ctx context.Context, ks *KeyScope, subject string) (cipher.AEAD, error) {
 	if ks != nil {
+		if ks.closed {
+			return nil, ErrShredded
+		}
 		if a, ok := ks.keys[subject]; ok {
 			if a == nil {
 				return nil, ErrShredded
