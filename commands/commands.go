@@ -56,10 +56,11 @@ func (s Streams) Load(ctx context.Context, stream string, apply func(domain.Even
 	return s.load(ctx, stream, apply, s.Codec.Decode)
 }
 
-// LoadSealed is Load without opening personal data: sealed values reach
-// apply as erased, and no data key is read (reads of a status).
-func (s Streams) LoadSealed(ctx context.Context, stream string, apply func(domain.Event)) (int64, error) {
-	return s.load(ctx, stream, apply, s.Codec.DecodeSealed)
+// LoadWithheld is Load with personal data withheld (es.Codec.DecodeWithheld):
+// sealed values reach apply as zero values, and no data key is read (reads
+// of a status).
+func (s Streams) LoadWithheld(ctx context.Context, stream string, apply func(domain.Event)) (int64, error) {
+	return s.load(ctx, stream, apply, func(_ context.Context, r es.RecordedEvent) (domain.Event, error) { return s.Codec.DecodeWithheld(r) })
 }
 
 func (s Streams) load(ctx context.Context, stream string, apply func(domain.Event), decode func(context.Context, es.RecordedEvent) (domain.Event, error)) (int64, error) {

@@ -27,9 +27,9 @@ func (c *countingKeys) Get(ctx context.Context, s string) ([]byte, error) {
 	return c.memKeys.Get(ctx, s)
 }
 
-// DecodeSealed gives the event with its personal data erased and reads no
-// key; Decode of the same record still opens it.
-func TestDecodeSealedOpensNothing(t *testing.T) {
+// DecodeWithheld gives the event with its personal data withheld and reads
+// no key; Decode of the same record still opens it.
+func TestDecodeWithheldOpensNothing(t *testing.T) {
 	ctx := context.Background()
 	keys := &countingKeys{memKeys: memKeys{}}
 	s, _ := es.NewSealer(bytes.Repeat([]byte{7}, 32), keys)
@@ -47,12 +47,12 @@ func TestDecodeSealedOpensNothing(t *testing.T) {
 	}
 	rec := es.RecordedEvent{StreamID: "s", Version: 1, Type: "test.filed", SchemaVersion: 1, Data: data[0].Data}
 	keys.reads = 0
-	e, err := codec.DecodeSealed(ctx, rec)
+	e, err := codec.DecodeWithheld(rec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f := e.(filed); f.ID != "AP-1" || !f.Name.Erased || f.Name.Value != "" || f.Name.Subject != "AP-1" || keys.reads != 0 {
-		t.Fatalf("sealed decode: %+v after %d key reads; want the name erased, no key read", f, keys.reads)
+	if f := e.(filed); f.ID != "AP-1" || f.Name != (domain.Personal[string]{}) || keys.reads != 0 {
+		t.Fatalf("withheld decode: %+v after %d key reads; want the name withheld, no key read", f, keys.reads)
 	}
 	e, err = codec.Decode(ctx, rec)
 	if err != nil {
