@@ -134,6 +134,13 @@ func TestUsageImportOneTransaction(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || records() != 4 || files() != 2 {
 		t.Fatalf("cancelled import: %v, %d records, %d files", err, records(), files())
 	}
+
+	// IDs within the span of known ones (R-35 … R-5 holds R-4), none of
+	// them known: each is probed, and both are imported.
+	res, err = h.Handle(ctx, cmdcards.ImportUsage{Name: "between.csv", Body: strings.NewReader(usageFile(usageLine("R-35", issued), usageLine("R-5", issued)))})
+	if err != nil || res.Imported != 2 || res.AlreadyKnown != 0 || records() != 6 || files() != 3 {
+		t.Fatalf("interleaved IDs: %+v %v, %d records, %d files", res, err, records(), files())
+	}
 }
 
 // A retried keyed import that committed answers the first import's counts

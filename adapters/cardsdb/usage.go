@@ -34,10 +34,23 @@ type UsageStore struct {
 	Store   commands.TxStore[pgx.Tx]
 }
 
-// Import implements cards.UsageStore.
+// Import implements cards.UsageStore. The loader works one chunk behind
+// the reader (UsageLoader.Load), so parsing and PostgreSQL's work overlap;
+// the append waits until the last chunk is loaded, and any chunk's error
+// fails the import whole.
 func (s UsageStore) Import(ctx context.Context, fill func(ctx context.Context, l cards.UsageLoader) ([]commands.StreamEvents, error)) ([]es.AppendResult, error) {
 	return commands.AppendWithin(ctx, s.Streams, s.Store, func(ctx context.Context, tx pgx.Tx) ([]commands.StreamEvents, error) {
-		return fill(ctx, NewUsageLoader(tx))
+		l := NewUsageLoader(tx)
+		evs, err := fill(ctx, l)
+		// The transaction is the loader's until its last chunk is done,
+		// also when fill failed (it is rolled back after this returns).
+		if werr := l.wait(); err == nil {
+			err = werr
+		}
+		if err != nil {
+			return nil, err
+		}
+		return evs, nil
 	})
 }
 
@@ -55,25 +68,58 @@ func NewUsageLoader(tx pgx.Tx) *UsageLoader {
 	return &UsageLoader{tx: tx, known: map[string]bool{}}
 }
 
-// UsageLoader is one import's loader inside its transaction.
+// UsageLoader is one import's loader inside its transaction. Load hands a
+// chunk to a goroutine that loads it on the transaction and returns at
+// once, so the reader parses the next chunk meanwhile; the next Load (or
+// Result, or wait) first waits for it. At most one chunk is in flight, so
+// the transaction is used by one goroutine at a time.
 type UsageLoader struct {
 	tx      pgx.Tx
 	known   map[string]bool // card number → issued, for cards seen so far
 	res     cards.UsageLoad
 	staging bool
 	rows    []billing.UsageRecord
+	pending []billing.UsageRecord // the chunk in flight (a copy: the reader reuses its slice)
+	done    chan error            // the chunk in flight's outcome; nil when none
+	err     error                 // the first chunk's error
 }
 
-// Result implements cards.UsageLoader.
+// Result implements cards.UsageLoader, after the chunk in flight is loaded
+// (its error, if any, fails the import in UsageStore.Import).
 func (l *UsageLoader) Result() cards.UsageLoad {
+	_ = l.wait()
 	r := l.res
 	r.UnknownCards = slices.Clone(l.res.UnknownCards)
 	slices.Sort(r.UnknownCards)
 	return r
 }
 
-// Load implements cards.UsageLoader.
+// Load implements cards.UsageLoader: it returns the error of an earlier
+// chunk, or hands records over and returns while they load.
 func (l *UsageLoader) Load(ctx context.Context, records []billing.UsageRecord) error {
+	if err := l.wait(); err != nil {
+		return err
+	}
+	l.pending = append(l.pending[:0], records...)
+	done := make(chan error, 1)
+	l.done = done
+	go func(chunk []billing.UsageRecord) { done <- l.load(ctx, chunk) }(l.pending)
+	return nil
+}
+
+// wait waits for the chunk in flight and returns the first error of any.
+func (l *UsageLoader) wait() error {
+	if l.done != nil {
+		if err := <-l.done; err != nil && l.err == nil {
+			l.err = err
+		}
+		l.done = nil
+	}
+	return l.err
+}
+
+// load loads one chunk on the transaction.
+func (l *UsageLoader) load(ctx context.Context, records []billing.UsageRecord) error {
 	if err := l.learnCards(ctx, records); err != nil {
 		return err
 	}
@@ -91,10 +137,22 @@ func (l *UsageLoader) Load(ctx context.Context, records []billing.UsageRecord) e
 	for i, u := range rows {
 		ops[i], ids[i] = u.Operator(), u.RecordID()
 	}
+	// First one probe per road operator: is any record in the span of the
+	// chunk's record IDs (min and max in the index's own order)? A new
+	// file's IDs usually follow the last file's, so this is mostly the
+	// answer; only when the span holds records are the chunk's own IDs
+	// probed one by one.
 	var seen bool
-	if err := l.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM usage_records u JOIN unnest($1::text[], $2::text[]) AS k(operator, record_id)
-		ON u.operator = k.operator AND u.record_id = k.record_id)`, ops, ids).Scan(&seen); err != nil {
+	if err := l.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM (SELECT k.operator, min(k.record_id) AS lo, max(k.record_id) AS hi
+			FROM unnest($1::text[], $2::text[]) AS k(operator, record_id) GROUP BY k.operator) r
+		JOIN LATERAL (SELECT 1 FROM usage_records u WHERE u.operator = r.operator AND u.record_id BETWEEN r.lo AND r.hi LIMIT 1) x ON true)`, ops, ids).Scan(&seen); err != nil {
 		return fmt.Errorf("usage import: %w", err)
+	}
+	if seen {
+		if err := l.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM usage_records u JOIN unnest($1::text[], $2::text[]) AS k(operator, record_id)
+			ON u.operator = k.operator AND u.record_id = k.record_id)`, ops, ids).Scan(&seen); err != nil {
+			return fmt.Errorf("usage import: %w", err)
+		}
 	}
 	if !seen && !repeats(rows) {
 		n, err := l.tx.CopyFrom(ctx, pgx.Identifier{"usage_records"}, usageColumns, UsageRows(rows))

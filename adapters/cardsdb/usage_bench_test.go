@@ -4,10 +4,16 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gantry-etc/gantry/adapters/cardsdb"
 	"github.com/gantry-etc/gantry/adapters/edi"
@@ -20,34 +26,48 @@ import (
 // (commands/cards.ImportUsageHandler as gantry wires it: stream-parse with
 // edi.ReadUsage, check the cards, COPY each chunk into usage_records, append
 // usage.file_imported, all in one transaction) on a generated 100,000-row
-// file, beside a raw COPY of the same rows into a plain table and into a
-// table with usage_records' indexes, and reports the rates and the ratios:
+// file (USAGE_BENCH_ROWS rows, default 100,000, over USAGE_BENCH_CARDS
+// cards, default 100), beside a raw COPY of the same rows into a plain table and into a
+// table with usage_records' indexes, and reports the rates, the ratios and
+// the CPU per row of each side (this process, the PostgreSQL server):
 //
 //	go test ./adapters/cardsdb -run '^$' -bench BenchmarkUsageImport -benchtime 3x
+//	USAGE_BENCH_ROWS=5000000 USAGE_BENCH_CARDS=100000 go test ./adapters/cardsdb -run '^$' -bench BenchmarkUsageImport -benchtime 1x -timeout 60m
 func BenchmarkUsageImport(b *testing.B) {
-	const rows = 100_000
+	rows, nCards := envInt("USAGE_BENCH_ROWS", 100_000), envInt("USAGE_BENCH_CARDS", 100)
 	ctx := context.Background()
 	pool := pgtest.Pool(b)
-	cards := make([]card.CardNumber, 100)
+	cards := make([]card.CardNumber, nCards)
+	streams := make([]string, nCards)
 	for i := range cards {
 		cards[i], _ = card.NewCardNumber("91234", int64(i+1))
-		issue(b, pool, cards[i])
+		streams[i] = "card-" + cards[i].String()
+	}
+	// The card streams the import checks (as issue does, in one statement).
+	if _, err := pool.Exec(ctx, `INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata, recorded_at, hash)
+		SELECT gen_random_uuid(), s, 1, 'card.issued', 1, '{}', '{}', now(), '\x00' FROM unnest($1::text[]) AS s`, streams); err != nil {
+		b.Fatal(err)
 	}
 	file := func(run int) []byte {
 		var buf bytes.Buffer
 		buf.WriteString(edi.UsageHeader + "\n")
 		for i := range rows {
 			d := time.Date(2026, 11, 1+i%28, 8, 0, 0, 0, time.UTC)
-			fmt.Fprintf(&buf, "R-%d-%07d,NEXCO-E,%s,品川 300 あ %02d-%02d,東京,%s,厚木,%s,%d\n", run, i, cards[i%100], i%100, i%7,
+			fmt.Fprintf(&buf, "R-%d-%07d,NEXCO-E,%s,品川 300 あ %02d-%02d,東京,%s,厚木,%s,%d\n", run, i, cards[i%nCards], i%100, i%7,
 				d.Format(edi.UsageTimeLayout), d.Add(40*time.Minute).Format(edi.UsageTimeLayout), 100+i%5000)
 		}
 		return buf.Bytes()
 	}
-	if _, err := pool.Exec(ctx, `CREATE TABLE raw_usage (LIKE usage_records); CREATE TABLE raw_indexed (LIKE usage_records INCLUDING INDEXES)`); err != nil {
+	// Usage records are immutable (migration 02300); this bench empties
+	// the table between runs.
+	if _, err := pool.Exec(ctx, `ALTER TABLE usage_records DISABLE TRIGGER usage_records_no_truncate;
+		CREATE TABLE raw_usage (LIKE usage_records); CREATE TABLE raw_indexed (LIKE usage_records INCLUDING INDEXES)`); err != nil {
 		b.Fatal(err)
 	}
 	h := importer(b, pool, 0)
 	var importDur, rawDur, indexedDur time.Duration
+	var importCPU, indexedCPU [2]time.Duration // this process, PostgreSQL
+	cpu := cpuMeter(b, pool)
 	run := 0
 	for b.Loop() {
 		b.StopTimer()
@@ -61,23 +81,27 @@ func BenchmarkUsageImport(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		t0 := time.Now()
+		t0, c0, s0 := time.Now(), cpu.client(), cpu.server()
 		res, err := h.Handle(ctx, cmdcards.ImportUsage{Name: "bench.csv", Body: bytes.NewReader(data)})
 		if err != nil || res.Imported != rows {
 			b.Fatalf("import: %v %+v", err, res.Imported)
 		}
 		importDur += time.Since(t0)
+		importCPU[0] += cpu.client() - c0
+		importCPU[1] += cpu.server() - s0
 		b.StopTimer()
 		t1 := time.Now()
 		if _, err = pool.CopyFrom(ctx, pgx.Identifier{"raw_usage"}, cardsdb.UsageColumns(), cardsdb.UsageRows(parsed.Records)); err != nil {
 			b.Fatal(err)
 		}
 		rawDur += time.Since(t1)
-		t2 := time.Now()
+		t2, c2, s2 := time.Now(), cpu.client(), cpu.server()
 		if _, err = pool.CopyFrom(ctx, pgx.Identifier{"raw_indexed"}, cardsdb.UsageColumns(), cardsdb.UsageRows(parsed.Records)); err != nil {
 			b.Fatal(err)
 		}
 		indexedDur += time.Since(t2)
+		indexedCPU[0] += cpu.client() - c2
+		indexedCPU[1] += cpu.server() - s2
 		b.StartTimer()
 	}
 	imp := float64(rows*b.N) / importDur.Seconds()
@@ -88,4 +112,66 @@ func BenchmarkUsageImport(b *testing.B) {
 	b.ReportMetric(indexed, "rawcopy_indexed_records/s")
 	b.ReportMetric(imp/raw, "import/raw")
 	b.ReportMetric(imp/indexed, "import/raw_indexed")
+	perRow := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(rows*b.N) }
+	b.ReportMetric(perRow(importCPU[0]), "import-client-µs/row")
+	b.ReportMetric(perRow(importCPU[1]), "import-server-µs/row")
+	b.ReportMetric(perRow(indexedCPU[0]), "rawcopy_indexed-client-µs/row")
+	b.ReportMetric(perRow(indexedCPU[1]), "rawcopy_indexed-server-µs/row")
+}
+
+// cpuMeter reads this process's CPU time and that of pool's PostgreSQL
+// server (the postmaster and its children, alive or exited, from /proc;
+// the server must run on this machine): CPU per row barely moves when other
+// work shares the machine, unlike rates.
+func cpuMeter(b *testing.B, pool *pgxpool.Pool) (m struct{ client, server func() time.Duration }) {
+	var pid int
+	if err := pool.QueryRow(context.Background(), `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		b.Fatal(err)
+	}
+	stat := func(pid string) []string {
+		raw, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err != nil {
+			return nil
+		}
+		return strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
+	}
+	f := stat(strconv.Itoa(pid))
+	if len(f) < 15 {
+		b.Fatalf("reading the server's CPU time needs PostgreSQL on this machine (pid %d)", pid)
+	}
+	postmaster := f[1]
+	ticks := func(f []string, i ...int) (n int64) {
+		for _, k := range i {
+			v, _ := strconv.ParseInt(f[k], 10, 64)
+			n += v
+		}
+		return n
+	}
+	m.client = func() time.Duration {
+		var ru syscall.Rusage
+		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	m.server = func() time.Duration {
+		// Fields after the name: 1 ppid, 11 utime, 12 stime, 13 cutime, 14 cstime.
+		var t int64
+		if f := stat(postmaster); len(f) >= 15 {
+			t += ticks(f, 11, 12, 13, 14)
+		}
+		dirs, _ := filepath.Glob("/proc/[0-9]*")
+		for _, d := range dirs {
+			if f := stat(filepath.Base(d)); len(f) >= 15 && f[1] == postmaster {
+				t += ticks(f, 11, 12)
+			}
+		}
+		return time.Duration(t) * 10 * time.Millisecond // USER_HZ 100
+	}
+	return m
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
 }

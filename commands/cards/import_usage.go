@@ -20,8 +20,9 @@ import (
 type ImportUsage struct {
 	Name string
 	Body io.Reader
-	// Progress, when set, is told the records loaded so far after each
-	// chunk (the CLI's progress bar).
+	// Progress, when set, is told the records handed to the loader so far
+	// after each chunk (the CLI's progress bar); the loader may still be
+	// loading the last of them.
 	Progress func(rows int)
 }
 

@@ -2,6 +2,7 @@ package cards
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"github.com/gantry-etc/gantry/commands"
@@ -25,11 +26,24 @@ type BillingFacts interface {
 // invoice events commit to their lines, which are kept here.
 type InvoiceLines interface {
 	// Keep returns the write that stores sets inside the append's
-	// transaction (commands.Streams.AppendInTx).
+	// transaction (commands.Streams.AppendInTx). It may keep an
+	// invoice's toll lines as a reference to their (immutable) usage
+	// records; the write then fails with ErrUsageChanged when those
+	// records are no longer exactly the lines'.
 	Keep(sets ...billing.DocumentLines) es.TxWrite
 	// Lines reads one stored line set back, in order.
 	Lines(ctx context.Context, doc billing.InvoiceNumber, part billing.LinePart) ([]billing.Line, error)
 }
+
+// ErrUsageChanged: the usage records of a contract's month changed between
+// the billing run's read and its append (a usage import committed in
+// between), so the computed lines are not the records' any more. The run
+// computes that contract again (RunBillingHandler.bill).
+var ErrUsageChanged = errors.New("cards: the month's usage records changed during the billing run")
+
+// usageRetries is how many times a contract is computed again after
+// ErrUsageChanged before the run fails (re-running it bills the rest).
+const usageRetries = 3
 
 // LoadInvoice replays an invoice's stream with its lines: each event is
 // hydrated from the line store and checked against its commitment
@@ -117,6 +131,9 @@ func (h RunBillingHandler) Handle(ctx context.Context, cmd RunBilling) ([]Billin
 			defer wg.Done()
 			for i := range next {
 				o, p, err := h.bill(ctx, contracts[i], cmd.Month, today)
+				for try := 0; errors.Is(err, ErrUsageChanged) && try < usageRetries; try++ {
+					o, p, err = h.bill(ctx, contracts[i], cmd.Month, today)
+				}
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = err

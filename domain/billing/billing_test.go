@@ -2,6 +2,7 @@ package billing_test
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -405,5 +406,39 @@ func TestEventJSONRoundTrip(t *testing.T) {
 	}
 	if again.Effective().Summary.Total != 1650 { // ¥500 issue fee + ¥1,000 annual fee + ¥150 tax, toll withdrawn
 		t.Errorf("after decoded adjustment total %s", again.Effective().Summary.Total)
+	}
+}
+
+// TestMergeLines: a statement's lines split into toll and fee lines (in
+// any order) merge back into the statement's detail order, the order its
+// commitment hashes.
+func TestMergeLines(t *testing.T) {
+	cards := []billing.CardRecord{cardRec(1, card.ReasonNew, "2026-11-02", "2026-11-02", "", 0), cardRec(2, card.ReasonNew, "2025-11-10", "2025-11-10", "", 0)}
+	var use []billing.UsageRecord
+	for i := range 40 {
+		// Out of order, and two passages per entry time (the key decides).
+		day := 1 + (i*7)%28
+		use = append(use, usage(fmt.Sprintf("R%02d", 39-i), int64(1+i%2), vehicle, fmt.Sprintf("2026-11-%02d 08:00:00", day), fmt.Sprintf("2026-11-%02d 09:00:00", day), 100))
+	}
+	st := domaintest.Must(billing.Compute(settings, customer, ym("2026-11"), cards, use))
+	var tolls, fees []billing.Line
+	for i := len(st.Lines) - 1; i >= 0; i-- {
+		if l := st.Lines[i]; l.Kind == billing.KindToll {
+			tolls = append(tolls, l)
+		} else {
+			fees = append(fees, l)
+		}
+	}
+	if len(fees) != 3 || len(tolls) != 40 {
+		t.Fatalf("%d fee and %d toll lines", len(fees), len(tolls))
+	}
+	got := billing.MergeLines(tolls, fees)
+	if billing.Commit(got).SHA256 != billing.Commit(st.Lines).SHA256 {
+		t.Fatalf("merged order differs:\n%v\nwant\n%v", got, st.Lines)
+	}
+	for i := 1; i < len(st.Lines); i++ {
+		if a, b := st.Lines[i-1], st.Lines[i]; a.Card.String() > b.Card.String() || a.Card == b.Card && a.Kind == billing.KindToll && b.Kind != billing.KindToll {
+			t.Fatalf("line %d (%s) before line %d (%s)", i-1, a.Key, i, b.Key)
+		}
 	}
 }

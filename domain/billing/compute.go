@@ -78,7 +78,9 @@ func Compute(s Settings, customer Customer, month money.YearMonth, cards []CardR
 	for _, c := range cards {
 		byNumber[c.Card] = c
 	}
-	lines := []Line{}
+	// Toll lines and fee lines are built apart and merged in detail order
+	// (tolls arrive mostly in it: the merge then costs a pass).
+	var lines, fees []Line
 
 	seen := map[string]UsageRecord{}
 	for _, u := range usage {
@@ -95,36 +97,43 @@ func Compute(s Settings, customer Customer, month money.YearMonth, cards []CardR
 		if _, ok := byNumber[u.card]; !ok {
 			return Statement{}, ErrUnknownUsageCard.Withf("card", "Usage record %s names card %s, which is not a card of contract %s.", u.Key(), u.card, customer.Contract)
 		}
-		lines = append(lines, Line{
-			Key: "toll:" + u.Key(), Kind: KindToll, Card: u.card, Vehicle: u.vehicle,
-			Operator: u.operator, RecordID: u.recordID, UsageDate: u.UsageDate(),
-			EntryIC: u.entryIC, EntryAt: u.entryAt, ExitIC: u.exitIC, ExitAt: u.exitAt,
-			Amount: u.toll, TaxRate: NotTaxed,
-		})
+		lines = append(lines, TollLine(u))
 	}
 
 	for _, c := range cards {
 		if c.IssuedOn.IsZero() || !month.Contains(c.IssuedOn) || c.Reason.IssueFeeExempt() {
 			continue
 		}
-		lines = append(lines, Line{
+		fees = append(fees, Line{
 			Key: "issue_fee:" + c.Card.String(), Kind: KindIssueFee, Card: c.Card, Vehicle: c.Vehicle,
 			Reason: c.Reason, Amount: s.issueFee, TaxRate: s.feeRate,
 		})
 	}
 
 	for _, c := range annualFeeCards(month, byNumber) {
-		lines = append(lines, Line{
+		fees = append(fees, Line{
 			Key: "annual_fee:" + c.Card.String() + ":" + month.String(), Kind: KindAnnualFee, Card: c.Card, Vehicle: c.Vehicle,
 			Amount: s.annualFee, TaxRate: s.feeRate,
 		})
 	}
 
-	sortLines(lines)
+	lines = MergeLines(lines, fees)
 	return Statement{
 		Issuer: s.issuer, Contract: customer.Contract, Recipient: strings.Join(strings.Fields(customer.Name), " "),
 		Period: month, Lines: lines, Summary: Summarize(lines),
 	}, nil
+}
+
+// TollLine is the invoice line that bills usage record u: a toll line is
+// a function of its record alone, so a line store may keep a reference to
+// the (immutable) records instead of the lines (adapters/cardsdb).
+func TollLine(u UsageRecord) Line {
+	return Line{
+		Key: "toll:" + u.Key(), Kind: KindToll, Card: u.card, Vehicle: u.vehicle,
+		Operator: u.operator, RecordID: u.recordID, UsageDate: u.UsageDate(),
+		EntryIC: u.entryIC, EntryAt: u.entryAt, ExitIC: u.exitIC, ExitAt: u.exitAt,
+		Amount: u.toll, TaxRate: NotTaxed,
+	}
 }
 
 // annualFeeCards picks, per chain due in month, the chain's latest card in

@@ -81,18 +81,70 @@ func (l Line) equal(o Line) bool {
 		l.ExitIC == o.ExitIC && l.ExitAt.Equal(o.ExitAt) && l.Reason == o.Reason && l.Amount == o.Amount && l.TaxRate == o.TaxRate
 }
 
-var kindOrder = map[LineKind]int{KindIssueFee: 0, KindAnnualFee: 1, KindToll: 2}
+// MergeLines returns the lines of a and b in invoice-detail order (the
+// order of a Statement's lines and of a commitment's hash): a line set kept
+// in two parts (stored fee lines, toll lines rebuilt from usage records) is
+// put back together with it. Each part is sorted first (at the cost of one
+// pass when it is already in order), then the two are merged. Keys are
+// unique within a set, so the order is total. a and b may be reordered.
+func MergeLines(a, b []Line) []Line {
+	sortLines(a)
+	sortLines(b)
+	out := make([]Line, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if compareLines(&b[0], &a[0]) < 0 {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	return append(append(out, a...), b...)
+}
 
 // sortLines orders by card number, then issue fee, annual fee, tolls, then
-// entry time, then key: the order of the invoice details.
+// entry time, then key: the order of the invoice details. Lines already in
+// order cost one pass; otherwise an index is sorted and each line moved
+// once (a Line is large, and a sort's swaps would move it many times).
 func sortLines(ls []Line) {
-	slices.SortFunc(ls, func(a, b Line) int {
-		return cmp.Or(
-			strings.Compare(a.Card.String(), b.Card.String()),
-			cmp.Compare(kindOrder[a.Kind], kindOrder[b.Kind]),
-			a.EntryAt.Compare(b.EntryAt),
-			strings.Compare(a.Key, b.Key))
-	})
+	if slices.IsSortedFunc(ls, func(a, b Line) int { return compareLines(&a, &b) }) {
+		return
+	}
+	idx := make([]int32, len(ls))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(i, j int32) int { return compareLines(&ls[i], &ls[j]) })
+	sorted := make([]Line, len(ls))
+	for k, i := range idx {
+		sorted[k] = ls[i]
+	}
+	copy(ls, sorted)
+}
+
+// compareLines is the detail order (see sortLines).
+func compareLines(a, b *Line) int {
+	if c := strings.Compare(a.Card.String(), b.Card.String()); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(kindRank(a.Kind), kindRank(b.Kind)); c != 0 {
+		return c
+	}
+	if c := a.EntryAt.Compare(b.EntryAt); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Key, b.Key)
+}
+
+// kindRank places issue fees (and unknown kinds) first, then annual fees,
+// then tolls.
+func kindRank(k LineKind) int {
+	switch k {
+	case KindAnnualFee:
+		return 1
+	case KindToll:
+		return 2
+	}
+	return 0
 }
 
 // RateTotal is the taxable base and the tax at one rate.

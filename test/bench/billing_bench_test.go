@@ -190,8 +190,10 @@ func BenchmarkBillingRun(b *testing.B) {
 
 	// October, in this process (profiled with -cpuprofile).
 	clock.Set(time.Date(2026, 11, 1, 9, 0, 0, 0, domain.Tokyo))
+	pgCPU := postgresCPU(b, a.Pool)
 	b.ResetTimer()
 	t0 := time.Now()
+	pg0 := pgCPU()
 	// The CLI's billing handler, its ports timed (where the wall time goes).
 	p := &phases{d: map[string]time.Duration{}}
 	res, _, err := timed(a.Cards().Service.Billing, p).Handle(ctx, cmdcards.RunBilling{Month: money.MustYearMonth(2026, 10)})
@@ -199,6 +201,7 @@ func BenchmarkBillingRun(b *testing.B) {
 		b.Fatalf("billing run: %v", err)
 	}
 	inProcess := time.Since(t0)
+	pgInProcess := pgCPU() - pg0
 	b.StopTimer()
 	for _, o := range res {
 		if o.Action != "issued" {
@@ -214,8 +217,9 @@ func BenchmarkBillingRun(b *testing.B) {
 	<-done
 
 	// The raw floor of a run, in the same run: read the month's usage rows
-	// (one query) and COPY as many canonical line texts (October's stored
-	// lines) into a table shaped like invoice_lines, from one connection.
+	// (one query) and COPY October's stored line texts (the fee lines; toll
+	// lines are kept by reference, migration 02300) into a table shaped
+	// like invoice_lines, from one connection.
 	pool := a.Pool
 	var lines [][]any
 	lr, err := pool.Query(context.Background(), `SELECT document, part, seq, line FROM invoice_lines ORDER BY document, part, seq`)
@@ -267,9 +271,11 @@ func BenchmarkBillingRun(b *testing.B) {
 		"GANTRY_LOG_KEY="+app.TestLogKey, "GANTRY_EDI_DIR="+b.TempDir())
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	pg1 := pgCPU()
 	if err := cmd.Run(); err != nil {
 		b.Fatalf("gantry billing run: %v\n%s", err, tail(stderr.String(), 3000))
 	}
+	pgBinary := pgCPU() - pg1
 	if n := strings.Count(stdout.String(), `"action": "issued"`); n != nContracts {
 		b.Fatalf("binary: %d invoices issued, want %d\n%s", n, nContracts, tail(stdout.String(), 500))
 	}
@@ -288,8 +294,9 @@ func BenchmarkBillingRun(b *testing.B) {
 	b.ReportMetric(inProcess.Seconds(), "s/in-process-run")
 	b.ReportMetric(float64(nUsage)/inProcess.Seconds(), "usage-rows/s")
 	b.ReportMetric(rssKB/1024, "MB-peak-RSS(binary)")
-	b.Logf("in-process run (October): %s, %.1f× the raw floor; binary run (November): wall %s, user %ss, sys %ss, peak RSS %s kB; largest event %d bytes; load average %s",
-		inProcess.Round(time.Millisecond), inProcess.Seconds()/raw.Seconds(), wall, user, sys, rss, biggest, loadavg())
+	b.ReportMetric(pgBinary.Seconds(), "s-postgres-CPU(binary)")
+	b.Logf("in-process run (October): %s, %.1f× the raw floor, PostgreSQL CPU %s; binary run (November): wall %s, user %ss, sys %ss, PostgreSQL CPU %s, peak RSS %s kB; largest event %d bytes; load average %s",
+		inProcess.Round(time.Millisecond), inProcess.Seconds()/raw.Seconds(), pgInProcess.Round(10*time.Millisecond), wall, user, sys, pgBinary.Round(10*time.Millisecond), rss, biggest, loadavg())
 }
 
 func timeField(s, re string) string {
@@ -310,4 +317,49 @@ func tail(s string, n int) string {
 func loadavg() string {
 	b, _ := os.ReadFile("/proc/loadavg")
 	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
+
+// postgresCPU returns a function that reads the CPU time used so far by
+// the PostgreSQL server of pool (the postmaster and its children, alive or
+// exited, from /proc; the server must run on this machine).
+func postgresCPU(b *testing.B, pool interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}) func() time.Duration {
+	var pid int
+	if err := pool.QueryRow(context.Background(), `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		b.Fatal(err)
+	}
+	stat := func(pid string) []string {
+		raw, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err != nil {
+			return nil
+		}
+		return strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
+	}
+	f := stat(strconv.Itoa(pid))
+	if len(f) < 15 {
+		b.Fatalf("reading the server's CPU time needs PostgreSQL on this machine (pid %d)", pid)
+	}
+	postmaster := f[1]
+	ticks := func(f []string, i ...int) (n int64) {
+		for _, k := range i {
+			v, _ := strconv.ParseInt(f[k], 10, 64)
+			n += v
+		}
+		return n
+	}
+	return func() time.Duration {
+		// Fields after the name: 1 ppid, 11 utime, 12 stime, 13 cutime, 14 cstime.
+		var t int64
+		if f := stat(postmaster); len(f) >= 15 {
+			t += ticks(f, 11, 12, 13, 14)
+		}
+		dirs, _ := filepath.Glob("/proc/[0-9]*")
+		for _, d := range dirs {
+			if f := stat(filepath.Base(d)); len(f) >= 15 && f[1] == postmaster {
+				t += ticks(f, 11, 12)
+			}
+		}
+		return time.Duration(t) * 10 * time.Millisecond // USER_HZ 100
+	}
 }

@@ -24,11 +24,15 @@ import (
 // TestInvoiceCommitsToItsLines: a month of 5,000 passages on two cards is
 // billed with every event under 64 KiB (gantry's store refuses bigger
 // ones). invoice.issued holds the totals, the line count, the SHA-256 over
-// the canonical lines and the usage ranges; the lines are in invoice_lines,
-// whose hash (computed by PostgreSQL from the stored texts) is the event's.
-// The invoice, its CSV and PDF still show every line; a late passage gives
-// an adjustment that commits to its added line; the line store refuses
-// changes; an auditor's state as of now has the lines.
+// the canonical lines and the usage ranges; the fee lines are in
+// invoice_lines, the toll lines are rebuilt from the (immutable) usage
+// records an invoice_usage reference names, and the hash of the whole is
+// the event's. The invoice, its CSV and PDF still show every line; a late
+// passage gives an adjustment that commits to its added line and does not
+// join the issued invoice; the line store and the usage records refuse
+// changes; an auditor's state as of now has the lines; a usage record
+// changed behind the triggers makes the invoice an error, not a different
+// invoice.
 func TestInvoiceCommitsToItsLines(t *testing.T) {
 	e := newCardsEnv(t)
 	e.setup()
@@ -79,6 +83,15 @@ func TestInvoiceCommitsToItsLines(t *testing.T) {
 	if n, sum, err := store.Hash(e.ctx, number, billing.PartLines); err != nil || n != c0.Count || sum != c0.SHA256 {
 		t.Fatalf("line store: %d lines, sha256 %s (%v); the event commits to %d, %s", n, sum, err, c0.Count, c0.SHA256)
 	}
+	// Only the four fee lines are rows; the 5,000 toll lines are one
+	// reference to their usage records.
+	if n, err := store.StoredLines(e.ctx, number, billing.PartLines); err != nil || n != 4 {
+		t.Fatalf("stored lines: %d (%v), want the 4 fee lines", n, err)
+	}
+	var refCount int
+	if err := e.a.Pool.QueryRow(e.ctx, `SELECT count FROM invoice_usage WHERE document = $1 AND part = 'lines'`, number.String()).Scan(&refCount); err != nil || refCount != passages {
+		t.Fatalf("usage reference: %d (%v)", refCount, err)
+	}
 
 	var inv cardsapi.InvoiceResponse
 	if st, body := e.do("GET", "/v1/invoices/"+number.String(), e.fin, nil, &inv); st != 200 || len(inv.Statement.Lines) != wantLines {
@@ -115,6 +128,11 @@ func TestInvoiceCommitsToItsLines(t *testing.T) {
 	if n, sum, err := store.Hash(e.ctx, adj, billing.PartAdded); err != nil || n != 1 || sum == "" {
 		t.Fatalf("adjustment lines: %d %s %v", n, sum, err)
 	}
+	// The issued invoice's own lines are unchanged: the late record is not
+	// in its snapshot.
+	if n, sum, err := store.Hash(e.ctx, number, billing.PartLines); err != nil || n != c0.Count || sum != c0.SHA256 {
+		t.Fatalf("issued lines after the late import: %d lines, sha256 %s (%v); the event commits to %d, %s", n, sum, err, c0.Count, c0.SHA256)
+	}
 	e.do("GET", "/v1/invoices/"+number.String(), e.fin, nil, &inv)
 	if len(inv.Statement.Lines) != wantLines+1 || inv.Statement.Summary.Tolls != tolls+700 || inv.Adjustments != 1 {
 		t.Fatalf("after adjustment: %d lines, tolls %s", len(inv.Statement.Lines), inv.Statement.Summary.Tolls)
@@ -131,8 +149,11 @@ func TestInvoiceCommitsToItsLines(t *testing.T) {
 		t.Fatalf("largest event %d bytes (%v), limit %d", biggest, err, es.MaxEventSize)
 	}
 
-	// The line store is append-only.
-	for _, q := range []string{`UPDATE invoice_lines SET line = '{}' WHERE seq = 1`, `DELETE FROM invoice_lines`, `TRUNCATE invoice_lines`} {
+	// The line store, its usage references and the usage records are
+	// append-only.
+	for _, q := range []string{`UPDATE invoice_lines SET line = '{}' WHERE seq = 1`, `DELETE FROM invoice_lines`, `TRUNCATE invoice_lines`,
+		`UPDATE invoice_usage SET count = count + 1`, `DELETE FROM invoice_usage`, `TRUNCATE invoice_usage`,
+		`UPDATE usage_records SET toll = toll + 1 WHERE record_id = 'U-00007'`, `DELETE FROM usage_records WHERE record_id = 'U-00007'`, `TRUNCATE usage_records`} {
 		if _, err := e.a.Pool.Exec(e.ctx, q); err == nil || !strings.Contains(err.Error(), "immutable") {
 			t.Fatalf("%s: %v", q, err)
 		}
@@ -145,6 +166,21 @@ func TestInvoiceCommitsToItsLines(t *testing.T) {
 	}
 	if st, body := e.do("GET", "/v1/audit/streams/"+cmdcards.InvoiceStream(number)+"/state?reason=e2e", aud, nil, &sv); st != 200 || len(sv.State.Effective.Lines) != wantLines+1 {
 		t.Fatalf("audit state: %d, %d lines, %.300s", st, len(sv.State.Effective.Lines), body)
+	}
+
+	// A toll changed behind the triggers (by the database's owner) no
+	// longer matches the commitment: the invoice is refused, not shown
+	// with the new amount.
+	if _, err := e.a.Pool.Exec(e.ctx, `ALTER TABLE usage_records DISABLE TRIGGER usage_records_no_update;
+		UPDATE usage_records SET toll = toll + 1 WHERE record_id = 'U-00007';
+		ALTER TABLE usage_records ENABLE TRIGGER usage_records_no_update`); err != nil {
+		t.Fatal(err)
+	}
+	if n, sum, err := store.Hash(e.ctx, number, billing.PartLines); err != nil || n != c0.Count || sum == c0.SHA256 {
+		t.Fatalf("tampered record: %d lines, sha256 %s (%v), still the commitment's", n, sum, err)
+	}
+	if st, body := e.do("GET", "/v1/invoices/"+number.String(), e.fin, nil, nil); st == 200 || strings.Contains(string(body), ",厚木,") {
+		t.Fatalf("invoice over a tampered usage record: %d %.200s", st, body)
 	}
 }
 
