@@ -9,6 +9,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -49,11 +50,21 @@ type Tokens struct {
 	key []byte
 	ttl time.Duration
 	now func() time.Time
+
+	// verified remembers the claims of tokens whose signature checked
+	// out, by the whole token: a client sends the same token many times,
+	// and decoding it is most of a read's work outside the database.
+	// Expiry is checked on every use; revocation is not this cache's job.
+	mu       sync.RWMutex
+	verified map[string]Principal
 }
+
+// verifiedLimit bounds the verified-token cache; when full it starts over.
+const verifiedLimit = 10_000
 
 // NewTokens returns Tokens signing with key; tokens live for ttl.
 func NewTokens(key []byte, ttl time.Duration, now func() time.Time) *Tokens {
-	return &Tokens{key: key, ttl: ttl, now: now}
+	return &Tokens{key: key, ttl: ttl, now: now, verified: map[string]Principal{}}
 }
 
 // Issue returns a token for p (its Expires is set from the TTL).
@@ -79,6 +90,29 @@ var errBadToken = errors.New("invalid or expired token")
 
 // Verify returns the principal of a valid, unexpired token.
 func (t *Tokens) Verify(tok string) (Principal, error) {
+	t.mu.RLock()
+	p, ok := t.verified[tok]
+	t.mu.RUnlock()
+	if !ok {
+		var err error
+		if p, err = t.verify(tok); err != nil {
+			return Principal{}, err
+		}
+		t.mu.Lock()
+		if len(t.verified) >= verifiedLimit {
+			clear(t.verified)
+		}
+		t.verified[tok] = p
+		t.mu.Unlock()
+	}
+	if !t.now().Before(p.Expires) {
+		return Principal{}, errBadToken
+	}
+	return p, nil
+}
+
+// verify checks tok's signature and decodes its claims (expiry aside).
+func (t *Tokens) verify(tok string) (Principal, error) {
 	body, sig, ok := strings.Cut(tok, ".")
 	if !ok {
 		return Principal{}, errBadToken
@@ -92,7 +126,7 @@ func (t *Tokens) Verify(tok string) (Principal, error) {
 		return Principal{}, errBadToken
 	}
 	var p Principal
-	if err := json.Unmarshal(raw, &p); err != nil || !t.now().Before(p.Expires) {
+	if err := json.Unmarshal(raw, &p); err != nil {
 		return Principal{}, errBadToken
 	}
 	return p, nil

@@ -18,9 +18,11 @@ func SubjectKey(p Principal) string {
 	return "staff:" + p.Subject
 }
 
-// checkRevoked refuses a token on the deny-list. It asks the database on
-// every authenticated request (one indexed lookup), so a logout takes
-// effect at once on every instance; a database that is down is a 503.
+// checkRevoked refuses a token on the deny-list. The deny-list
+// (adapters/postgres.Revocations) answers from the database, or from a
+// cache that forgets on every change any instance commits (NOTIFY), so a
+// logout takes effect at once on every instance; a database that is down
+// is a 503.
 func (s *Server) checkRevoked(c echo.Context, p Principal) error {
 	if s.revoked == nil {
 		return nil

@@ -53,6 +53,17 @@ var ErrKeyReused = domain.Invalid("idempotency_key_reused", "This Idempotency-Ke
 // the state it first saw, and its append comes back Duplicate. An event of
 // the same key with another request is ErrKeyReused.
 func (s Streams) Load(ctx context.Context, stream string, apply func(domain.Event)) (int64, error) {
+	return s.load(ctx, stream, apply, s.Codec.Decode)
+}
+
+// LoadWithheld is Load with personal data withheld (es.Codec.DecodeWithheld):
+// sealed values reach apply as zero values, and no data key is read (reads
+// of a status).
+func (s Streams) LoadWithheld(ctx context.Context, stream string, apply func(domain.Event)) (int64, error) {
+	return s.load(ctx, stream, apply, func(_ context.Context, r es.RecordedEvent) (domain.Event, error) { return s.Codec.DecodeWithheld(r) })
+}
+
+func (s Streams) load(ctx context.Context, stream string, apply func(domain.Event), decode func(context.Context, es.RecordedEvent) (domain.Event, error)) (int64, error) {
 	var version int64
 	cmd := CommandFrom(ctx)
 	keyed := cmd.keyed()
@@ -70,7 +81,7 @@ func (s Streams) Load(ctx context.Context, stream string, apply func(domain.Even
 					return 0, ErrKeyReused
 				}
 			}
-			e, err := s.Codec.Decode(ctx, r)
+			e, err := decode(ctx, r)
 			if err != nil {
 				return 0, err
 			}

@@ -16,8 +16,13 @@ import (
 )
 
 // StaffAccounts is the table of stores and staff accounts (migration 01001):
-// the ports accounts.StaffWriter and accounts.StaffFinder.
-type StaffAccounts struct{ Pool *pgxpool.Pool }
+// the ports accounts.StaffWriter and accounts.StaffFinder. A change of role
+// or store revokes the staff's tokens in its transaction and, once
+// committed, tells Revocations' cache (if any) before it answers.
+type StaffAccounts struct {
+	Pool        *pgxpool.Pool
+	Revocations Revocations
+}
 
 // InsertStaff stores the store (unless it exists) and the account in one
 // transaction; inserted is false, and nothing is written, when the staff ID
@@ -105,12 +110,13 @@ func (s StaffAccounts) ChangeStaff(ctx context.Context, staffID string, expected
 			}
 			return err
 		}
-		if err := (Revocations{}).revokeSubject(ctx, tx, accounts.StaffTokenSubject(staffID), revokeAt); err != nil {
+		if err := s.Revocations.revokeSubject(ctx, tx, accounts.StaffTokenSubject(staffID), revokeAt); err != nil {
 			return err
 		}
 		out = next
 		return nil
 	})
+	s.Revocations.Cache.Changed()
 	if err != nil {
 		return accounts.StaffAccount{}, 0, translate(err)
 	}

@@ -308,15 +308,12 @@ func (s *Service) reissue(c echo.Context) error {
 }
 
 func (s *Service) getCard(c echo.Context) error {
-	rows, err := s.Reader.Cards(c.Request().Context(), projcards.CardFilter{Card: c.Param("card")})
+	row, err := s.Reader.Card(c.Request().Context(), c.Param("card"))
 	if err != nil {
 		return err
 	}
-	if len(rows) == 0 {
-		return card.ErrCardNotFound
-	}
-	api.SetVersion(c, rows[0].Version)
-	return c.JSON(http.StatusOK, rows[0])
+	api.SetVersion(c, row.Version)
+	return c.JSON(http.StatusOK, row)
 }
 
 func (s *Service) listCards(c echo.Context) error {

@@ -129,6 +129,12 @@ func (c *Codec) Decode(ctx context.Context, r RecordedEvent) (domain.Event, erro
 	return c.decode(ctx, nil, r)
 }
 
+// DecodeWithheld decodes one event with its personal data withheld (as
+// DecodeAllWithheld): for reads that need none (an application's status).
+func (c *Codec) DecodeWithheld(r RecordedEvent) (domain.Event, error) {
+	return c.decodeWithheld(r)
+}
+
 func (c *Codec) decode(ctx context.Context, ks *KeyScope, r RecordedEvent) (domain.Event, error) {
 	t, data, err := c.upcast(r)
 	if err != nil {

@@ -55,6 +55,8 @@ type Sealer struct {
 
 	mu    sync.Mutex
 	cache map[string]*cachedKey
+	// unwrapped: keys unwrapped for Ring, by subject and wrapped bytes.
+	unwrapped map[string]cipher.AEAD
 }
 
 // cachedKey is a subject's key as this process seals with it.
@@ -73,7 +75,7 @@ func NewSealer(kek []byte, table KeyTable) (*Sealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Sealer{kek: a, table: table, cache: map[string]*cachedKey{}}, nil
+	return &Sealer{kek: a, table: table, cache: map[string]*cachedKey{}, unwrapped: map[string]cipher.AEAD{}}, nil
 }
 
 func newGCM(key []byte) (cipher.AEAD, error) {

@@ -130,3 +130,51 @@ func (k *Keyring) Erased(subject string) bool {
 	_, live := k.keys[subject]
 	return !live
 }
+
+// Ring unwraps keys that the caller read from the key table in the same
+// query as the sealed values they open (a view row joined with its
+// subject's key row): wrapped maps a subject to its wrapped key, nil or
+// absent when shredded or never made. Nothing is fetched, so a read costs
+// one round trip, and a shred is seen by the next read as fresh as Keys.
+// Unwrapping is remembered by the wrapped bytes themselves (never by the
+// subject alone): a cached key serves only a read that found the same
+// wrapped key still in the table.
+func (s *Sealer) Ring(wrapped map[string][]byte) (*Keyring, error) {
+	kr := &Keyring{keys: make(map[string]cipher.AEAD, len(wrapped))}
+	for sub, w := range wrapped {
+		if w == nil {
+			continue
+		}
+		a, err := s.unwrapCached(sub, w)
+		if err != nil {
+			return nil, err
+		}
+		kr.keys[sub] = a
+	}
+	return kr, nil
+}
+
+// unwrappedLimit bounds the unwrap cache; when full it starts over.
+const unwrappedLimit = 4096
+
+// unwrapCached is unwrap remembered by (subject, wrapped key).
+func (s *Sealer) unwrapCached(subject string, wrapped []byte) (cipher.AEAD, error) {
+	id := subject + "\x00" + string(wrapped)
+	s.mu.Lock()
+	a, ok := s.unwrapped[id]
+	s.mu.Unlock()
+	if ok {
+		return a, nil
+	}
+	a, err := s.unwrap(subject, wrapped)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if len(s.unwrapped) >= unwrappedLimit {
+		clear(s.unwrapped)
+	}
+	s.unwrapped[id] = a
+	s.mu.Unlock()
+	return a, nil
+}

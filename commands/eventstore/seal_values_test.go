@@ -80,3 +80,39 @@ func TestSealValue(t *testing.T) {
 		t.Fatal("a value sealed after the shred opens")
 	}
 }
+
+// Ring opens values with the wrapped keys a query read beside them: the
+// same wrapped key again (remembered) opens, a nil one (shredded in the
+// table) reads as erased even right after it opened, and a wrapped key
+// given for another subject does not unwrap.
+func TestRingOpensWithTheKeysReadBeside(t *testing.T) {
+	ctx := context.Background()
+	keys := memKeys{}
+	s, _ := es.NewSealer(bytes.Repeat([]byte{7}, 32), keys)
+	sealed, err := s.SealValue(ctx, "L-1", []byte("品川 300 あ 12-34"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SealValue(ctx, "L-2", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		ring, err := s.Ring(map[string][]byte{"L-1": keys["L-1"]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plain, ok, err := ring.Open("L-1", sealed); string(plain) != "品川 300 あ 12-34" || !ok || err != nil {
+			t.Fatalf("open: %q %v %v", plain, ok, err)
+		}
+	}
+	ring, err := s.Ring(map[string][]byte{"L-1": nil})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain, ok, err := ring.Open("L-1", sealed); ok || plain != nil || err != nil || !ring.Erased("L-1") {
+		t.Fatalf("with the key shredded: %q %v %v; want erased", plain, ok, err)
+	}
+	if _, err := s.Ring(map[string][]byte{"L-1": keys["L-2"]}); err == nil {
+		t.Fatal("another subject's wrapped key unwrapped")
+	}
+}

@@ -14,12 +14,27 @@ import (
 // version is the next step's If-Match). They replay the stream.
 type Reads struct{ Streams EventStreams }
 
+// WithheldLoader replays a stream with personal data withheld
+// (commands.Streams.LoadWithheld).
+type WithheldLoader interface {
+	LoadWithheld(ctx context.Context, stream string, apply func(domain.Event)) (int64, error)
+}
+
 // LiveApplication returns the application and its version. One whose data
 // has ended (expired after 60 days, or 5 years over) is ErrNotFound, even
 // for a token issued before.
+//
+// The applicant's personal data is withheld (Details reads as a zero value)
+// when Streams can replay without it (WithheldLoader): no caller of a
+// status needs it, and the read then fetches no data key and decrypts
+// nothing.
 func (r Reads) LiveApplication(ctx context.Context, id string) (*application.Application, int64, error) {
 	a := application.New()
-	v, err := r.Streams.Load(ctx, ApplicationStream(id), a.Apply)
+	load := r.Streams.Load
+	if s, ok := r.Streams.(WithheldLoader); ok {
+		load = s.LoadWithheld
+	}
+	v, err := load(ctx, ApplicationStream(id), a.Apply)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -3,6 +3,7 @@ package cards
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -31,9 +32,11 @@ type Reader struct {
 }
 
 // KeyFetcher fetches the keys of data subjects in one read
-// (es.Sealer.Keys).
+// (es.Sealer.Keys), or unwraps the ones a query read with its rows
+// (es.Sealer.Ring).
 type KeyFetcher interface {
 	Keys(ctx context.Context, subjects []string) (*es.Keyring, error)
+	Ring(wrapped map[string][]byte) (*es.Keyring, error)
 }
 
 // VehicleCards lists every card ever issued to a vehicle (its claim
@@ -192,6 +195,37 @@ func (f CardFilter) expiryWindow() (from, to string, err error) {
 // billing; the API reads CardsPage).
 func (r Reader) Cards(ctx context.Context, f CardFilter) ([]CardRow, error) {
 	return r.cards(ctx, f, "", 0)
+}
+
+// Card reads one card, with its contract's key in the same query (one
+// round trip: the view row joined with the key table row, so a destroyed
+// key reads as erased from the next read on). card.ErrCardNotFound when
+// there is no such card.
+func (r Reader) Card(ctx context.Context, number string) (CardRow, error) {
+	var c CardRow
+	var v, wrapped []byte
+	err := r.Pool.QueryRow(ctx, `SELECT c.card, c.contract, c.vehicle, c.card_type, c.expiry, c.state, c.first_issued_on::text, c.issued_on::text, c.reason,
+		c.previous, c.successor, c.ended_on::text, c.renewal_notice_on::text, c.version, k.wrapped_key
+		FROM `+cardsT+` c LEFT JOIN subject_keys k ON k.subject = c.contract WHERE c.card = $1`, number).Scan(
+		&c.Card, &c.Contract, &v, &c.Type, &c.Expiry, &c.State, &c.FirstIssuedOn, &c.IssuedOn, &c.Reason, &c.Previous, &c.Successor,
+		&c.EndedOn, &c.RenewalNoticeOn, &c.Version, &wrapped)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return CardRow{}, card.ErrCardNotFound
+	}
+	if err != nil {
+		return CardRow{}, err
+	}
+	c.StateLabel = card.State(c.State).Label()
+	ring, err := r.Keys.Ring(map[string][]byte{c.Contract: wrapped})
+	if err != nil {
+		return CardRow{}, err
+	}
+	plain, ok, err := ring.Open(c.Contract, v)
+	if err != nil {
+		return CardRow{}, fmt.Errorf("cards view row of contract %s: %w", c.Contract, err)
+	}
+	c.Vehicle, c.Erased = string(plain), !ok
+	return c, nil
 }
 
 // cards lists the cards after card number after (""), at most limit (0:

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -321,6 +322,12 @@ func BenchmarkHTTPReads(b *testing.B) {
 		}
 		cards[i] = c.Card
 	}
+	// The measured requests go through a client of their own, labelled
+	// side=client in CPU profiles (its connections' goroutines too), so
+	// `go tool pprof -tagfocus side=client` is the client's share and
+	// -tagignore side=client the server's and the background work's.
+	s.client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: httpConns, MaxConnsPerHost: httpConns}}
+	stmts := newStatementCounter(b, s.a.Pool)
 	for _, r := range []struct {
 		name string
 		req  func(i int) (int, []byte)
@@ -334,10 +341,23 @@ func BenchmarkHTTPReads(b *testing.B) {
 			return code, body
 		}},
 	} {
-		latencies(b, 2*httpConns, 200, r.req) // warm up
-		c0, s0 := cpu.sample()
-		rate, lat := latencies(b, n, 200, r.req)
-		c1, s1 := cpu.sample()
+		var (
+			rate           float64
+			lat            []time.Duration
+			c0, s0, c1, s1 time.Duration
+			q0, q1         int64
+		)
+		pprof.Do(context.Background(), pprof.Labels("side", "client", "phase", r.name), func(context.Context) {
+			latencies(b, 2*httpConns, 200, r.req) // warm up
+			c0, s0 = cpu.sample()
+			q0 = stmts.count()
+			rate, lat = latencies(b, n, 200, r.req)
+			c1, s1 = cpu.sample()
+			q1 = stmts.count()
+		})
+		if q1 >= 0 && q0 >= 0 {
+			b.ReportMetric(float64(q1-q0)/float64(n), r.name+"-statements/req")
+		}
 		b.ReportMetric(rate, r.name+"-req/s")
 		b.ReportMetric(pct(lat, 0.50), r.name+"-p50-ms")
 		b.ReportMetric(pct(lat, 0.99), r.name+"-p99-ms")

@@ -60,6 +60,13 @@ func TestErasureScan_card_contract(t *testing.T) {
 	if len(byPlate) != 1 || byPlate[0]["vehicle"] != plate || byPlate[0]["card"] != issued["card"] {
 		t.Fatalf("cards of the vehicle before the erasure: %v (issued %v)", byPlate, issued)
 	}
+	// One card by number: one query with its contract's key; the key
+	// unwrapped here is remembered by its wrapped bytes (es.Sealer.Ring).
+	for range 2 {
+		if one := e.must(200, e.do("GET", "/v1/cards/"+issued["card"].(string), fin, "", nil)).json(t); one["vehicle"] != plate || one["erased"] != nil {
+			t.Fatalf("the card before the erasure: %v", one)
+		}
+	}
 	before := e.privacyReport(lease)
 	for _, where := range []string{"proj_cards.contracts (contract)", "proj_cards.cards (contract)"} {
 		p, ok := before.place(where)
@@ -82,6 +89,10 @@ func TestErasureScan_card_contract(t *testing.T) {
 	cards := e.must(200, e.do("GET", "/v1/cards?contract="+lease, fin, "", nil)).list(t)
 	if len(cards) != 1 || cards[0]["vehicle"] != "" || cards[0]["erased"] != true {
 		t.Fatalf("cards after the erasure: %v", cards)
+	}
+	// The key unwrapped for the earlier reads does not serve after the shred.
+	if one := e.must(200, e.do("GET", "/v1/cards/"+issued["card"].(string), fin, "", nil)).json(t); one["vehicle"] != "" || one["erased"] != true || one["card"] != issued["card"] {
+		t.Fatalf("the card after the erasure: %v", one)
 	}
 	after := e.privacyReport(lease)
 	for _, p := range after.Places {

@@ -37,14 +37,16 @@ type App struct {
 	Registry *es.Registry
 	Sealer   *es.Sealer
 	Codec    *es.Codec
-	Streams  commands.Streams
-	Runner   *projections.Runner
-	Bus      *bus.Bus
-	API      *api.Server
-	Web      *web.Site
-	Metrics  *prometheus.Registry
-	Features []Feature
-	Jobs     []Job
+	// Revocations is the token deny-list, its cache kept by Start.
+	Revocations postgres.Revocations
+	Streams     commands.Streams
+	Runner      *projections.Runner
+	Bus         *bus.Bus
+	API         *api.Server
+	Web         *web.Site
+	Metrics     *prometheus.Registry
+	Features    []Feature
+	Jobs        []Job
 
 	ready atomic.Bool // migrations applied, background work started
 	// schedulerLeader is 1 while this process runs the scheduled jobs.
@@ -87,11 +89,12 @@ func Build(cfg Config, clock commands.Clock, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.Revocations = postgres.Revocations{Pool: pool, Cache: postgres.NewRevocationCache(time.Second)}
 	a.Registry = es.NewRegistry()
 	a.Codec = es.NewCodec(a.Registry, a.Sealer)
 	a.Streams = commands.Streams{Store: a.Store, Codec: a.Codec}
 
-	deps := Deps{Pool: pool, Streams: a.Streams, Sealer: a.Sealer, Clock: clock, Log: log, Config: cfg,
+	deps := Deps{Pool: pool, Streams: a.Streams, Sealer: a.Sealer, Clock: clock, Log: log, Config: cfg, Revocations: a.Revocations,
 		WaitFor: func(ctx context.Context, pos es.Position) error { return a.Runner.WaitFor(ctx, pos) }}
 	a.Features, err = features(deps)
 	if err != nil {
@@ -139,7 +142,7 @@ func Build(cfg Config, clock commands.Clock, log *slog.Logger) (*App, error) {
 		CommandKey:  commandKey(cfg.TokenKey),
 		WaitFor:     func(ctx context.Context, pos es.Position) error { return a.Runner.WaitFor(ctx, pos) },
 		Abuse: api.AbuseConfig{Limits: cfg.Security.Limits, TrustedProxies: cfg.Security.TrustedProxies,
-			Revocations: postgres.Revocations{Pool: pool}, RateStore: rateStore(cfg, pool)},
+			Revocations: a.Revocations, RateStore: rateStore(cfg, pool)},
 	})
 	for _, f := range a.Features {
 		f.Routes(a.API)
@@ -230,6 +233,8 @@ func (a *App) Start(ctx context.Context) <-chan struct{} {
 			}
 		}()
 		go func() { defer wg.Done(); a.schedule(ctx) }()
+		wg.Add(1)
+		go func() { defer wg.Done(); a.Revocations.Cache.Listen(ctx, a.Pool.Config().ConnConfig.Copy(), a.Log) }()
 		if a.Config.Replicas {
 			// A projector led by another process wakes at once on this
 			// process's appends (NOTIFY), and this one's on theirs.

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gantry-etc/gantry/adapters/bus"
+	"github.com/gantry-etc/gantry/adapters/postgres"
 	"github.com/gantry-etc/gantry/api"
 	"github.com/gantry-etc/gantry/commands"
 	es "github.com/gantry-etc/gantry/commands/eventstore"
@@ -22,6 +23,9 @@ type Deps struct {
 	Clock   commands.Clock
 	Log     *slog.Logger
 	Config  Config
+	// Revocations is the token deny-list (staff changes revoke in their
+	// transaction and tell its cache).
+	Revocations postgres.Revocations
 	// WaitFor blocks until every projector has processed up to pos
 	// (read-your-writes for endpoints that answer from a view).
 	WaitFor func(ctx context.Context, pos es.Position) error

@@ -58,7 +58,7 @@ func newSetupFeature(d Deps) (Feature, error) {
 	}
 	a := &setupapi.API{Streams: d.Streams, Clock: d.Clock, Hasher: cmds.Hasher{Cost: int(cost), Key: d.Config.secretKey()},
 		Renderer: r, Verifier: setupapi.CodeKey(d.Config.codeKey()), PublicURL: strings.TrimRight(d.Config.PublicURL, "/"),
-		Views: proj.Reader{Pool: d.Pool, Keys: d.Sealer}, Privacy: privacy.Reader{Pool: d.Pool}, Accounts: postgres.StaffAccounts{Pool: d.Pool}, Documents: postgres.ConsentDocuments{Pool: d.Pool, Sealer: d.Sealer},
+		Views: proj.Reader{Pool: d.Pool, Keys: d.Sealer}, Privacy: privacy.Reader{Pool: d.Pool}, Accounts: postgres.StaffAccounts{Pool: d.Pool, Revocations: d.Revocations}, Documents: postgres.ConsentDocuments{Pool: d.Pool, Sealer: d.Sealer},
 		PasswordPolicy: passwordpolicy.Policy{}}
 	if a.DummyHash, err = a.Hasher.Hash(cmds.NewLinkSecret(context.Background())); err != nil {
 		return nil, err
