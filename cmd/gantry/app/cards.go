@@ -104,7 +104,7 @@ func newCardsFeature(d Deps) (Feature, error) {
 	if _, err := card.NewCardNumber(prefix, 0); err != nil {
 		return nil, fmt.Errorf("GANTRY_CARD_PREFIX: %w", err)
 	}
-	f := &CardsFeature{d: d, Leases: lease.Registry{Pool: d.Pool}, Printer: edi.PrinterSink{Pool: d.Pool, Dir: d.Config.EDIDir}, mailTo: DefaultRenewalMailTo}
+	f := &CardsFeature{d: d, Leases: lease.Registry{Pool: d.Pool, Leases: &lease.Leases{}}, Printer: edi.PrinterSink{Pool: d.Pool, Dir: d.Config.EDIDir}, mailTo: DefaultRenewalMailTo}
 	if v := d.Config.Extra["GANTRY_RENEWAL_MAIL_TO"]; v != "" {
 		f.mailTo = v
 	}
@@ -131,7 +131,7 @@ func newCardsFeature(d Deps) (Feature, error) {
 	}
 	f.Service = &cardsapi.Service{
 		Conclude:  cmdcards.ConcludeContractHandler{Streams: d.Streams, Leases: leases, Clock: d.Clock},
-		Issue:     cmdcards.IssueCardHandler{Streams: d.Streams, Leases: leases, Numbers: numbers, Clock: d.Clock},
+		Issue:     cmdcards.IssueCardHandler{Streams: d.Streams, Leases: leases, Numbers: numbers, Clock: d.Clock, Contracts: &cmdcards.ContractStates{}},
 		Renew:     cmdcards.RenewCardHandler{Streams: d.Streams, Leases: leases, Numbers: numbers, Clock: d.Clock},
 		Reissue:   cmdcards.ReissueCardHandler{Streams: d.Streams, Numbers: numbers, Clock: d.Clock},
 		Usage:     cmdcards.ImportUsageHandler{Streams: d.Streams, Reader: edi.UsageReader{}, Store: cardsdb.UsageStore{Streams: d.Streams, Store: txStore}, Clock: d.Clock},
