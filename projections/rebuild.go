@@ -80,10 +80,9 @@ func rebuild(ctx context.Context, pool *pgxpool.Pool, src Source, codec *es.Code
 	}
 	types, want := wanted(p)
 	var n int64 // events applied (of the projector's types)
-	applyBatch := func(tx pgx.Tx, batch []es.RecordedEvent) error {
-		evs, err := decodeWanted(ctx, codec, batch, want)
-		if err != nil || len(evs) == 0 {
-			return err
+	apply := func(tx pgx.Tx, evs []es.Event) error {
+		if len(evs) == 0 {
+			return nil
 		}
 		if err := p.Apply(ctx, tx, evs); err != nil {
 			return err
@@ -91,17 +90,24 @@ func rebuild(ctx context.Context, pool *pgxpool.Pool, src Source, codec *es.Code
 		n += int64(len(evs))
 		return nil
 	}
-	// Batches are read one ahead: PostgreSQL reads the next while this
-	// process decodes and applies the current one.
+	// Batches are read and decoded one ahead: PostgreSQL reads the next
+	// batch and this process decodes it while PostgreSQL writes the
+	// current one. Each batch's data keys are still read for that batch
+	// alone, when it is decoded.
 	type read struct {
 		batch []es.RecordedEvent
+		evs   []es.Event
 		err   error
 	}
 	fetch := func(from es.Position) <-chan read {
 		ch := make(chan read, 1)
 		go func() {
 			b, err := src.ReadAllTypes(ctx, from, 5000, types)
-			ch <- read{b, err}
+			var evs []es.Event
+			if err == nil && len(b) > 0 {
+				evs, err = decodeWanted(ctx, codec, p, b, want)
+			}
+			ch <- read{b, evs, err}
 		}()
 		return ch
 	}
@@ -111,7 +117,7 @@ func rebuild(ctx context.Context, pool *pgxpool.Pool, src Source, codec *es.Code
 		r := <-pending
 		batch, err := r.batch, r.err
 		if err != nil {
-			return pos, err
+			return pos, fmt.Errorf("rebuild %s: %w", p.Name(), err)
 		}
 		if len(batch) == 0 {
 			break
@@ -121,9 +127,10 @@ func rebuild(ctx context.Context, pool *pgxpool.Pool, src Source, codec *es.Code
 			if _, err := tx.Exec(ctx, `SET LOCAL search_path TO `+ident(next)+`, public`); err != nil {
 				return err
 			}
-			return applyBatch(tx, batch)
+			return apply(tx, r.evs)
 		})
 		if err != nil {
+			<-pending // let the read ahead end before returning
 			return pos, fmt.Errorf("rebuild %s: %w", p.Name(), err)
 		}
 		pos = batch[len(batch)-1].Position
@@ -146,7 +153,11 @@ func rebuild(ctx context.Context, pool *pgxpool.Pool, src Source, codec *es.Code
 			if len(batch) == 0 {
 				break
 			}
-			if err := applyBatch(tx, batch); err != nil {
+			evs, err := decodeWanted(ctx, codec, p, batch, want)
+			if err != nil {
+				return err
+			}
+			if err := apply(tx, evs); err != nil {
 				return err
 			}
 			pos = batch[len(batch)-1].Position

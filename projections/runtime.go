@@ -62,6 +62,16 @@ type Raw interface {
 	RawEvents()
 }
 
+// Impersonal is a Projector that never reads personal data: the runtime
+// hands it events whose domain.Personal values are all zero (withheld, not
+// opened: see eventstore.Codec.DecodeAllWithheld). No data key is read for
+// it and nothing is decrypted, which makes its catch-up and rebuild
+// cheaper, and it cannot put personal data into its view even by mistake.
+type Impersonal interface {
+	Projector
+	ReadsNoPersonalData()
+}
+
 // rawEvents wraps batch as events without payloads.
 func rawEvents(batch []es.RecordedEvent) []es.Event {
 	out := make([]es.Event, len(batch))
@@ -95,8 +105,8 @@ func wanted(p Projector) ([]string, func(string) bool) {
 }
 
 // decodeWanted decodes the events of batch that p handles; the others are
-// never decoded.
-func decodeWanted(ctx context.Context, codec *es.Codec, batch []es.RecordedEvent, want func(string) bool) ([]es.Event, error) {
+// never decoded. For an Impersonal p, personal data is withheld, not opened.
+func decodeWanted(ctx context.Context, codec *es.Codec, p Projector, batch []es.RecordedEvent, want func(string) bool) ([]es.Event, error) {
 	keep := batch
 	for i, b := range batch {
 		if !want(b.Type) {
@@ -109,6 +119,9 @@ func decodeWanted(ctx context.Context, codec *es.Codec, batch []es.RecordedEvent
 			}
 			break
 		}
+	}
+	if _, ok := p.(Impersonal); ok {
+		return codec.DecodeAllWithheld(keep)
 	}
 	return codec.DecodeAll(ctx, keep)
 }
@@ -336,22 +349,46 @@ func (e *FailedError) Error() string {
 
 func (e *FailedError) Unwrap() error { return e.Err }
 
+// skipFlushEvery is how long a projector's checkpoint may stay behind the
+// events it skipped (see follow).
+const skipFlushEvery = time.Second
+
 func (r *Runner) follow(ctx context.Context, p Projector, pos es.Position, gen int) error {
 	types, want := wanted(p)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	next := readAhead(ctx, r.src.SubscribeTypes(ctx, pos, types))
+	// stored is the checkpoint as committed. A batch of events the
+	// projector does not handle moves pos without a transaction: there is
+	// nothing to apply, and a crash before the checkpoint catches up only
+	// skips them again. The checkpoint follows with the next applied batch,
+	// or after skipFlushEvery. With leadership (several processes) every
+	// move is committed at once, since the other processes read a
+	// projector's position from its checkpoint.
+	stored, skippedSince := pos, time.Time{}
+	_, raw := p.(Raw)
 	for {
-		batch, err := next()
+		var wait time.Duration = -1
+		if stored != pos {
+			wait = max(0, skipFlushEvery-time.Since(skippedSince))
+		}
+		batch, err := next(wait)
+		if errors.Is(err, errIdle) {
+			if err := r.commit(ctx, p, stored, pos, nil); err != nil {
+				return err
+			}
+			stored = pos
+			continue
+		}
 		if err != nil {
 			return err
 		}
 		to := batch[len(batch)-1].Position
 		var evs []es.Event
-		if _, raw := p.(Raw); raw {
+		if raw {
 			evs = rawEvents(batch)
 		} else {
-			evs, err = decodeWanted(ctx, r.codec, batch, want)
+			evs, err = decodeWanted(ctx, r.codec, p, batch, want)
 		}
 		if err != nil {
 			var de *es.DecodeError
@@ -360,8 +397,8 @@ func (r *Runner) follow(ctx context.Context, p Projector, pos es.Position, gen i
 				for i, b := range batch {
 					if b.StreamID == de.Stream && b.Version == de.Version {
 						if i > 0 {
-							good, _ := decodeWanted(ctx, r.codec, batch[:i], want)
-							if err := r.commit(ctx, p, pos, batch[i-1].Position, good); err != nil {
+							good, _ := decodeWanted(ctx, r.codec, p, batch[:i], want)
+							if err := r.commit(ctx, p, stored, batch[i-1].Position, good); err != nil {
 								return err
 							}
 						}
@@ -372,8 +409,15 @@ func (r *Runner) follow(ctx context.Context, p Projector, pos es.Position, gen i
 			}
 			return err
 		}
-		if err := r.applyWithRetry(ctx, p, pos, to, evs); err != nil {
-			return err
+		if len(evs) == 0 && !r.leadership && !raw {
+			if stored == pos {
+				skippedSince = time.Now()
+			}
+		} else {
+			if err := r.applyWithRetry(ctx, p, stored, to, evs); err != nil {
+				return err
+			}
+			stored = to
 		}
 		pos = to
 		r.set(p.Name(), func(s *Status) { s.State, s.Error, s.Position = StateRunning, "", pos })
@@ -381,12 +425,15 @@ func (r *Runner) follow(ctx context.Context, p Projector, pos es.Position, gen i
 	}
 }
 
+// errIdle: no batch came within the wait given to readAhead's next.
+var errIdle = errors.New("projections: no batch yet")
+
 // readAhead reads the subscription's batches one ahead: the next batch is
 // fetched (PostgreSQL's work) while the current one is decoded and applied
 // (this process's), which on a catch-up keeps both busy. Cancelling ctx
 // stops it; the batch it holds then is dropped (the caller starts again
 // from its checkpoint).
-func readAhead(ctx context.Context, sub es.Subscription) func() ([]es.RecordedEvent, error) {
+func readAhead(ctx context.Context, sub es.Subscription) func(wait time.Duration) ([]es.RecordedEvent, error) {
 	type result struct {
 		batch []es.RecordedEvent
 		err   error
@@ -405,10 +452,20 @@ func readAhead(ctx context.Context, sub es.Subscription) func() ([]es.RecordedEv
 			}
 		}
 	}()
-	return func() ([]es.RecordedEvent, error) {
+	// next waits for the next batch; with wait ≥ 0, at most that long
+	// (errIdle).
+	return func(wait time.Duration) ([]es.RecordedEvent, error) {
+		var timeout <-chan time.Time
+		if wait >= 0 {
+			t := time.NewTimer(wait)
+			defer t.Stop()
+			timeout = t.C
+		}
 		select {
 		case r := <-ch:
 			return r.batch, r.err
+		case <-timeout:
+			return nil, errIdle
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
@@ -460,6 +517,20 @@ func (r *Runner) commit(ctx context.Context, p Projector, from, to es.Position, 
 	if from == to {
 		return nil
 	}
+	err := r.commitTx(ctx, p, from, to, evs)
+	if w, ok := r.src.(waker); ok && err == nil {
+		// This transaction may have been what held other projectors'
+		// reads back (the xmin horizon): let them look again.
+		w.Wake()
+	}
+	return err
+}
+
+// waker is a Source that is told when a transaction of this process
+// committed (postgres.Store.Wake).
+type waker interface{ Wake() }
+
+func (r *Runner) commitTx(ctx context.Context, p Projector, from, to es.Position, evs []es.Event) error {
 	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
 		var c, pr int64
 		if err := tx.QueryRow(ctx, `SELECT commit_pos, prepare_pos FROM projection_checkpoints WHERE name = $1 FOR UPDATE`, p.Name()).Scan(&c, &pr); err != nil {
@@ -492,11 +563,20 @@ func (r *Runner) signal() {
 // WaitFor blocks until every projector has processed the log up to pos (or
 // stopped failing at an earlier event, which is an error).
 func (r *Runner) WaitFor(ctx context.Context, pos es.Position) error {
+	return r.WaitForOnly(ctx, pos, nil)
+}
+
+// WaitForOnly is WaitFor for the projectors that only(name) accepts (nil:
+// every projector).
+func (r *Runner) WaitForOnly(ctx context.Context, pos es.Position, only func(name string) bool) error {
 	for {
 		r.mu.Lock()
 		ch := r.moved
 		done := true
-		for _, s := range r.status {
+		for name, s := range r.status {
+			if only != nil && !only(name) {
+				continue
+			}
 			if s.State == StateFailed {
 				r.mu.Unlock()
 				return fmt.Errorf("projections: %s", s.Error)

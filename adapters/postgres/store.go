@@ -39,8 +39,15 @@ type Store struct {
 	// maxEvent is the largest event data accepted (0: no limit).
 	maxEvent int
 
-	mu      sync.Mutex
-	waiters map[chan struct{}]struct{}
+	mu sync.Mutex
+	// waiters are the subscriptions waiting for events; the value is
+	// whether the waiter is held back (see subscription.Next).
+	waiters map[chan struct{}]bool
+	// notify asks ShareWakes's notifier, when it runs, to tell other
+	// processes that events were appended.
+	notify chan struct{}
+	// token tells this store's notifications from other processes'.
+	token string
 }
 
 // Option configures a Store.
@@ -81,7 +88,8 @@ func WithGroupCommit(inFlight, maxBatch int) Option {
 
 // NewStore returns a Store on pool; clock stamps recorded times.
 func NewStore(pool *pgxpool.Pool, clock Clock, opts ...Option) *Store {
-	s := &Store{pool: pool, clock: clock, batchSize: 1000, poll: 50 * time.Millisecond, waiters: map[chan struct{}]struct{}{}}
+	s := &Store{pool: pool, clock: clock, batchSize: 1000, poll: 50 * time.Millisecond, waiters: map[chan struct{}]bool{},
+		notify: make(chan struct{}, 1), token: newToken()}
 	WithGroupCommit(defaultGroupInFlight, defaultGroupBatch)(s)
 	for _, o := range opts {
 		o(s)
@@ -559,9 +567,16 @@ type subscription struct {
 
 func (sub *subscription) Reset(p es.Position) { sub.pos = p }
 
+// Next reads the next batch; with nothing readable it waits for a wake-up
+// or a poll. Appends in this process (and, with ShareWakes, in others) wake
+// it at once. When events are committed but held back by an older open
+// transaction (the xmin horizon), it also wakes when a transaction of this
+// process commits (Wake) and otherwise polls after 1 ms, then 2, 4 … up to
+// the poll interval, since such a hold is usually a few milliseconds.
 func (sub *subscription) Next(ctx context.Context) ([]es.RecordedEvent, error) {
 	ch := sub.s.waiter()
 	defer sub.s.unwait(ch)
+	backoff := time.Millisecond
 	for {
 		evs, err := sub.s.ReadAllTypes(ctx, sub.pos, sub.s.batchSize, sub.types)
 		if err != nil {
@@ -571,7 +586,19 @@ func (sub *subscription) Next(ctx context.Context) ([]es.RecordedEvent, error) {
 			sub.pos = evs[len(evs)-1].Position
 			return evs, nil
 		}
-		t := time.NewTimer(sub.s.poll)
+		wait := sub.s.poll
+		held, err := sub.s.heldBack(ctx, sub.pos)
+		if err != nil {
+			return nil, err
+		}
+		if held {
+			wait = min(backoff, wait)
+			backoff *= 2
+		} else {
+			backoff = time.Millisecond
+		}
+		sub.s.setHeld(ch, held)
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -583,12 +610,27 @@ func (sub *subscription) Next(ctx context.Context) ([]es.RecordedEvent, error) {
 	}
 }
 
+// heldBack reports whether an event after p is committed but not yet
+// readable: an older transaction is still open.
+func (s *Store) heldBack(ctx context.Context, p es.Position) (bool, error) {
+	var held bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE (transaction_id, position) > ($1::text::xid8, $2))`,
+		strconv.FormatUint(p.Commit, 10), int64(p.Prepare)).Scan(&held)
+	return held, translate(err)
+}
+
 func (s *Store) waiter() chan struct{} {
 	ch := make(chan struct{}, 1)
 	s.mu.Lock()
-	s.waiters[ch] = struct{}{}
+	s.waiters[ch] = false
 	s.mu.Unlock()
 	return ch
+}
+
+func (s *Store) setHeld(ch chan struct{}, held bool) {
+	s.mu.Lock()
+	s.waiters[ch] = held
+	s.mu.Unlock()
 }
 
 func (s *Store) unwait(ch chan struct{}) {
@@ -597,9 +639,29 @@ func (s *Store) unwait(ch chan struct{}) {
 	s.mu.Unlock()
 }
 
+// wake wakes every subscription of this process after an append and, with
+// ShareWakes, those of other processes.
 func (s *Store) wake() {
+	s.wakeLocal(false)
+	select {
+	case s.notify <- struct{}{}:
+	default: // a notification is already due; it covers this append
+	}
+}
+
+// Wake tells the store that a transaction of this process committed (a
+// projector's batch): subscriptions held back by the xmin horizon read
+// again, since that transaction may have been what held them.
+func (s *Store) Wake() { s.wakeLocal(true) }
+
+// wakeLocal wakes this process's subscriptions (only the held-back ones
+// with heldOnly).
+func (s *Store) wakeLocal(heldOnly bool) {
 	s.mu.Lock()
-	for ch := range s.waiters {
+	for ch, held := range s.waiters {
+		if heldOnly && !held {
+			continue
+		}
 		select {
 		case ch <- struct{}{}:
 		default:

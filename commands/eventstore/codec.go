@@ -130,26 +130,12 @@ func (c *Codec) Decode(ctx context.Context, r RecordedEvent) (domain.Event, erro
 }
 
 func (c *Codec) decode(ctx context.Context, ks *KeyScope, r RecordedEvent) (domain.Event, error) {
+	t, data, err := c.upcast(r)
+	if err != nil {
+		return nil, err
+	}
 	fail := func(err error) error {
 		return &DecodeError{Stream: r.StreamID, Version: r.Version, Type: r.Type, Err: err}
-	}
-	t, ok := c.reg.types[r.Type]
-	if !ok {
-		return nil, fail(fmt.Errorf("unknown event type"))
-	}
-	if r.SchemaVersion > t.version {
-		return nil, fail(fmt.Errorf("schema version %d is newer than this build knows (%d)", r.SchemaVersion, t.version))
-	}
-	data := json.RawMessage(r.Data)
-	for v := r.SchemaVersion; v < t.version; v++ {
-		up, ok := t.upcasters[v]
-		if !ok {
-			return nil, fail(fmt.Errorf("no upcaster from schema version %d", v))
-		}
-		var err error
-		if data, err = up(data); err != nil {
-			return nil, fail(fmt.Errorf("upcasting from version %d: %w", v, err))
-		}
 	}
 	plain, err := c.sealer.OpenJSONIn(ctx, ks, data)
 	if errors.Is(err, ErrUnavailable) {
@@ -158,12 +144,55 @@ func (c *Codec) decode(ctx context.Context, ks *KeyScope, r RecordedEvent) (doma
 	if err != nil {
 		return nil, fail(err)
 	}
+	return c.finish(t, r, plain)
+}
+
+func (c *Codec) decodeWithheld(r RecordedEvent) (domain.Event, error) {
+	t, data, err := c.upcast(r)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := WithholdJSON(data)
+	if err != nil {
+		return nil, &DecodeError{Stream: r.StreamID, Version: r.Version, Type: r.Type, Err: err}
+	}
+	return c.finish(t, r, plain)
+}
+
+// finish decodes the opened (or withheld) JSON into t's event type.
+func (c *Codec) finish(t *typeEntry, r RecordedEvent, plain []byte) (domain.Event, error) {
 	e := t.new()
 	ptr, err := decodeInto(e, plain)
 	if err != nil {
-		return nil, fail(err)
+		return nil, &DecodeError{Stream: r.StreamID, Version: r.Version, Type: r.Type, Err: err}
 	}
 	return ptr, nil
+}
+
+// upcast finds r's type and brings its JSON to the current schema version.
+func (c *Codec) upcast(r RecordedEvent) (*typeEntry, json.RawMessage, error) {
+	fail := func(err error) error {
+		return &DecodeError{Stream: r.StreamID, Version: r.Version, Type: r.Type, Err: err}
+	}
+	t, ok := c.reg.types[r.Type]
+	if !ok {
+		return nil, nil, fail(fmt.Errorf("unknown event type"))
+	}
+	if r.SchemaVersion > t.version {
+		return nil, nil, fail(fmt.Errorf("schema version %d is newer than this build knows (%d)", r.SchemaVersion, t.version))
+	}
+	data := json.RawMessage(r.Data)
+	for v := r.SchemaVersion; v < t.version; v++ {
+		up, ok := t.upcasters[v]
+		if !ok {
+			return nil, nil, fail(fmt.Errorf("no upcaster from schema version %d", v))
+		}
+		var err error
+		if data, err = up(data); err != nil {
+			return nil, nil, fail(fmt.Errorf("upcasting from version %d: %w", v, err))
+		}
+	}
+	return t, data, nil
 }
 
 // DecodeAll decodes a batch, stopping at the first failure. The data keys of
@@ -180,6 +209,23 @@ func (c *Codec) DecodeAll(ctx context.Context, rs []RecordedEvent) ([]Event, err
 	out := make([]Event, len(rs))
 	for i, r := range rs {
 		p, err := c.decode(ctx, ks, r)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = Event{RecordedEvent: r, Payload: p}
+	}
+	return out, nil
+}
+
+// DecodeAllWithheld decodes a batch for a reader that never uses personal
+// data: sealed values are not opened but withheld (WithholdJSON), so every
+// domain.Personal comes back as its zero value (empty subject and value, not
+// erased). No key is read and nothing is decrypted, so a shred can never be
+// missed: no plaintext exists to be served. Upcasters run as in Decode.
+func (c *Codec) DecodeAllWithheld(rs []RecordedEvent) ([]Event, error) {
+	out := make([]Event, len(rs))
+	for i, r := range rs {
+		p, err := c.decodeWithheld(r)
 		if err != nil {
 			return nil, err
 		}

@@ -434,3 +434,103 @@ func (s *Sealer) rewrite(ctx context.Context, data []byte, fn func(map[string]an
 	}
 	return json.Marshal(out)
 }
+
+// WithholdJSON replaces every sealed value in data with null, so that it
+// decodes as a zero domain.Personal (no subject, no value, not erased). It
+// reads no key and opens nothing: for readers that never use personal data
+// (see Codec.DecodeAllWithheld), which then cannot serve any, shredded or
+// not. Data without sealed values is returned as is.
+func WithholdJSON(data []byte) ([]byte, error) {
+	if !bytes.Contains(data, []byte(`"`+sealedKey+`"`)) {
+		return data, nil
+	}
+	if out, ok := withholdInPlace(data); ok {
+		return out, nil
+	}
+	var s *Sealer
+	return s.rewrite(context.Background(), data, func(m map[string]any) (any, bool, error) {
+		if _, ok := m[sealedKey]; !ok || len(m) != 1 {
+			return nil, false, nil
+		}
+		return nil, true, nil
+	})
+}
+
+// withholdInPlace is WithholdJSON on the compact form SealJSON writes:
+// each {"$sealed":{…}} is found in the bytes and cut out, in one pass. ok
+// is false when the data is not in that form (the caller then walks the
+// tree).
+func withholdInPlace(data []byte) (out []byte, ok bool) {
+	name := []byte(`"` + sealedKey + `"`)
+	out = make([]byte, 0, len(data))
+	rest := data
+	for {
+		i := bytes.Index(rest, name)
+		if i < 0 {
+			return append(out, rest...), true
+		}
+		// The name cannot occur inside a JSON string (its quotes would be
+		// escaped): here it is a member name, which must be the first of
+		// its object and be followed by ':'.
+		if i == 0 || rest[i-1] != '{' || i+len(name) >= len(rest) || rest[i+len(name)] != ':' {
+			return nil, false
+		}
+		out = append(out, rest[:i-1]...)
+		value := i + len(name) + 1
+		n := skipObject(rest[value:])
+		end := value + n
+		if n <= 0 || end >= len(rest) || rest[end] != '}' {
+			return nil, false // not an object, or another member beside $sealed
+		}
+		out = append(out, "null"...)
+		rest = rest[end+1:]
+	}
+}
+
+// skipObject returns the length of the compact JSON object b starts with
+// (strings may hold braces and escaped quotes), or 0 when b does not start
+// with a complete one.
+func skipObject(b []byte) int {
+	if len(b) == 0 || b[0] != '{' {
+		return 0
+	}
+	depth := 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			end := skipString(b[i+1:])
+			if end < 0 {
+				return 0
+			}
+			i += end + 1 // at the closing quote
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return 0
+}
+
+// skipString returns the index of the quote that closes the string whose
+// contents b starts with, or -1.
+func skipString(b []byte) int {
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return -1
+		}
+		q := i + j
+		backslashes := 0
+		for k := q - 1; k >= 0 && b[k] == '\\'; k-- {
+			backslashes++
+		}
+		if backslashes%2 == 0 {
+			return q
+		}
+		i = q + 1
+	}
+}

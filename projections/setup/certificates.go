@@ -101,6 +101,10 @@ func (Stats) EventTypes() []string {
 	return projections.TypesOf(certificate.Issued{}, certificate.Printed{})
 }
 
+// ReadsNoPersonalData implements projections.Impersonal: counts per store
+// and day, never the vehicle items.
+func (Stats) ReadsNoPersonalData() {}
+
 func (Stats) Setup(ctx context.Context, tx pgx.Tx) error {
 	_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS issuance (
 		store_id text NOT NULL,

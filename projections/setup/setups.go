@@ -21,6 +21,10 @@ func (Setups) Name() string { return SetupsName }
 // moves last_event).
 func (Setups) EventTypes() []string { return setup.EventTypes() }
 
+// ReadsNoPersonalData implements projections.Impersonal: the view keeps
+// IDs, statuses and times only, never the visitor, plate or OBU number.
+func (Setups) ReadsNoPersonalData() {}
+
 func (Setups) Setup(ctx context.Context, tx pgx.Tx) error {
 	_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS setups (
 		setup_id       text PRIMARY KEY,

@@ -217,6 +217,12 @@ func (a *App) Start(ctx context.Context) <-chan struct{} {
 			}
 		}()
 		go func() { defer wg.Done(); a.schedule(ctx) }()
+		if a.Config.Replicas {
+			// A projector led by another process wakes at once on this
+			// process's appends (NOTIFY), and this one's on theirs.
+			wg.Add(1)
+			go func() { defer wg.Done(); a.Store.ShareWakes(ctx) }()
+		}
 		for _, f := range a.Features { // features with a loop of their own (the log's signer)
 			if bg, ok := f.(interface{ Background(context.Context, *App) }); ok {
 				wg.Add(1)
