@@ -36,6 +36,27 @@ type groupCommit struct {
 	mu      sync.Mutex
 	pending []*appendRequest
 	running int
+	// many[cmds][size] is appendManySQL(size, cmds), made when first needed.
+	many [2]map[int]string
+}
+
+// manySQL returns appendManySQL(size, cmds), size a manySize.
+func (g *groupCommit) manySQL(size int, cmds bool) string {
+	k := 0
+	if cmds {
+		k = 1
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.many[k] == nil {
+		g.many[k] = map[int]string{}
+	}
+	sql, ok := g.many[k][size]
+	if !ok {
+		sql = appendManySQL(size, cmds)
+		g.many[k][size] = sql
+	}
+	return sql
 }
 
 type appendRequest struct {
@@ -49,8 +70,19 @@ func (g *groupCommit) submit(ctx context.Context, c *appendCall) appendOutcome {
 	g.mu.Lock()
 	g.pending = append(g.pending, r)
 	if g.running < g.inFlight {
+		// A free slot: this caller leads the next batch itself (no hand-over
+		// to another goroutine), and leaves what arrived meanwhile to a
+		// drainer.
 		g.running++
-		go g.drain()
+		batch := g.take()
+		g.mu.Unlock()
+		g.commit(batch)
+		g.mu.Lock()
+		if len(g.pending) > 0 {
+			go g.drain()
+		} else {
+			g.running--
+		}
 	}
 	g.mu.Unlock()
 	select {
@@ -120,9 +152,7 @@ func (g *groupCommit) commit(batch []*appendRequest) {
 		return
 	case 1:
 		r := live[0]
-		var o appendOutcome
-		o.scan(g.pool.QueryRow(r.ctx, appendSQL, r.call.args()...))
-		r.done <- o
+		r.done <- runAlone(r.ctx, g.pool, r.call)
 		return
 	}
 	// The batch outlives any one caller: it must finish for the others.
@@ -140,9 +170,7 @@ func (g *groupCommit) commit(batch []*appendRequest) {
 		// with another transaction), so the batch rolled back: run each
 		// append alone, where the error belongs to it alone.
 		for _, r := range live {
-			var o appendOutcome
-			o.scan(g.pool.QueryRow(r.ctx, appendSQL, r.call.args()...))
-			r.done <- o
+			r.done <- runAlone(r.ctx, g.pool, r.call)
 		}
 		return
 	}
@@ -157,6 +185,15 @@ FROM gantry_append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
 // commitBatch runs live as one gantry_append_batch statement and returns
 // each append's row.
 func (g *groupCommit) commitBatch(ctx context.Context, live []*appendRequest) ([]appendOutcome, error) {
+	calls := make([]*appendCall, len(live))
+	singles := true
+	for i, r := range live {
+		calls[i] = r.call
+		singles = singles && r.call.single()
+	}
+	if singles {
+		return g.commitSingles(ctx, live, calls)
+	}
 	n, m := len(live), 0
 	for _, r := range live {
 		m += len(r.call.ids)
@@ -214,6 +251,60 @@ func (g *groupCommit) commitBatch(ctx context.Context, live []*appendRequest) ([
 		if !ok {
 			out[i].err = errors.New("eventstore: gantry_append_batch returned no row for an append")
 		}
+	}
+	return out, nil
+}
+
+// commitSingles runs a batch of single() appends as one appendManySQL
+// statement; an append it did not write is answered like runOne's.
+func (g *groupCommit) commitSingles(ctx context.Context, live []*appendRequest, calls []*appendCall) ([]appendOutcome, error) {
+	type row struct {
+		head int64
+		pos  *int64
+		tx   *string
+		seen bool
+	}
+	n := len(calls)
+	got := make([]row, n)
+	cmds := false
+	for _, c := range calls {
+		cmds = cmds || c.command.Valid
+	}
+	size := manySize(n)
+	rows, err := g.pool.Query(ctx, g.manySQL(size, cmds), appendManyArgs(calls, size, cmds)...)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var (
+			idx int32
+			r   row
+		)
+		if err := rows.Scan(&idx, &r.head, &r.pos, &r.tx); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if int(idx) > n && int(idx) <= size {
+			continue // a padding row
+		}
+		if idx < 1 || int(idx) > n {
+			rows.Close()
+			return nil, fmt.Errorf("eventstore: append batch answered append %d of %d", idx, n)
+		}
+		r.seen = true
+		got[idx-1] = r
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]appendOutcome, n)
+	for i, r := range got {
+		if !r.seen {
+			out[i].err = errors.New("eventstore: append batch returned no row for an append")
+			continue
+		}
+		out[i] = calls[i].oneOutcome(live[i].ctx, g.pool, r.head, r.pos, r.tx)
 	}
 	return out, nil
 }

@@ -114,7 +114,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected es.ExpectedV
 	if err := es.CheckSizes(stream, events, s.maxEvent); err != nil {
 		return es.AppendResult{}, err
 	}
-	meta, err := json.Marshal(md)
+	meta, err := metadataJSON(md)
 	if err != nil {
 		return es.AppendResult{}, err
 	}
@@ -152,7 +152,7 @@ func (s *Store) append(ctx context.Context, stream string, expected es.ExpectedV
 	} else if s.group != nil {
 		out = s.group.submit(ctx, c)
 	} else {
-		out.scan(s.pool.QueryRow(ctx, appendSQL, c.args()...))
+		out = runAlone(ctx, s.pool, c)
 	}
 	res, err := s.outcome(ctx, s.pool, out, stream, expected)
 	if err == nil && !res.Duplicate {
@@ -192,6 +192,16 @@ func appendQuery(args, keys []any) (string, []any) {
 		return appendSQL, args
 	}
 	return appendKeysSQL, append(append(make([]any, 0, len(args)+2), args...), keys...)
+}
+
+// runAlone runs one append without keys on q (the pool or a transaction):
+// one plain statement for a single event (runOne), else gantry_append.
+func runAlone(ctx context.Context, q querier, c *appendCall) (o appendOutcome) {
+	if c.single() {
+		return runOne(ctx, q, c)
+	}
+	o.scan(q.QueryRow(ctx, appendSQL, c.args()...))
+	return o
 }
 
 // runAppend runs one append, with the keys it carries, in one statement.
@@ -287,7 +297,7 @@ func (s *Store) AppendMany(ctx context.Context, md es.Metadata, appends ...es.St
 			return nil, err
 		}
 	}
-	meta, err := json.Marshal(md)
+	meta, err := metadataJSON(md)
 	if err != nil {
 		return nil, err
 	}
@@ -337,8 +347,7 @@ func (s *Store) appendInTx(ctx context.Context, tx pgx.Tx, md es.Metadata, meta 
 		if md.CommandID != "" {
 			cmd = md.CommandID + "@" + a.Stream
 		}
-		var o appendOutcome
-		o.scan(tx.QueryRow(ctx, appendSQL, s.newCall(a.Stream, exp, cmd, meta, a.Events).args()...))
+		o := runAlone(ctx, tx, s.newCall(a.Stream, exp, cmd, meta, a.Events))
 		res, err := s.outcome(ctx, s.pool, o, a.Stream, a.Expected)
 		if err != nil {
 			return nil, err

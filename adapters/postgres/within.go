@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 
 	"github.com/jackc/pgx/v5"
@@ -37,7 +36,7 @@ func (s *Store) AppendWithin(ctx context.Context, fn func(ctx context.Context, t
 	if err != nil {
 		return nil, err
 	}
-	meta, err := json.Marshal(md)
+	meta, err := metadataJSON(md)
 	if err != nil {
 		return nil, err
 	}
