@@ -53,21 +53,28 @@ var ErrKeyReused = domain.Invalid("idempotency_key_reused", "This Idempotency-Ke
 // the state it first saw, and its append comes back Duplicate. An event of
 // the same key with another request is ErrKeyReused.
 func (s Streams) Load(ctx context.Context, stream string, apply func(domain.Event)) (int64, error) {
-	return s.load(ctx, stream, apply, s.Codec.Decode)
+	return s.load(ctx, stream, 0, apply, s.Codec.Decode)
+}
+
+// LoadAfter replays the events of stream after version into apply, like
+// Load, and returns the stream's version (version itself when no event
+// follows it): the tail of a stream whose state up to version the caller
+// kept.
+func (s Streams) LoadAfter(ctx context.Context, stream string, version int64, apply func(domain.Event)) (int64, error) {
+	return s.load(ctx, stream, version, apply, s.Codec.Decode)
 }
 
 // LoadWithheld is Load with personal data withheld (es.Codec.DecodeWithheld):
 // sealed values reach apply as zero values, and no data key is read (reads
 // of a status).
 func (s Streams) LoadWithheld(ctx context.Context, stream string, apply func(domain.Event)) (int64, error) {
-	return s.load(ctx, stream, apply, func(_ context.Context, r es.RecordedEvent) (domain.Event, error) { return s.Codec.DecodeWithheld(r) })
+	return s.load(ctx, stream, 0, apply, func(_ context.Context, r es.RecordedEvent) (domain.Event, error) { return s.Codec.DecodeWithheld(r) })
 }
 
-func (s Streams) load(ctx context.Context, stream string, apply func(domain.Event), decode func(context.Context, es.RecordedEvent) (domain.Event, error)) (int64, error) {
-	var version int64
+func (s Streams) load(ctx context.Context, stream string, version int64, apply func(domain.Event), decode func(context.Context, es.RecordedEvent) (domain.Event, error)) (int64, error) {
 	cmd := CommandFrom(ctx)
 	keyed := cmd.keyed()
-	for from := int64(1); ; {
+	for from := version + 1; ; {
 		evs, err := s.Store.ReadStream(ctx, stream, es.Forwards, from, 500)
 		if err != nil {
 			return 0, err

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -105,23 +106,76 @@ func (c *HTTPClient) Lookup(ctx context.Context, n contract.Number) (contract.Le
 	return d.lease()
 }
 
-// Registry is the local lease table (lease_registry).
-type Registry struct{ Pool *pgxpool.Pool }
+// Registry is the local lease table (lease_registry). With Leases, a lease
+// read before is answered from memory while its row is the same row
+// version (xmin): the vehicles array (hundreds of registrations on a large
+// lease) is neither sent again nor parsed for every card issued.
+type Registry struct {
+	Pool   *pgxpool.Pool
+	Leases *Leases
+}
+
+// Leases keeps the leases a Registry read, each with its row version.
+// Safe for concurrent use; the zero value is ready.
+type Leases struct {
+	mu sync.Mutex
+	m  map[contract.Number]keptLease
+}
+
+type keptLease struct {
+	xmin  string
+	lease contract.Lease
+}
+
+func (c *Leases) get(n contract.Number) (keptLease, bool) {
+	if c == nil {
+		return keptLease{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k, ok := c.m[n]
+	return k, ok
+}
+
+func (c *Leases) put(n contract.Number, k keptLease) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[contract.Number]keptLease{}
+	}
+	c.m[n] = k
+}
 
 // Lookup reads the lease from the table.
 func (r Registry) Lookup(ctx context.Context, n contract.Number) (contract.Lease, error) {
+	kept, ok := r.Leases.get(n)
 	var d leaseDoc
 	var s, e time.Time
-	err := r.Pool.QueryRow(ctx, `SELECT contract, customer_name, start_date, end_date, vehicles FROM lease_registry WHERE contract = $1`, n.String()).
-		Scan(&d.Contract, &d.CustomerName, &s, &e, &d.Vehicles)
+	var xmin string
+	var same bool
+	// The vehicles are sent only when the row is not the version kept.
+	err := r.Pool.QueryRow(ctx, `SELECT xmin::text, xmin::text = $2, contract, customer_name, start_date, end_date,
+			CASE WHEN xmin::text = $2 THEN NULL ELSE vehicles END
+		FROM lease_registry WHERE contract = $1`, n.String(), kept.xmin).
+		Scan(&xmin, &same, &d.Contract, &d.CustomerName, &s, &e, &d.Vehicles)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return contract.Lease{}, ErrLeaseNotFound.Withf("contract", "Lease %s is not in the lease registry; import it with gantry lease import.", n)
 	}
 	if err != nil {
 		return contract.Lease{}, err
 	}
+	if ok && same {
+		return kept.lease, nil
+	}
 	d.Start, d.End = s.Format(time.DateOnly), e.Format(time.DateOnly)
-	return d.lease()
+	l, err := d.lease()
+	if err == nil {
+		r.Leases.put(n, keptLease{xmin, l})
+	}
+	return l, err
 }
 
 // CSVHeader is the header line of a lease import file. Vehicles are

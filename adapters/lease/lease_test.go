@@ -5,12 +5,15 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gantry-etc/gantry/adapters/lease"
 	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/contract"
+	"github.com/gantry-etc/gantry/domain/domaintest"
+	"github.com/gantry-etc/gantry/test/pgtest"
 )
 
 // A fake lease contract system: GET /leases/{number}.
@@ -81,5 +84,47 @@ func TestHTTPClientLookup(t *testing.T) {
 	srv.Close()
 	if _, err := c.Lookup(ctx, number(t, "L-2026-001")); !errors.Is(err, lease.ErrLeaseSystemDown) {
 		t.Fatalf("lease system gone: %v", err)
+	}
+}
+
+// A registry with Leases answers a lease read before from memory while its
+// row is unchanged, and sees a re-import (a vehicle added, the end moved)
+// at once; a removed lease is not found.
+func TestRegistryKeepsLeaseUntilReimported(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	r := lease.Registry{Pool: pool, Leases: &lease.Leases{}}
+	imp := func(csv string) {
+		t.Helper()
+		if _, err := r.Import(ctx, strings.NewReader(lease.CSVHeader+"\n"+csv+"\n")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := domaintest.Must(contract.ParseVehicleNumber("品川 300 あ 12-34"))
+	b := domaintest.Must(contract.ParseVehicleNumber("品川 300 あ 56-78"))
+	n := number(t, "L-2026-001")
+	look := func() contract.Lease {
+		t.Helper()
+		l, err := r.Lookup(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	imp("L-2026-001,株式会社 山田運輸,2026-01-01,2028-03-31,品川 300 あ 12-34")
+	for range 2 {
+		if l := look(); !l.Covers(a) || l.Covers(b) || l.End().String() != "2028-03-31" || l.CustomerName() != "株式会社 山田運輸" {
+			t.Fatalf("lease %+v", l)
+		}
+	}
+	imp("L-2026-001,株式会社 山田運輸,2026-01-01,2029-03-31,品川 300 あ 12-34;品川 300 あ 56-78")
+	if l := look(); !l.Covers(a) || !l.Covers(b) || l.End().String() != "2029-03-31" {
+		t.Fatalf("after re-import: %+v", l)
+	}
+	if _, err := pool.Exec(ctx, `DELETE FROM lease_registry`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Lookup(ctx, n); !errors.Is(err, lease.ErrLeaseNotFound) {
+		t.Fatalf("removed lease: %v", err)
 	}
 }

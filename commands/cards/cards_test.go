@@ -80,6 +80,43 @@ func TestIssueCard(t *testing.T) {
 	}
 }
 
+// With ContractStates, a card issue replays the contract's stream only when
+// it has changed since the state kept (here a business-calendar change);
+// otherwise it reads the tail after the kept version only. A contract not
+// concluded yet is not kept, so its conclusion is seen at once.
+func TestIssueCardKeepsContractState(t *testing.T) {
+	vs := []contract.VehicleNumber{vehicle}
+	for _, p := range []string{"品川 300 あ 12-35", "品川 300 あ 12-36", "品川 300 あ 12-37"} {
+		vs = append(vs, domaintest.Must(contract.ParseVehicleNumber(p)))
+	}
+	l := domaintest.Must(contract.NewLease(contractNo, "株式会社 山田運輸", domaintest.Date("2025-04-01"), domaintest.Date("2027-03-15"), vs))
+	s, states := newStreams(), &cmdcards.ContractStates{}
+	h := cmdcards.IssueCardHandler{Streams: s, Leases: fakeLeases{l}, Numbers: &fakeNumbers{}, Clock: clockAt("2026-11-02"), Contracts: states}
+	issue := func(i int, want error) {
+		t.Helper()
+		_, _, err := h.Handle(ctx, cmdcards.IssueCard{Contract: contractNo, Vehicle: vs[i], Type: blue})
+		if want != nil {
+			thenErr(t, err, want)
+		} else if err != nil {
+			t.Fatalf("issue %d: %v", i, err)
+		}
+	}
+	stream := cmdcards.ContractStream(contractNo)
+	issue(0, contract.ErrContractNotFound)
+	s.given(stream, concluded())
+	issue(0, nil)
+	issue(1, nil)
+	if n := s.replays[stream]; n != 2 {
+		t.Fatalf("contract stream replayed %d times, want 2 (before and at conclusion)", n)
+	}
+	s.given(stream, contract.BusinessDaysChanged{Contract: contractNo, BusinessDays: contract.StandardBusinessCalendar(), ChangedOn: domaintest.Date("2026-11-01")})
+	issue(2, nil)
+	issue(3, nil)
+	if n := s.replays[stream]; n != 3 {
+		t.Fatalf("contract stream replayed %d times, want 3 (once more after it changed)", n)
+	}
+}
+
 // A retry of a command whose append committed (same command ID, say after
 // the answer was lost) answers with the card it issued and appends nothing;
 // a retry after a failed append decides again and succeeds.
@@ -425,7 +462,8 @@ func thenErr(t *testing.T, err, want error) {
 // next append instead of writing.
 type fakeStreams struct {
 	streams map[string][]domain.Event
-	appends [][]string // streams written per append call, in order
+	replays map[string]int // whole-stream loads per stream
+	appends [][]string     // streams written per append call, in order
 	fail    error
 	pos     uint64
 	// lines is the invoice line store (fakeStreams is also the
@@ -471,10 +509,22 @@ func (f *fakeStreams) given(stream string, events ...domain.Event) *fakeStreams 
 }
 
 func (f *fakeStreams) Load(_ context.Context, stream string, apply func(domain.Event)) (int64, error) {
+	if f.replays == nil {
+		f.replays = map[string]int{}
+	}
+	f.replays[stream]++
 	for _, e := range f.streams[stream] {
 		apply(e)
 	}
 	return int64(len(f.streams[stream])), nil
+}
+
+func (f *fakeStreams) LoadAfter(_ context.Context, stream string, version int64, apply func(domain.Event)) (int64, error) {
+	evs := f.streams[stream]
+	for _, e := range evs[min(int(version), len(evs)):] {
+		apply(e)
+	}
+	return max(version, int64(len(evs))), nil
 }
 
 func (f *fakeStreams) Append(ctx context.Context, stream string, expected int64, events ...domain.Event) (es.AppendResult, error) {

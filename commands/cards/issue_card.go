@@ -31,6 +31,9 @@ type IssueCardHandler struct {
 	Leases  LeaseLookup
 	Numbers CardNumbers
 	Clock   commands.Clock
+	// Contracts keeps the contracts' states between issues (nil: each
+	// issue replays the contract's stream).
+	Contracts *ContractStates
 }
 
 func (h IssueCardHandler) Handle(ctx context.Context, cmd IssueCard) (card.CardNumber, es.AppendResult, error) {
@@ -48,11 +51,11 @@ func (h IssueCardHandler) HandleCard(ctx context.Context, cmd IssueCard) (*card.
 	if c, res, ok, err := replayed(ctx, h.Streams, h.Numbers); ok || err != nil {
 		return c, res, err
 	}
-	var k contract.Contract
-	if _, err := h.Streams.Load(ctx, ContractStream(cmd.Contract), k.Apply); err != nil {
+	k, err := h.Contracts.load(ctx, h.Streams, cmd.Contract)
+	if err != nil {
 		return nil, es.AppendResult{}, err
 	}
-	if !k.Concluded() {
+	if !k.concluded {
 		return nil, es.AppendResult{}, contract.ErrContractNotFound.Withf("contract", "No ETC service contract has been concluded for lease %s.", cmd.Contract)
 	}
 	lease, err := h.Leases.Lookup(ctx, cmd.Contract)
@@ -65,7 +68,7 @@ func (h IssueCardHandler) HandleCard(ctx context.Context, cmd IssueCard) (*card.
 		return nil, es.AppendResult{}, err
 	}
 	today := domain.DateOf(h.Clock.Now())
-	req := card.IssueRequest{Contract: cmd.Contract, AlphaName: k.AlphaName(), Vehicle: cmd.Vehicle, Type: cmd.Type}
+	req := card.IssueRequest{Contract: cmd.Contract, AlphaName: k.alphaName, Vehicle: cmd.Vehicle, Type: cmd.Type}
 	// Decide once with a placeholder number so invalid requests allocate nothing.
 	req.Card = placeholder
 	var none card.Card

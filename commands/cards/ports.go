@@ -35,6 +35,9 @@ func VehicleStream(v contract.VehicleNumber) string { return "vehicle-" + v.Key(
 type EventStreams interface {
 	// Load replays stream into apply and returns its version (0: no stream).
 	Load(ctx context.Context, stream string, apply func(domain.Event)) (int64, error)
+	// LoadAfter replays the events after version (the tail of a state the
+	// caller kept) and returns the stream's version.
+	LoadAfter(ctx context.Context, stream string, version int64, apply func(domain.Event)) (int64, error)
 	// Append appends to one stream at expected (es.Any, es.NoStream or a version).
 	Append(ctx context.Context, stream string, expected int64, events ...domain.Event) (es.AppendResult, error)
 	// AppendMany appends to several streams in one transaction: all or none.

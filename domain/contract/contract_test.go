@@ -2,6 +2,7 @@ package contract_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -172,4 +173,32 @@ func TestEventJSONRoundTrip(t *testing.T) {
 		contract.BusinessDaysChanged{Contract: number, BusinessDays: domaintest.Must(contract.NewBusinessCalendar([]time.Weekday{time.Sunday}, true, []domain.Date{domaintest.Date("2026-12-30")})), ChangedOn: domaintest.Date("2026-01-05")},
 	}
 	domaintest.RoundTripExact(t, events, contract.EventTypes())
+}
+
+// A vehicle number already in normal form is taken as it is; any other is
+// normalised; both ways give the same String, Key and Same.
+func TestVehicleNumberNormalForm(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"品川 300 あ 12-34", "品川 300 あ 12-34"},
+		{"品川300あ12-34", "品川300あ12-34"},
+		{"  品川　300  あ １２－３４ ", "品川 300 あ 12-34"},
+		{"品川 300 あ 12‐34", "品川 300 あ 12-34"},
+		{"品川\t300 あ 12-34", "品川 300 あ 12-34"},
+		{"A", "A"},
+	} {
+		v, err := contract.ParseVehicleNumber(c.in)
+		if err != nil || v.String() != c.want {
+			t.Errorf("%q: %q %v, want %q", c.in, v.String(), err, c.want)
+			continue
+		}
+		w, _ := contract.ParseVehicleNumber(c.want)
+		if v != w || v.Key() != strings.ReplaceAll(c.want, " ", "") || !v.Same(w) {
+			t.Errorf("%q: %#v and %#v differ (key %q)", c.in, v, w, v.Key())
+		}
+	}
+	for _, bad := range []string{"", "   ", "品川\x01300", "品川 300 あ 12-34 あいうえおかきくけこさしすせそたちつてと"} {
+		if _, err := contract.ParseVehicleNumber(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
 }

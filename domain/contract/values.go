@@ -57,11 +57,14 @@ func (n *Number) UnmarshalText(b []byte) error {
 //
 // Two numbers name the same vehicle when their Key (the canonical form
 // without spaces) is equal: compare with Same, and key DB uniqueness on Key.
-type VehicleNumber struct{ s string }
+type VehicleNumber struct{ s, key string }
 
 // ParseVehicleNumber normalises and validates (non-empty, at most 32
 // characters, no control characters).
 func ParseVehicleNumber(s string) (VehicleNumber, error) {
+	if normalVehicle(s) { // already normal (as stored): nothing to rebuild
+		return vehicleOf(s), nil
+	}
 	var b strings.Builder
 	space := false
 	for _, r := range strings.TrimSpace(s) {
@@ -86,16 +89,44 @@ func ParseVehicleNumber(s string) (VehicleNumber, error) {
 	if v == "" || utf8.RuneCountInString(v) > 32 {
 		return VehicleNumber{}, ErrInvalidVehicleNumber.Withf("vehicle", "%q is not a vehicle registration number of 1 to 32 characters.", s)
 	}
-	return VehicleNumber{v}, nil
+	return vehicleOf(v), nil
+}
+
+// vehicleOf is the number with the normal form v, its Key computed once
+// (leases and contract events hold many vehicles, compared by Key).
+func vehicleOf(v string) VehicleNumber { return VehicleNumber{v, strings.ReplaceAll(v, " ", "")} }
+
+// normalVehicle reports whether s is what ParseVehicleNumber makes of it
+// and valid: 1 to 32 characters, none to turn into ASCII, no control
+// characters, single ASCII spaces between the others.
+func normalVehicle(s string) bool {
+	n := 0
+	space := true // no space first
+	for _, r := range s {
+		n++
+		switch {
+		case r == ' ':
+			if space {
+				return false
+			}
+			space = true
+			continue
+		case r < 0x80 && r > ' ' && r != 0x7f:
+		case r == utf8.RuneError, r >= '０' && r <= '９', r == '－' || r == '‐' || r == '−' || r == '—', unicode.IsSpace(r), unicode.IsControl(r):
+			return false
+		}
+		space = false
+	}
+	return n > 0 && n <= 32 && !space
 }
 
 func (v VehicleNumber) String() string { return v.s }
 
 // Key is the canonical form without spaces, for equality and unique indexes.
-func (v VehicleNumber) Key() string { return strings.ReplaceAll(v.s, " ", "") }
+func (v VehicleNumber) Key() string { return v.key }
 
 // Same reports whether v and o name the same vehicle (spacing ignored).
-func (v VehicleNumber) Same(o VehicleNumber) bool { return v.Key() == o.Key() }
+func (v VehicleNumber) Same(o VehicleNumber) bool { return v.key == o.key }
 
 // IsZero reports whether v is the zero value.
 func (v VehicleNumber) IsZero() bool { return v.s == "" }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/gantry-etc/gantry/adapters/edi"
 	"github.com/gantry-etc/gantry/api/cardsapi"
 	"github.com/gantry-etc/gantry/cmd/gantry/app"
@@ -151,7 +153,7 @@ func TestCardsEndToEnd(t *testing.T) {
 	}
 
 	// Printer EDI: all three cards in the file of 2026-11-02, once each,
-	// also after the handler gets the same event again.
+	// also after the printer projector gets the same event again.
 	path := filepath.Join(e.a.Config.EDIDir, edi.PrinterFileName(domain.Date{Year: 2026, Month: 11, Day: 2}))
 	waitLines := func() string {
 		for i := 0; i < 400; i++ {
@@ -175,14 +177,22 @@ func TestCardsEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, h := range e.a.Cards().Handlers() {
-		if h.Name == app.PrinterEDIHandler {
+	applied := 0
+	for _, p := range e.a.Cards().Projectors() {
+		if p.Name() == app.PrinterEDIProjector {
 			for i := 0; i < 2; i++ {
-				if err := h.Handle(e.ctx, evs[0]); err != nil {
+				if err := pgx.BeginFunc(e.ctx, e.a.Pool, func(tx pgx.Tx) error { return p.Apply(e.ctx, tx, evs[:1]) }); err != nil {
 					t.Fatal(err)
 				}
+				applied++
 			}
 		}
+	}
+	if applied != 2 {
+		t.Fatalf("no projector %s", app.PrinterEDIProjector)
+	}
+	if n, err := e.a.Cards().Printer.Flush(e.ctx); err != nil || n != 0 {
+		t.Fatalf("flush after the event again: %d cards written (%v)", n, err)
 	}
 	second, _ := os.ReadFile(path)
 	if string(second) != first {

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -45,10 +44,16 @@ const (
 
 // Durable bus handler names (topic and consumer group): renaming one
 // re-delivers or skips messages.
-const (
-	PrinterEDIHandler    = "cards_printer_edi"
-	RenewalNoticeHandler = "cards_renewal_notice_mail"
-)
+const RenewalNoticeHandler = "cards_renewal_notice_mail"
+
+// PrinterEDIProjector records issued cards for the printer EDI files
+// (durable: the projector's checkpoint name). It was a bus handler of the
+// same name before migration 02400.
+const PrinterEDIProjector = "cards_printer_edi"
+
+// printerFlushEvery is how often the printer EDI files are brought up to
+// date with the recorded cards (edi.PrinterSink.Flush).
+const printerFlushEvery = 200 * time.Millisecond
 
 // BillingWorkers is how many contracts a billing run bills at once: the
 // work is mostly PostgreSQL's (reading usage rows, writing invoice lines),
@@ -75,7 +80,6 @@ type CardsFeature struct {
 	MonthEnd   cmdcards.MonthEndHandler
 	Notices    cmdcards.RenewalNoticesHandler
 	Printer    edi.PrinterSink
-	printMu    sync.Mutex
 	moveLegacy cmdcards.MoveLegacyRegistryHandler
 	mailTo     string
 }
@@ -108,7 +112,7 @@ func newCardsFeature(d Deps) (Feature, error) {
 	if _, err := card.NewCardNumber(prefix, 0); err != nil {
 		return nil, fmt.Errorf("GANTRY_CARD_PREFIX: %w", err)
 	}
-	f := &CardsFeature{d: d, Leases: lease.Registry{Pool: d.Pool}, Printer: edi.PrinterSink{Pool: d.Pool, Dir: d.Config.EDIDir}, mailTo: DefaultRenewalMailTo}
+	f := &CardsFeature{d: d, Leases: lease.Registry{Pool: d.Pool, Leases: &lease.Leases{}}, Printer: edi.PrinterSink{Pool: d.Pool, Dir: d.Config.EDIDir}, mailTo: DefaultRenewalMailTo}
 	if v := d.Config.Extra["GANTRY_RENEWAL_MAIL_TO"]; v != "" {
 		f.mailTo = v
 	}
@@ -135,7 +139,7 @@ func newCardsFeature(d Deps) (Feature, error) {
 	}
 	f.Service = &cardsapi.Service{
 		Conclude:  cmdcards.ConcludeContractHandler{Streams: d.Streams, Leases: leases, Clock: d.Clock},
-		Issue:     cmdcards.IssueCardHandler{Streams: d.Streams, Leases: leases, Numbers: numbers, Clock: d.Clock},
+		Issue:     cmdcards.IssueCardHandler{Streams: d.Streams, Leases: leases, Numbers: numbers, Clock: d.Clock, Contracts: &cmdcards.ContractStates{}},
 		Renew:     cmdcards.RenewCardHandler{Streams: d.Streams, Leases: leases, Numbers: numbers, Clock: d.Clock},
 		Reissue:   cmdcards.ReissueCardHandler{Streams: d.Streams, Numbers: numbers, Clock: d.Clock},
 		Usage:     cmdcards.ImportUsageHandler{Streams: d.Streams, Reader: edi.UsageReader{}, Store: cardsdb.UsageStore{Streams: d.Streams, Store: txStore}, Clock: d.Clock},
@@ -169,26 +173,60 @@ func (f *CardsFeature) Prepare(ctx context.Context) error {
 }
 
 func (f *CardsFeature) Projectors() []projections.Projector {
-	return []projections.Projector{projcards.Cards{Seal: f.d.Sealer}, projcards.Invoices{}}
+	return []projections.Projector{projcards.Cards{Seal: f.d.Sealer}, projcards.Invoices{}, printerProjector{f.Printer}}
+}
+
+// printerProjector records each issued card (new, renewal, reissue) for the
+// printer EDI file of the day it was issued, a batch of events per
+// statement, in the projector's transaction (edi.PrinterSink.Record);
+// Background appends them to the files.
+type printerProjector struct{ sink edi.PrinterSink }
+
+func (printerProjector) Name() string                        { return PrinterEDIProjector }
+func (printerProjector) EventTypes() []string                { return []string{card.EventIssued} }
+func (printerProjector) Setup(context.Context, pgx.Tx) error { return nil } // migrations 02000, 02101, 02400
+
+func (p printerProjector) Apply(ctx context.Context, tx pgx.Tx, evs []es.Event) error {
+	entries := make([]edi.PrinterEntry, 0, len(evs))
+	for _, ev := range evs {
+		if e, ok := ev.Payload.(card.Issued); ok {
+			entries = append(entries, edi.PrinterEntry{EventID: ev.ID, Day: domain.DateOf(ev.RecordedAt), Record: e.PrinterRecord()})
+		}
+	}
+	return p.sink.Record(ctx, tx, entries)
+}
+
+// Background appends the recorded cards to the printer EDI files every
+// printerFlushEvery until ctx ends. Every process runs it; one at a time
+// writes (edi.PrinterSink.Flush).
+func (f *CardsFeature) Background(ctx context.Context, a *App) {
+	t := time.NewTicker(printerFlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for ctx.Err() == nil {
+			n, err := f.Printer.Flush(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					a.Log.Error("writing the printer EDI files", "err", err.Error())
+				}
+				break
+			}
+			if n == 0 {
+				break
+			}
+		}
+	}
 }
 
 func (f *CardsFeature) Handlers() []bus.Handler {
 	return []bus.Handler{
-		{Name: PrinterEDIHandler, Types: []string{card.EventIssued}, Handle: f.handlePrinter},
 		{Name: RenewalNoticeHandler, Types: []string{card.EventRenewalNoticeRecorded}, Handle: f.handleNotice},
 	}
-}
-
-// handlePrinter writes the issued card to the day's printer batch file;
-// idempotent (see edi.PrinterSink).
-func (f *CardsFeature) handlePrinter(ctx context.Context, ev es.Event) error {
-	e, ok := ev.Payload.(card.Issued)
-	if !ok {
-		return nil
-	}
-	f.printMu.Lock()
-	defer f.printMu.Unlock()
-	return f.Printer.Write(ctx, ev.ID, domain.DateOf(ev.RecordedAt), e.PrinterRecord())
 }
 
 // handleNotice mails the renewal notice once per event (mail_sent).
