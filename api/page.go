@@ -42,14 +42,24 @@ func Paged[T any](c echo.Context, page projections.Page[T], err error) error {
 	if err != nil {
 		return err
 	}
-	if page.Next != "" {
-		u := *c.Request().URL
-		q := u.Query()
-		q.Set("cursor", page.Next)
-		u.RawQuery = q.Encode()
-		c.Response().Header().Set("Link", "<"+(&url.URL{Path: u.Path, RawQuery: u.RawQuery}).String()+`>; rel="next"`)
-	}
+	NextLink(c, page.Next)
 	return c.JSON(http.StatusOK, page.Items)
+}
+
+// NextLink sets the `Link: <…>; rel="next"` header of a page whose next
+// cursor is next and returns that URL; on the last page (next "") it sets
+// nothing and returns "". Lists answered inside an object use it to put the
+// same URL in the object's `next` field.
+func NextLink(c echo.Context, next string) string {
+	if next == "" {
+		return ""
+	}
+	u := *c.Request().URL
+	q := u.Query()
+	q.Set("cursor", next)
+	link := (&url.URL{Path: u.Path, RawQuery: q.Encode()}).String()
+	c.Response().Header().Set("Link", "<"+link+`>; rel="next"`)
+	return link
 }
 
 // pageQuery are the query parameters of a paged list route.

@@ -10,6 +10,7 @@ import (
 
 	es "github.com/gantry-etc/gantry/commands/eventstore"
 	"github.com/gantry-etc/gantry/domain"
+	"github.com/gantry-etc/gantry/projections"
 )
 
 // Problem is an RFC 9457 problem+json body. Code is Gantry's stable reason
@@ -166,6 +167,8 @@ func ProblemFor(err error) Problem {
 		return Problem{Status: http.StatusConflict, Code: "version_conflict", Title: "Conflict",
 			Detail:         fmt.Sprintf("%s changed since you read it: it is at version %d, you expected %d. Read it again and retry.", wv.Stream, wv.Actual, wv.Expected),
 			CurrentVersion: &v}
+	case errors.Is(err, projections.ErrBadCursor):
+		return Problem{Status: http.StatusBadRequest, Code: "invalid_cursor", Title: "Bad Request", Detail: "The cursor is not one this server gave out; start again without it."}
 	case errors.Is(err, es.ErrUnavailable):
 		return Problem{Status: http.StatusServiceUnavailable, Code: "unavailable", Title: "Service unavailable",
 			Detail: "The database cannot be reached right now; nothing was written. Retry in a few seconds."}

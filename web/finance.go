@@ -121,7 +121,7 @@ func (s *Site) financeWith(c echo.Context, code int, pg financePage) error {
 	if pg.Cards, err = r.Cards(ctx, cf); err != nil {
 		return err
 	}
-	totals, err := r.Totals(ctx, "")
+	totals, err := r.AllTotals(ctx)
 	if err != nil {
 		return err
 	}

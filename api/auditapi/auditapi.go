@@ -57,14 +57,14 @@ func (s *Service) Routes(srv *api.Server) {
 		Query:    []api.Param{reason, asOf},
 		Response: projaudit.StateView{}, Handler: s.state})
 	add(api.Op{Method: get, Path: "/v1/audit/consents", ID: "auditConsentsAsOf",
-		Summary:  "Every proxy consent (委任状) a store held on a Tokyo date, each in its state at the end of that day: units stated and used, period, filings made under it by then, retention end.",
+		Summary:  "Every proxy consent (委任状) a store held on a Tokyo date, each in its state at the end of that day: units stated and used, period, filings made under it by then, retention end. Paged in consent ID order (next link).",
 		Query:    []api.Param{reason, {Name: "store", Required: true, Doc: "The store ID."}, {Name: "date", Required: true, Doc: "The Tokyo date, YYYY-MM-DD."}},
-		Response: ConsentsResponse{}, Handler: s.consents})
+		Response: ConsentsResponse{}, Paged: true, Handler: s.consents})
 	add(api.Op{Method: get, Path: "/v1/audit/consents/changes", ID: "auditConsentChanges",
-		Summary: "What changed in a store's proxy consents between two Tokyo dates (both included): each recording, unit used and retention end, with the state it made.",
+		Summary: "What changed in a store's proxy consents between two Tokyo dates (both included): each recording, unit used and retention end, with the state it made. Paged in recorded order (next link).",
 		Query: []api.Param{reason, {Name: "store", Required: true, Doc: "The store ID."}, {Name: "from", Required: true, Doc: "First Tokyo date, YYYY-MM-DD."},
 			{Name: "to", Required: true, Doc: "Last Tokyo date, YYYY-MM-DD."}},
-		Response: ChangesResponse{}, Handler: s.changes})
+		Response: ChangesResponse{}, Paged: true, Handler: s.changes})
 	add(api.Op{Method: get, Path: "/v1/audit/reads", ID: "auditReads",
 		Summary: "The recorded audit reads, newest first: who read which history, when and why (this listing is recorded too).",
 		Query: []api.Param{reason, api.Q("reader", "Only this reader's (staff ID) reads."), api.Q("from", "First Tokyo date, YYYY-MM-DD."),
@@ -80,11 +80,12 @@ type EventsResponse struct {
 	Next   string                `json:"next,omitempty"` // URL of the next page
 }
 
-// ConsentsResponse is the consents a store held on a date.
+// ConsentsResponse is a page of the consents a store held on a date.
 type ConsentsResponse struct {
 	Store    string                   `json:"store"`
 	Date     string                   `json:"date"`
 	Consents []projaudit.ConsentState `json:"consents"`
+	Next     string                   `json:"next,omitempty"` // URL of the next page (also in the Link header)
 }
 
 // ChangesResponse is what changed in a store's consents in a period.
@@ -93,6 +94,7 @@ type ChangesResponse struct {
 	From    string                    `json:"from"`
 	To      string                    `json:"to"`
 	Changes []projaudit.ConsentChange `json:"changes"`
+	Next    string                    `json:"next,omitempty"` // URL of the next page (also in the Link header)
 }
 
 // ReadsResponse is a page of recorded audit reads.
@@ -176,15 +178,19 @@ func (s *Service) consents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	page, err := api.PageOf(c)
+	if err != nil {
+		return err
+	}
 	store := c.QueryParam("store")
 	if err := s.recordAndWait(c, audit.QueryConsentsAsOf, store); err != nil {
 		return err
 	}
-	rows, err := s.Reader.ConsentsAsOf(c.Request().Context(), store, day)
+	rows, err := s.Reader.ConsentsAsOf(c.Request().Context(), store, day, page)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, ConsentsResponse{Store: store, Date: day.String(), Consents: rows})
+	return c.JSON(http.StatusOK, ConsentsResponse{Store: store, Date: day.String(), Consents: rows.Items, Next: api.NextLink(c, rows.Next)})
 }
 
 func (s *Service) changes(c echo.Context) error {
@@ -199,15 +205,19 @@ func (s *Service) changes(c echo.Context) error {
 	if to.Before(from) {
 		return api.BadRequest("bad_period", "to ("+to.String()+") is before from ("+from.String()+"); give the first day, then the last.")
 	}
+	page, err := api.PageOf(c)
+	if err != nil {
+		return err
+	}
 	store := c.QueryParam("store")
 	if err := s.recordAndWait(c, audit.QueryConsentChanges, store); err != nil {
 		return err
 	}
-	rows, err := s.Reader.ConsentChanges(c.Request().Context(), store, from, to)
+	rows, err := s.Reader.ConsentChanges(c.Request().Context(), store, from, to, page)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, ChangesResponse{Store: store, From: from.String(), To: to.String(), Changes: rows})
+	return c.JSON(http.StatusOK, ChangesResponse{Store: store, From: from.String(), To: to.String(), Changes: rows.Items, Next: api.NextLink(c, rows.Next)})
 }
 
 func (s *Service) reads(c echo.Context) error {

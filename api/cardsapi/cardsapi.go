@@ -91,14 +91,14 @@ func (s *Service) Routes(srv *api.Server) {
 	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/invoices/:invoice/pdf", ID: "getInvoicePDF", Tag: "billing", Roles: finance, Produces: "application/pdf",
 		Summary: "An invoice as PDF (Japanese).", Handler: s.getInvoicePDF})
 	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/billing-totals", ID: "billingTotals", Tag: "billing", Roles: finance,
-		Summary: "Billing totals per month (period=YYYY-MM for one).", Response: []projcards.MonthTotal{}, Handler: s.totals,
+		Summary: "Billing totals per month, oldest first (period=YYYY-MM for one). Paged (Link header).", Response: []projcards.MonthTotal{}, Paged: true, Handler: s.totals,
 		Query: []api.Param{api.Q("period", "One billing month, YYYY-MM.")}})
 	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/reports/:contract/:month/non-business-day-usage", ID: "nonBusinessDayUsage", Tag: "reports", Roles: finance,
-		Summary: "利用日確認帳票: usage on the customer's non-business days (format=csv for CSV).", Response: []ReportLine{}, Handler: s.nonBusinessDays,
-		Query: []api.Param{api.Q("format", "csv for CSV; JSON otherwise.")}})
+		Summary: "利用日確認帳票: usage on the customer's non-business days, by card then entry time. JSON is paged (Link header); format=csv is the whole report as one CSV download (limit and cursor do not apply).", Response: []ReportLine{}, Paged: true, Handler: s.nonBusinessDays,
+		Query: []api.Param{api.Q("format", "csv for the whole report as CSV (not paged); JSON pages otherwise.")}})
 	srv.Handle(api.Op{Method: http.MethodGet, Path: "/v1/reports/:contract/:month/other-vehicle-usage", ID: "otherVehicleUsage", Tag: "reports", Roles: finance,
-		Summary: "利用車両確認帳票: usage by a vehicle other than the card's (format=csv for CSV).", Response: []ReportLine{}, Handler: s.otherVehicles,
-		Query: []api.Param{api.Q("format", "csv for CSV; JSON otherwise.")}})
+		Summary: "利用車両確認帳票: usage by a vehicle other than the card's, by card then entry time. JSON is paged (Link header); format=csv is the whole report as one CSV download (limit and cursor do not apply).", Response: []ReportLine{}, Paged: true, Handler: s.otherVehicles,
+		Query: []api.Param{api.Q("format", "csv for the whole report as CSV (not paged); JSON pages otherwise.")}})
 }
 
 // ContractRequest is the ETC service application.
@@ -514,9 +514,10 @@ func (s *Service) getInvoicePDF(c echo.Context) error {
 }
 
 func (s *Service) totals(c echo.Context) error {
-	rows, err := s.Reader.Totals(c.Request().Context(), c.QueryParam("period"))
+	page, err := api.PageOf(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, rows)
+	rows, err := s.Reader.Totals(c.Request().Context(), c.QueryParam("period"), page)
+	return api.Paged(c, rows, err)
 }

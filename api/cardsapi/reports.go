@@ -2,17 +2,24 @@ package cardsapi
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/gantry-etc/gantry/api"
 
 	"github.com/gantry-etc/gantry/domain"
 	"github.com/gantry-etc/gantry/domain/billing"
 	"github.com/gantry-etc/gantry/domain/contract"
 	"github.com/gantry-etc/gantry/domain/money"
+	"github.com/gantry-etc/gantry/projections"
 )
 
 // ReportLine is one usage in a customer report.
@@ -70,17 +77,103 @@ func (s *Service) report(c echo.Context, lines []ReportLine) error {
 	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
 }
 
-func (s *Service) nonBusinessDays(c echo.Context) error {
-	out, err := s.NonBusinessDayReport(c.Request().Context(), c.Param("contract"), c.Param("month"))
+// reportFunc computes a whole customer report, its lines in the domain's
+// order (card, entry time, usage key) with their sort keys.
+type reportFunc func(ctx context.Context, contractNo, month string) ([]keyedLine, error)
+
+// keyedLine is a report line and its place in the report's order.
+type keyedLine struct {
+	ReportLine
+	card  string
+	entry time.Time
+	key   string
+}
+
+func keyed(u billing.UsageRecord, cardVehicle string) keyedLine {
+	return keyedLine{ReportLine: line(u, cardVehicle), card: u.Card().String(), entry: u.EntryAt(), key: u.Key()}
+}
+
+// after reports whether l comes after the cursor's line.
+func (l keyedLine) after(card string, entry time.Time, key string) bool {
+	return cmp.Or(strings.Compare(l.card, card), l.entry.Compare(entry), strings.Compare(l.key, key)) > 0
+}
+
+// reportPage is one page of a report: the lines after the cursor's (card,
+// entry time, usage key), page.Size of them. The report is computed whole
+// (one contract's month), so a page costs what the whole report costs; the
+// answer is what is small.
+func reportPage(ctx context.Context, f reportFunc, contractNo, month string, page projections.PageRequest) (projections.Page[ReportLine], error) {
+	var card, key string
+	var entry time.Time
+	if len(page.After) > 0 {
+		var err error
+		if entry, err = time.Parse(time.RFC3339Nano, page.Key(1)); err != nil || len(page.After) != 3 {
+			return projections.Page[ReportLine]{}, projections.ErrBadCursor
+		}
+		card, key = page.Key(0), page.Key(2)
+	}
+	lines, err := f(ctx, contractNo, month)
+	if err != nil {
+		return projections.Page[ReportLine]{}, err
+	}
+	if len(page.After) > 0 {
+		i := slices.IndexFunc(lines, func(l keyedLine) bool { return l.after(card, entry, key) })
+		if i < 0 {
+			i = len(lines)
+		}
+		lines = lines[i:]
+	}
+	lines = lines[:min(len(lines), page.Limit())]
+	p := projections.Paginate(page, lines, func(l keyedLine) []string {
+		return []string{l.card, l.entry.UTC().Format(time.RFC3339Nano), l.key}
+	})
+	out := projections.Page[ReportLine]{Items: make([]ReportLine, len(p.Items)), Next: p.Next}
+	for i, l := range p.Items {
+		out.Items[i] = l.ReportLine
+	}
+	return out, nil
+}
+
+// whole is the whole report's lines (the CSV download and the web page).
+func whole(ctx context.Context, f reportFunc, contractNo, month string) ([]ReportLine, error) {
+	lines, err := f(ctx, contractNo, month)
+	out := make([]ReportLine, len(lines))
+	for i, l := range lines {
+		out[i] = l.ReportLine
+	}
+	return out, err
+}
+
+// serveReport answers a report route: a page of JSON lines, or with
+// format=csv the whole report as one CSV download (limit and cursor do not
+// apply to it).
+func (s *Service) serveReport(c echo.Context, f reportFunc) error {
+	if c.QueryParam("format") == "csv" {
+		lines, err := whole(c.Request().Context(), f, c.Param("contract"), c.Param("month"))
+		if err != nil {
+			return err
+		}
+		return s.report(c, lines)
+	}
+	page, err := api.PageOf(c)
 	if err != nil {
 		return err
 	}
-	return s.report(c, out)
+	lines, err := reportPage(c.Request().Context(), f, c.Param("contract"), c.Param("month"), page)
+	return api.Paged(c, lines, err)
 }
 
-// NonBusinessDayReport is the customer report of a contract's usage on its
-// non-business days in a month (YYYY-MM); the API and the web pages share it.
+func (s *Service) nonBusinessDays(c echo.Context) error {
+	return s.serveReport(c, s.nonBusinessDayLines)
+}
+
+// NonBusinessDayReport is the whole customer report of a contract's usage
+// on its non-business days in a month (YYYY-MM); the web page shows it.
 func (s *Service) NonBusinessDayReport(ctx context.Context, contractNo, month string) ([]ReportLine, error) {
+	return whole(ctx, s.nonBusinessDayLines, contractNo, month)
+}
+
+func (s *Service) nonBusinessDayLines(ctx context.Context, contractNo, month string) ([]keyedLine, error) {
 	cal, cards, usage, m, err := s.reportInputs(ctx, contractNo, month)
 	if err != nil {
 		return nil, err
@@ -89,24 +182,22 @@ func (s *Service) NonBusinessDayReport(ctx context.Context, contractNo, month st
 	for _, cr := range cards {
 		vehicles[cr.Card.String()] = cr.Vehicle.String()
 	}
-	out := []ReportLine{}
+	out := []keyedLine{}
 	for _, u := range billing.NonBusinessDayUsage(m, usage, cal, s.Holidays) {
-		out = append(out, line(u, vehicles[u.Card().String()]))
+		out = append(out, keyed(u, vehicles[u.Card().String()]))
 	}
 	return out, nil
 }
 
-func (s *Service) otherVehicles(c echo.Context) error {
-	out, err := s.OtherVehicleReport(c.Request().Context(), c.Param("contract"), c.Param("month"))
-	if err != nil {
-		return err
-	}
-	return s.report(c, out)
+func (s *Service) otherVehicles(c echo.Context) error { return s.serveReport(c, s.otherVehicleLines) }
+
+// OtherVehicleReport is the whole customer report of a contract's cards
+// used in another vehicle than their own in a month (YYYY-MM).
+func (s *Service) OtherVehicleReport(ctx context.Context, contractNo, month string) ([]ReportLine, error) {
+	return whole(ctx, s.otherVehicleLines, contractNo, month)
 }
 
-// OtherVehicleReport is the customer report of a contract's cards used in
-// another vehicle than their own in a month (YYYY-MM).
-func (s *Service) OtherVehicleReport(ctx context.Context, contractNo, month string) ([]ReportLine, error) {
+func (s *Service) otherVehicleLines(ctx context.Context, contractNo, month string) ([]keyedLine, error) {
 	_, cards, usage, m, err := s.reportInputs(ctx, contractNo, month)
 	if err != nil {
 		return nil, err
@@ -115,9 +206,9 @@ func (s *Service) OtherVehicleReport(ctx context.Context, contractNo, month stri
 	if err != nil {
 		return nil, err
 	}
-	out := []ReportLine{}
+	out := []keyedLine{}
 	for _, u := range uses {
-		out = append(out, line(u.Usage, u.CardVehicle.String()))
+		out = append(out, keyed(u.Usage, u.CardVehicle.String()))
 	}
 	return out, nil
 }

@@ -113,12 +113,12 @@ func BenchmarkAuditHistory(b *testing.B) {
 			store := fmt.Sprintf("S%04d", rnd.IntN(benchStores))
 			day := domain.DateOf(benchStart.Add(time.Duration(rnd.Int64N(int64(5 * 365 * 24 * time.Hour)))))
 			t0 := time.Now()
-			cs, err := reader.ConsentsAsOf(ctx, store, day)
+			cs, err := reader.ConsentsAsOf(ctx, store, day, projections.PageRequest{Size: projections.MaxPageSize})
 			lat = append(lat, time.Since(t0))
 			if err != nil {
 				b.Fatal(err)
 			}
-			held += len(cs)
+			held += len(cs.Items)
 		}
 		report(b, lat)
 		b.ReportMetric(float64(held)/float64(len(lat)), "consents/query")

@@ -2,6 +2,8 @@ package audit_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,12 +83,12 @@ func TestConsentHistoryAsOf(t *testing.T) {
 		{"S1", "2031-04-06", map[string]int{"C1": 2, "C3": 1}, "C3"},
 		{"S1", "2031-04-07", map[string]int{"C1": 2}, ""},
 	} {
-		got, err := r.ConsentsAsOf(ctx, tc.store, day(tc.date))
+		got, err := r.ConsentsAsOf(ctx, tc.store, day(tc.date), projections.FirstPage)
 		if err != nil {
 			t.Fatal(err)
 		}
 		used := map[string]int{}
-		for _, c := range got {
+		for _, c := range got.Items {
 			used[c.ConsentID] = c.UnitsUsed
 			if len(c.Filings) != c.UnitsUsed {
 				t.Errorf("%s on %s: %+v, filings do not match the units used", c.ConsentID, tc.date, c)
@@ -106,15 +108,66 @@ func TestConsentHistoryAsOf(t *testing.T) {
 		}
 	}
 	// Retention runs five years from the last use.
-	got, _ := r.ConsentsAsOf(ctx, "S1", day("2026-04-11"))
+	page, _ := r.ConsentsAsOf(ctx, "S1", day("2026-04-11"), projections.FirstPage)
+	got := page.Items
 	if !got[0].RetentionEnd.Equal(tokyo("2031-04-11T00:00")) || got[0].PeriodFrom == nil || *got[0].PeriodTo != "2026-06-30" {
 		t.Errorf("C1 %+v: want retention end 2031-04-11 and its period", got[0])
 	}
-	changes, err := r.ConsentChanges(ctx, "S1", day("2026-04-05"), day("2026-04-10"))
+	all, err := r.ConsentChanges(ctx, "S1", day("2026-04-05"), day("2026-04-10"), projections.FirstPage)
 	if err != nil {
 		t.Fatal(err)
 	}
+	changes := all.Items
 	if len(changes) != 3 || changes[0].Change != audit.ChangeRecorded || changes[1].Change != audit.ChangeUnitUsed || *changes[2].ApplicationID != "AP-1" {
 		t.Errorf("changes 04-05..04-10: %+v", changes)
+	}
+
+	// Walked one row a page, each list is the whole list once, in order.
+	whole, err := r.ConsentChanges(ctx, "S1", day("2026-04-01"), day("2031-12-31"), projections.FirstPage)
+	if err != nil || len(whole.Items) != 6 || whole.Next != "" {
+		t.Fatalf("all S1 changes: %d, next %q, %v; want 6 on one page", len(whole.Items), whole.Next, err)
+	}
+	var walked []audit.ConsentChange
+	for cur := ""; ; {
+		p, err := projections.ParsePage(cur, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := r.ConsentChanges(ctx, "S1", day("2026-04-01"), day("2031-12-31"), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		walked = append(walked, got.Items...)
+		if cur = got.Next; cur == "" || len(walked) > 6 {
+			break
+		}
+	}
+	if len(walked) != len(whole.Items) {
+		t.Fatalf("walked %d changes, want %d", len(walked), len(whole.Items))
+	}
+	for i := range walked {
+		if walked[i].State.ConsentID != whole.Items[i].State.ConsentID || walked[i].State.StateNumber != whole.Items[i].State.StateNumber {
+			t.Errorf("change %d walked %s#%d, want %s#%d", i, walked[i].State.ConsentID, walked[i].State.StateNumber, whole.Items[i].State.ConsentID, whole.Items[i].State.StateNumber)
+		}
+	}
+	var held []string
+	for cur := ""; ; {
+		p, _ := projections.ParsePage(cur, 1)
+		got, err := r.ConsentsAsOf(ctx, "S1", day("2026-04-11"), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range got.Items {
+			held = append(held, c.ConsentID)
+		}
+		if cur = got.Next; cur == "" || len(held) > 2 {
+			break
+		}
+	}
+	if strings.Join(held, ",") != "C1,C3" {
+		t.Errorf("S1 consents on 2026-04-11 walked a row a page: %v, want C1,C3", held)
+	}
+	if _, err := r.ConsentChanges(ctx, "S1", day("2026-04-01"), day("2026-04-30"), projections.PageRequest{Size: 1, After: []string{"not a time", "C1", "0"}}); !errors.Is(err, projections.ErrBadCursor) {
+		t.Errorf("a cursor with a bad time: %v, want ErrBadCursor", err)
 	}
 }

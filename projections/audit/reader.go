@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -234,45 +235,81 @@ func (r Reader) table() string { return projections.Schema(ConsentHistoryName) +
 
 // ConsentsAsOf answers every proxy consent store held on day (Tokyo), each
 // in its state at the end of that day: recorded by then and whose retention
-// had not ended before the day began. One indexed query.
-func (r Reader) ConsentsAsOf(ctx context.Context, store string, day domain.Date) ([]ConsentState, error) {
+// had not ended before the day began. One page in consent ID order; one
+// indexed query.
+func (r Reader) ConsentsAsOf(ctx context.Context, store string, day domain.Date, page projections.PageRequest) (projections.Page[ConsentState], error) {
 	rows, err := r.Pool.Query(ctx, `SELECT `+consentCols+` FROM `+r.table()+`
 		WHERE store_id = $1 AND valid_from < $2 AND (valid_to IS NULL OR valid_to >= $2) AND (ended_at IS NULL OR ended_at >= $3)
-		ORDER BY consent_id`, store, day.AddDays(1).Start(), day.Start())
+		AND consent_id > $4 ORDER BY consent_id LIMIT $5`, store, day.AddDays(1).Start(), day.Start(), page.Key(0), page.Limit())
 	if err != nil {
-		return nil, err
+		return projections.Page[ConsentState]{}, err
 	}
 	defer rows.Close()
 	out := []ConsentState{}
 	for rows.Next() {
 		s, _, err := scanConsent(rows)
 		if err != nil {
-			return nil, err
+			return projections.Page[ConsentState]{}, err
 		}
 		out = append(out, s)
 	}
-	return out, rows.Err()
+	return projections.Paginate(page, out, func(s ConsentState) []string { return []string{s.ConsentID} }), rows.Err()
 }
 
 // ConsentChanges answers every change to store's proxy consents recorded
-// from the start of day from to the end of day to (Tokyo), in order.
-func (r Reader) ConsentChanges(ctx context.Context, store string, from, to domain.Date) ([]ConsentChange, error) {
-	rows, err := r.Pool.Query(ctx, `SELECT `+consentCols+` FROM `+r.table()+`
-		WHERE store_id = $1 AND valid_from >= $2 AND valid_from < $3 ORDER BY valid_from, consent_id, seq`,
-		store, from.Start(), to.AddDays(1).Start())
+// from the start of day from to the end of day to (Tokyo), in order: one
+// page, keyed by (recorded time, consent, change number).
+func (r Reader) ConsentChanges(ctx context.Context, store string, from, to domain.Date, page projections.PageRequest) (projections.Page[ConsentChange], error) {
+	after, err := changeKey(page)
 	if err != nil {
-		return nil, err
+		return projections.Page[ConsentChange]{}, err
+	}
+	rows, err := r.Pool.Query(ctx, `SELECT `+consentCols+` FROM `+r.table()+`
+		WHERE store_id = $1 AND valid_from >= $2 AND valid_from < $3
+		AND ($4::timestamptz IS NULL OR (valid_from, consent_id, seq) > ($4, $5, $6)) ORDER BY valid_from, consent_id, seq LIMIT $7`,
+		store, from.Start(), to.AddDays(1).Start(), after.at, after.consent, after.seq, page.Limit())
+	if err != nil {
+		return projections.Page[ConsentChange]{}, err
 	}
 	defer rows.Close()
 	out := []ConsentChange{}
 	for rows.Next() {
 		s, app, err := scanConsent(rows)
 		if err != nil {
-			return nil, err
+			return projections.Page[ConsentChange]{}, err
 		}
 		out = append(out, ConsentChange{At: s.StateSince, Change: s.Change, ApplicationID: app, State: s})
 	}
-	return out, rows.Err()
+	return projections.Paginate(page, out, func(c ConsentChange) []string {
+		return []string{c.State.StateSince.UTC().Format(time.RFC3339Nano), c.State.ConsentID, strconv.Itoa(c.State.StateNumber)}
+	}), rows.Err()
+}
+
+// consentChangeKey is a decoded ConsentChanges cursor (at nil: first page).
+type consentChangeKey struct {
+	at      *time.Time
+	consent string
+	seq     int
+}
+
+// changeKey decodes page's cursor; one this server could not have written
+// is projections.ErrBadCursor.
+func changeKey(page projections.PageRequest) (consentChangeKey, error) {
+	if len(page.After) == 0 {
+		return consentChangeKey{}, nil
+	}
+	if len(page.After) != 3 {
+		return consentChangeKey{}, projections.ErrBadCursor
+	}
+	at, err := time.Parse(time.RFC3339Nano, page.After[0])
+	if err != nil {
+		return consentChangeKey{}, projections.ErrBadCursor
+	}
+	seq, err := strconv.Atoi(page.After[2])
+	if err != nil {
+		return consentChangeKey{}, projections.ErrBadCursor
+	}
+	return consentChangeKey{at: &at, consent: page.After[1], seq: seq}, nil
 }
 
 // ReadRow is one recorded audit read.

@@ -421,14 +421,36 @@ type MonthTotal struct {
 	Total       int64  `json:"total"`
 }
 
-// Totals returns billing totals per month (all months when period is "").
-func (r Reader) Totals(ctx context.Context, period string) ([]MonthTotal, error) {
+// Totals returns one page of billing totals per month, oldest first (all
+// months when period is ""), keyset on the month.
+func (r Reader) Totals(ctx context.Context, period string, page projections.PageRequest) (projections.Page[MonthTotal], error) {
 	rows, err := r.Pool.Query(ctx, `SELECT period, count(*) FILTER (WHERE kind = 'invoice')::int, count(*) FILTER (WHERE kind <> 'invoice')::int,
-		sum(tolls)::bigint, sum(fees)::bigint, sum(tax)::bigint, sum(total)::bigint FROM `+docsT+` WHERE $1 = '' OR period = $1 GROUP BY period ORDER BY period`, period)
+		sum(tolls)::bigint, sum(fees)::bigint, sum(tax)::bigint, sum(total)::bigint FROM `+docsT+`
+		WHERE ($1 = '' OR period = $1) AND period > $2 GROUP BY period ORDER BY period LIMIT $3`, period, page.Key(0), page.Limit())
 	if err != nil {
-		return nil, err
+		return projections.Page[MonthTotal]{}, err
 	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[MonthTotal])
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[MonthTotal])
+	return projections.Paginate(page, out, func(t MonthTotal) []string { return []string{t.Period} }), err
+}
+
+// AllTotals returns the billing totals of every month, oldest first,
+// following Totals' pages (a few hundred months at most: the web chart).
+func (r Reader) AllTotals(ctx context.Context) ([]MonthTotal, error) {
+	var out []MonthTotal
+	for page := (projections.PageRequest{Size: projections.MaxPageSize}); ; {
+		p, err := r.Totals(ctx, "", page)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Items...)
+		if p.Next == "" {
+			return out, nil
+		}
+		if page, err = projections.ParsePage(p.Next, page.Size); err != nil {
+			return nil, err
+		}
+	}
 }
 
 // ExpiredInUse lists the cards in use whose expiry month is before month:

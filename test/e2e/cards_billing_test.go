@@ -144,6 +144,7 @@ func TestCardsEndToEnd(t *testing.T) {
 	if len(totals) != 1 || totals[0].Total != 11950 || totals[0].Invoices != 1 || totals[0].Adjustments != 1 {
 		t.Fatalf("totals: %+v", totals)
 	}
+	checkBillingListsPage(t, e)
 	if st, body := e.do("GET", "/v1/invoices/INV-202611-L-2026-001/pdf", e.fin, nil, nil); st != 200 || !strings.HasPrefix(string(body), "%PDF") {
 		t.Fatalf("pdf: %d %.100s", st, body)
 	}
