@@ -531,14 +531,14 @@ func (r *Runner) commit(ctx context.Context, p Projector, from, to es.Position, 
 type waker interface{ Wake() }
 
 func (r *Runner) commitTx(ctx context.Context, p Projector, from, to es.Position, evs []es.Event) error {
-	// The checkpoint is checked and moved by one conditional UPDATE at the
-	// end, not locked at the start: the transaction takes its ID (which
-	// holds back every subscription's readable horizon) at its first write,
-	// and costs one statement less. A rebuild that swapped the tables in
-	// the meantime moved the checkpoint, so the UPDATE finds no row at
-	// from and everything written here rolls back (errSwapped), as the
-	// lock taken at the start did before.
 	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		var c, pr int64
+		if err := tx.QueryRow(ctx, `SELECT commit_pos, prepare_pos FROM projection_checkpoints WHERE name = $1 FOR UPDATE`, p.Name()).Scan(&c, &pr); err != nil {
+			return err
+		}
+		if (es.Position{Commit: uint64(c), Prepare: uint64(pr)}) != from {
+			return errSwapped
+		}
 		if len(evs) > 0 {
 			if _, err := tx.Exec(ctx, `SET LOCAL search_path TO `+pgx.Identifier{Schema(p.Name())}.Sanitize()+`, public`); err != nil {
 				return err
@@ -547,16 +547,9 @@ func (r *Runner) commitTx(ctx context.Context, p Projector, from, to es.Position
 				return err
 			}
 		}
-		tag, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET commit_pos = $2, prepare_pos = $3, status = 'running', error = NULL, updated_at = now()
-			WHERE name = $1 AND commit_pos = $4 AND prepare_pos = $5`,
-			p.Name(), int64(to.Commit), int64(to.Prepare), int64(from.Commit), int64(from.Prepare))
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return errSwapped
-		}
-		return nil
+		_, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET commit_pos = $2, prepare_pos = $3, status = 'running', error = NULL, updated_at = now() WHERE name = $1`,
+			p.Name(), int64(to.Commit), int64(to.Prepare))
+		return err
 	})
 }
 

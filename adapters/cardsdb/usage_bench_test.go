@@ -5,15 +5,11 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gantry-etc/gantry/adapters/cardsdb"
 	"github.com/gantry-etc/gantry/adapters/edi"
@@ -67,7 +63,7 @@ func BenchmarkUsageImport(b *testing.B) {
 	h := importer(b, pool, 0)
 	var importDur, rawDur, indexedDur time.Duration
 	var importCPU, indexedCPU [2]time.Duration // this process, PostgreSQL
-	cpu := cpuMeter(b, pool)
+	cpu := pgtest.NewCPUMeter(b, pool)
 	run := 0
 	for b.Loop() {
 		b.StopTimer()
@@ -81,27 +77,27 @@ func BenchmarkUsageImport(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		t0, c0, s0 := time.Now(), cpu.client(), cpu.server()
+		t0, c0, s0 := time.Now(), cpu.Client(), cpu.Server()
 		res, err := h.Handle(ctx, cmdcards.ImportUsage{Name: "bench.csv", Body: bytes.NewReader(data)})
 		if err != nil || res.Imported != rows {
 			b.Fatalf("import: %v %+v", err, res.Imported)
 		}
 		importDur += time.Since(t0)
-		importCPU[0] += cpu.client() - c0
-		importCPU[1] += cpu.server() - s0
+		importCPU[0] += cpu.Client() - c0
+		importCPU[1] += cpu.Server() - s0
 		b.StopTimer()
 		t1 := time.Now()
 		if _, err = pool.CopyFrom(ctx, pgx.Identifier{"raw_usage"}, cardsdb.UsageColumns(), cardsdb.UsageRows(parsed.Records)); err != nil {
 			b.Fatal(err)
 		}
 		rawDur += time.Since(t1)
-		t2, c2, s2 := time.Now(), cpu.client(), cpu.server()
+		t2, c2, s2 := time.Now(), cpu.Client(), cpu.Server()
 		if _, err = pool.CopyFrom(ctx, pgx.Identifier{"raw_indexed"}, cardsdb.UsageColumns(), cardsdb.UsageRows(parsed.Records)); err != nil {
 			b.Fatal(err)
 		}
 		indexedDur += time.Since(t2)
-		indexedCPU[0] += cpu.client() - c2
-		indexedCPU[1] += cpu.server() - s2
+		indexedCPU[0] += cpu.Client() - c2
+		indexedCPU[1] += cpu.Server() - s2
 		b.StartTimer()
 	}
 	imp := float64(rows*b.N) / importDur.Seconds()
@@ -117,56 +113,6 @@ func BenchmarkUsageImport(b *testing.B) {
 	b.ReportMetric(perRow(importCPU[1]), "import-server-µs/row")
 	b.ReportMetric(perRow(indexedCPU[0]), "rawcopy_indexed-client-µs/row")
 	b.ReportMetric(perRow(indexedCPU[1]), "rawcopy_indexed-server-µs/row")
-}
-
-// cpuMeter reads this process's CPU time and that of pool's PostgreSQL
-// server (the postmaster and its children, alive or exited, from /proc;
-// the server must run on this machine): CPU per row barely moves when other
-// work shares the machine, unlike rates.
-func cpuMeter(b *testing.B, pool *pgxpool.Pool) (m struct{ client, server func() time.Duration }) {
-	var pid int
-	if err := pool.QueryRow(context.Background(), `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
-		b.Fatal(err)
-	}
-	stat := func(pid string) []string {
-		raw, err := os.ReadFile("/proc/" + pid + "/stat")
-		if err != nil {
-			return nil
-		}
-		return strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
-	}
-	f := stat(strconv.Itoa(pid))
-	if len(f) < 15 {
-		b.Fatalf("reading the server's CPU time needs PostgreSQL on this machine (pid %d)", pid)
-	}
-	postmaster := f[1]
-	ticks := func(f []string, i ...int) (n int64) {
-		for _, k := range i {
-			v, _ := strconv.ParseInt(f[k], 10, 64)
-			n += v
-		}
-		return n
-	}
-	m.client = func() time.Duration {
-		var ru syscall.Rusage
-		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
-	m.server = func() time.Duration {
-		// Fields after the name: 1 ppid, 11 utime, 12 stime, 13 cutime, 14 cstime.
-		var t int64
-		if f := stat(postmaster); len(f) >= 15 {
-			t += ticks(f, 11, 12, 13, 14)
-		}
-		dirs, _ := filepath.Glob("/proc/[0-9]*")
-		for _, d := range dirs {
-			if f := stat(filepath.Base(d)); len(f) >= 15 && f[1] == postmaster {
-				t += ticks(f, 11, 12)
-			}
-		}
-		return time.Duration(t) * 10 * time.Millisecond // USER_HZ 100
-	}
-	return m
 }
 
 func envInt(name string, def int) int {

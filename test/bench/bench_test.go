@@ -109,13 +109,13 @@ func run(writers, total int, op func(w, i int) error) (time.Duration, error) {
 func BenchmarkAppendVsRawInsert(b *testing.B) {
 	pool, streams, _, _ := setup(b)
 	ctx := context.Background()
-	cpu := newCPUMeter(b, pool)
+	cpu := pgtest.NewCPUMeter(b, pool)
 	for _, writers := range []int{1, 8, 32} {
 		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
 			per := 1000 * max(1, writers/4)
 			var rawTime, appTime, rawClient, rawServer, appClient, appServer time.Duration
 			for round := range 5 {
-				c0, s0 := cpu.sample()
+				c0, s0 := cpu.Sample()
 				d, err := run(writers, per, func(w, i int) error {
 					_, err := pool.Exec(ctx, `INSERT INTO raw_inserts (stream, data) VALUES ($1, $2)`, fmt.Sprintf("raw-%d-%d-%d", writers, round, i), fmt.Sprintf(`{"card":"4000000000000002","toll":%d}`, i))
 					return err
@@ -124,7 +124,7 @@ func BenchmarkAppendVsRawInsert(b *testing.B) {
 					b.Fatal(err)
 				}
 				rawTime += d
-				c1, s1 := cpu.sample()
+				c1, s1 := cpu.Sample()
 				rawClient, rawServer = rawClient+c1-c0, rawServer+s1-s0
 				d, err = run(writers, per, func(w, i int) error {
 					_, err := streams.Append(ctx, fmt.Sprintf("card-%d-%d-%d", writers, round, i), 0, cardUsed{Card: "4000000000000002", Toll: int64(i)})
@@ -134,7 +134,7 @@ func BenchmarkAppendVsRawInsert(b *testing.B) {
 					b.Fatal(err)
 				}
 				appTime += d
-				c2, s2 := cpu.sample()
+				c2, s2 := cpu.Sample()
 				appClient, appServer = appClient+c2-c1, appServer+s2-s1
 			}
 			raw, app := float64(5*per)/rawTime.Seconds(), float64(5*per)/appTime.Seconds()

@@ -190,7 +190,7 @@ func BenchmarkBillingRun(b *testing.B) {
 
 	// October, in this process (profiled with -cpuprofile).
 	clock.Set(time.Date(2026, 11, 1, 9, 0, 0, 0, domain.Tokyo))
-	pgCPU := postgresCPU(b, a.Pool)
+	pgCPU := pgtest.NewCPUMeter(b, a.Pool).Server
 	b.ResetTimer()
 	t0 := time.Now()
 	pg0 := pgCPU()
@@ -317,49 +317,4 @@ func tail(s string, n int) string {
 func loadavg() string {
 	b, _ := os.ReadFile("/proc/loadavg")
 	return strings.Join(strings.Fields(string(b))[:3], " ")
-}
-
-// postgresCPU returns a function that reads the CPU time used so far by
-// the PostgreSQL server of pool (the postmaster and its children, alive or
-// exited, from /proc; the server must run on this machine).
-func postgresCPU(b *testing.B, pool interface {
-	QueryRow(context.Context, string, ...any) pgx.Row
-}) func() time.Duration {
-	var pid int
-	if err := pool.QueryRow(context.Background(), `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
-		b.Fatal(err)
-	}
-	stat := func(pid string) []string {
-		raw, err := os.ReadFile("/proc/" + pid + "/stat")
-		if err != nil {
-			return nil
-		}
-		return strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
-	}
-	f := stat(strconv.Itoa(pid))
-	if len(f) < 15 {
-		b.Fatalf("reading the server's CPU time needs PostgreSQL on this machine (pid %d)", pid)
-	}
-	postmaster := f[1]
-	ticks := func(f []string, i ...int) (n int64) {
-		for _, k := range i {
-			v, _ := strconv.ParseInt(f[k], 10, 64)
-			n += v
-		}
-		return n
-	}
-	return func() time.Duration {
-		// Fields after the name: 1 ppid, 11 utime, 12 stime, 13 cutime, 14 cstime.
-		var t int64
-		if f := stat(postmaster); len(f) >= 15 {
-			t += ticks(f, 11, 12, 13, 14)
-		}
-		dirs, _ := filepath.Glob("/proc/[0-9]*")
-		for _, d := range dirs {
-			if f := stat(filepath.Base(d)); len(f) >= 15 && f[1] == postmaster {
-				t += ticks(f, 11, 12)
-			}
-		}
-		return time.Duration(t) * 10 * time.Millisecond // USER_HZ 100
-	}
 }

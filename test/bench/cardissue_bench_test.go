@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/gantry-etc/gantry/test/pgtest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -32,7 +33,7 @@ const cardIssueContracts = 10
 // the last answer the printer EDI file held every card.
 func BenchmarkHTTPCardIssue(b *testing.B) {
 	s := startServer(b)
-	cpu := newCPUMeter(b, s.a.Pool)
+	cpu := pgtest.NewCPUMeter(b, s.a.Pool)
 	n := envInt("BENCH_CARDS_N", 10_000)
 	admin := s.a.API.Tokens().Issue(api.Principal{Role: api.RoleOperatorAdmin, Subject: "ops-1"})
 	vehicle := func(i int) string {
@@ -84,7 +85,7 @@ func BenchmarkHTTPCardIssue(b *testing.B) {
 	var next atomic.Int64
 	var failed atomic.Value
 	var wg sync.WaitGroup
-	c0, s0 := cpu.sample()
+	c0, s0 := cpu.Sample()
 	start := time.Now()
 	for range httpConns {
 		wg.Add(1)
@@ -101,9 +102,9 @@ func BenchmarkHTTPCardIssue(b *testing.B) {
 				lat[i] = answered[i].Sub(t0)
 				switch done.Add(1) {
 				case int64(k):
-					cpuAt[0], cpuAt[1] = cpu.sample()
+					cpuAt[0], cpuAt[1] = cpu.Sample()
 				case int64(n - k):
-					cpuAt[2], cpuAt[3] = cpu.sample()
+					cpuAt[2], cpuAt[3] = cpu.Sample()
 				}
 				if code != 201 {
 					failed.CompareAndSwap(nil, fmt.Sprintf("card %d: %d %s", i, code, body))
@@ -114,7 +115,7 @@ func BenchmarkHTTPCardIssue(b *testing.B) {
 	}
 	wg.Wait()
 	end := time.Now()
-	c1, s1 := cpu.sample()
+	c1, s1 := cpu.Sample()
 	if f := failed.Load(); f != nil {
 		b.Fatal(f)
 	}

@@ -205,19 +205,19 @@ func reportCPU(b *testing.B, n int, c0, s0, c1, s1 time.Duration, prefix string)
 // BENCH_LAG_RATE, if set, the lag run's rate per second instead of 70 %.
 func BenchmarkHTTPApply(b *testing.B) {
 	s := startServer(b)
-	cpu := newCPUMeter(b, s.a.Pool)
+	cpu := pgtest.NewCPUMeter(b, s.a.Pool)
 	n := envInt("BENCH_APPLY_N", 1000)
 	// Warm up: connections, prepared statements, template caches.
 	latencies(b, 2*httpConns, 201, func(int) (int, []byte) {
 		code, body, _ := s.do("POST", "/v1/applications", "", applyBody)
 		return code, body
 	})
-	c0, s0 := cpu.sample()
+	c0, s0 := cpu.Sample()
 	rate, lat := latencies(b, n, 201, func(int) (int, []byte) {
 		code, body, _ := s.do("POST", "/v1/applications", "", applyBody)
 		return code, body
 	})
-	c1, s1 := cpu.sample()
+	c1, s1 := cpu.Sample()
 	b.ReportMetric(rate, "req/s")
 	b.ReportMetric(pct(lat, 0.50), "p50-ms")
 	b.ReportMetric(pct(lat, 0.99), "p99-ms")
@@ -300,7 +300,7 @@ func isView(name string) bool { return name != bus.OutboxName && name != tlog.Se
 // BENCH_READS_N sets the requests per endpoint (default 5,000).
 func BenchmarkHTTPReads(b *testing.B) {
 	s := startServer(b)
-	cpu := newCPUMeter(b, s.a.Pool)
+	cpu := pgtest.NewCPUMeter(b, s.a.Pool)
 	n := envInt("BENCH_READS_N", 5000)
 	tokens := make([]string, httpConns)
 	for i := range tokens {
@@ -381,10 +381,10 @@ func BenchmarkHTTPReads(b *testing.B) {
 		)
 		pprof.Do(context.Background(), pprof.Labels("side", "client", "phase", r.name), func(context.Context) {
 			latencies(b, 2*httpConns, 200, r.req) // warm up
-			c0, s0 = cpu.sample()
+			c0, s0 = cpu.Sample()
 			q0 = stmts.count()
 			rate, lat = latencies(b, n, 200, r.req)
-			c1, s1 = cpu.sample()
+			c1, s1 = cpu.Sample()
 			q1 = stmts.count()
 		})
 		if q1 >= 0 && q0 >= 0 {

@@ -72,14 +72,14 @@ func BenchmarkRebuildApplications(b *testing.B) {
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM events`).Scan(&events); err != nil {
 		b.Fatal(err)
 	}
-	cpu := newCPUMeter(b, pool)
-	c0, s0 := cpu.sample()
+	cpu := pgtest.NewCPUMeter(b, pool)
+	c0, s0 := cpu.Sample()
 	start := time.Now()
 	pprof.Do(ctx, pprof.Labels("phase", "rebuild"), func(ctx context.Context) {
 		_, err = projections.Rebuild(ctx, pool, store, codec, proj.Applications{}, nil)
 	})
 	took := time.Since(start)
-	c1, s1 := cpu.sample()
+	c1, s1 := cpu.Sample()
 	if err != nil {
 		b.Fatal(err)
 	}
