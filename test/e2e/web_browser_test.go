@@ -499,15 +499,5 @@ func TestWebProxyFiling(t *testing.T) {
 // takes longer than waitFor's 15 s: it polls cond for up to 3 minutes.
 func waitLong(t *testing.T, ctx context.Context, what, cond string) {
 	t.Helper()
-	var last error
-	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		c, cancel := context.WithTimeout(ctx, 2*time.Second)
-		ok, err := chromedp.Run(c, chromedp.Evaluate[bool](cond))
-		cancel()
-		if err == nil && ok {
-			return
-		}
-		last = err
-	}
-	t.Fatalf("%s: not within 3 minutes (last error %v)", what, last)
+	waitWithin(t, ctx, what, cond, 3*time.Minute, 200*time.Millisecond)
 }

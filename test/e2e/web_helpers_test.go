@@ -160,8 +160,14 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 // waitFor polls a JavaScript condition until it holds, across page loads.
 func waitFor(t *testing.T, ctx context.Context, what, cond string) {
 	t.Helper()
+	waitWithin(t, ctx, what, cond, 15*time.Second, 50*time.Millisecond)
+}
+
+// waitWithin is waitFor with its own limit and polling interval.
+func waitWithin(t *testing.T, ctx context.Context, what, cond string, limit, every time.Duration) {
+	t.Helper()
 	var last error
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(every) {
 		c, cancel := context.WithTimeout(ctx, 2*time.Second)
 		ok, err := chromedp.Run(c, chromedp.Evaluate[bool](cond))
 		cancel()
